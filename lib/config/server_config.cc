@@ -1,0 +1,303 @@
+#include "lib/config/server_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "lib/common/status_macros.h"
+
+namespace payments::config {
+namespace {
+
+absl::Status Invalid(absl::string_view setting, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(setting, ": ", problem));
+}
+
+absl::StatusOr<std::string> ReadWholeFile(absl::string_view setting,
+                                          const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Invalid(setting, absl::StrCat("cannot read ", path));
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// host:port with a port in 0..65535; host may be a bracketed IPv6 address.
+absl::Status ValidateAddress(absl::string_view setting,
+                             const std::string& address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return Invalid(setting, absl::StrCat("expected host:port, got '", address,
+                                         "'"));
+  }
+  return absl::OkStatus();
+}
+
+// API keys and secrets travel in HTTP headers or HMAC keys: printable ASCII
+// without spaces, so a stray newline from a file cannot split a header.
+bool IsTokenSafe(absl::string_view value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+bool IsAccountName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+absl::Status ValidateApiVersion(const std::string& version) {
+  // yyyy-mm-dd
+  absl::Time parsed;
+  std::string error;
+  if (version.size() != 10 ||
+      !absl::ParseTime("%Y-%m-%d", version, &parsed, &error)) {
+    return Invalid("DOJO_API_VERSION",
+                   absl::StrCat("expected yyyy-mm-dd, got '", version, "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view setting,
+                                                     const std::string& text) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) ||
+      duration <= absl::ZeroDuration()) {
+    return Invalid(setting, absl::StrCat("expected a positive duration such "
+                                         "as 30s or 1m30s, got '",
+                                         text, "'"));
+  }
+  return duration;
+}
+
+// The value of a secret setting given inline (ENV) or as a file (ENV_FILE).
+absl::StatusOr<std::optional<std::string>> SecretValue(
+    const SettingLookup& lookup, absl::string_view env,
+    absl::string_view file_env) {
+  std::optional<std::string> inline_value = lookup(env);
+  std::optional<std::string> file = lookup(file_env);
+  if (inline_value.has_value() && file.has_value()) {
+    return Invalid(env, absl::StrCat("set either ", env, " or ", file_env,
+                                     ", not both"));
+  }
+  if (file.has_value()) {
+    absl::StatusOr<std::string> contents = ReadWholeFile(file_env, *file);
+    if (!contents.ok()) return contents.status();
+    return std::optional<std::string>(*std::move(contents));
+  }
+  return inline_value;
+}
+
+absl::Status LoadAccounts(const SettingLookup& lookup, ServerConfig& config) {
+  absl::StatusOr<std::optional<std::string>> key =
+      SecretValue(lookup, "DOJO_API_KEY", "DOJO_API_KEY_FILE");
+  if (!key.ok()) return key.status();
+  if (!key->has_value()) {
+    return Invalid("DOJO_API_KEY",
+                   "required (or DOJO_API_KEY_FILE): the default account's "
+                   "Dojo secret key");
+  }
+  const std::string default_key(absl::StripAsciiWhitespace(**key));
+  if (!IsTokenSafe(default_key)) {
+    return Invalid("DOJO_API_KEY", "must be one printable token");
+  }
+  config.dojo_accounts.emplace(kDefaultAccount, default_key);
+
+  std::optional<std::string> accounts_file = lookup("DOJO_ACCOUNTS_FILE");
+  if (!accounts_file.has_value()) return absl::OkStatus();
+  absl::StatusOr<std::string> text =
+      ReadWholeFile("DOJO_ACCOUNTS_FILE", *accounts_file);
+  if (!text.ok()) return text.status();
+  auto entries = ParseNamedValues(*text, "DOJO_ACCOUNTS_FILE",
+                                  /*allow_commas=*/false);
+  if (!entries.ok()) return entries.status();
+  for (auto& [name, api_key] : *entries) {
+    if (!IsAccountName(name)) {
+      return Invalid("DOJO_ACCOUNTS_FILE",
+                     absl::StrCat("account name '", name,
+                                  "' must be 1-64 of [A-Za-z0-9_-]"));
+    }
+    if (!IsTokenSafe(api_key)) {
+      return Invalid("DOJO_ACCOUNTS_FILE",
+                     absl::StrCat("key of account '", name,
+                                  "' must be one printable token"));
+    }
+    if (!config.dojo_accounts.emplace(name, api_key).second) {
+      return Invalid("DOJO_ACCOUNTS_FILE",
+                     absl::StrCat("account '", name, "' is defined twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
+                                ServerConfig& config) {
+  absl::StatusOr<std::optional<std::string>> text = SecretValue(
+      lookup, "DOJO_WEBHOOK_SECRETS", "DOJO_WEBHOOK_SECRETS_FILE");
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return absl::OkStatus();
+  auto entries = ParseNamedValues(**text, "DOJO_WEBHOOK_SECRETS",
+                                  /*allow_commas=*/true);
+  if (!entries.ok()) return entries.status();
+  for (auto& [id, secret] : *entries) {
+    if (!IsAccountName(id)) {
+      return Invalid("DOJO_WEBHOOK_SECRETS",
+                     absl::StrCat("secret id '", id,
+                                  "' must be 1-64 of [A-Za-z0-9_-]"));
+    }
+    if (!IsTokenSafe(secret)) {
+      return Invalid("DOJO_WEBHOOK_SECRETS",
+                     absl::StrCat("secret '", id,
+                                  "' must be one printable token"));
+    }
+    for (const WebhookSecret& existing : config.webhook_secrets) {
+      if (existing.id == id) {
+        return Invalid("DOJO_WEBHOOK_SECRETS",
+                       absl::StrCat("secret id '", id, "' is defined twice"));
+      }
+    }
+    config.webhook_secrets.push_back({id, secret});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<SettingSpec>& AllSettings() {
+  static const auto* const kSettings = new std::vector<SettingSpec>{
+      {"PAYMENTS_LISTEN_ADDR", "listen_addr", "gRPC listen address"},
+      {"PAYMENTS_METRICS_ADDR", "metrics_addr",
+       "Prometheus /metrics listen address"},
+      {"PAYMENTS_STORE", "store",
+       "idempotency store: sqlite:<path> or postgresql://..."},
+      {"DOJO_BASE_URL", "dojo_base_url", "Dojo API base URL"},
+      {"DOJO_API_KEY", "", "secret key of the default account", true},
+      {"DOJO_API_KEY_FILE", "dojo_api_key_file",
+       "file holding the default account's secret key"},
+      {"DOJO_ACCOUNTS_FILE", "dojo_accounts_file",
+       "file of name=key lines for more accounts"},
+      {"DOJO_API_VERSION", "dojo_api_version", "Dojo `version` header"},
+      {"DOJO_CA_FILE", "dojo_ca_file", "extra CA bundle for Dojo's TLS"},
+      {"DOJO_WEBHOOK_SECRETS", "", "webhook secrets as id=secret pairs",
+       true},
+      {"DOJO_WEBHOOK_SECRETS_FILE", "dojo_webhook_secrets_file",
+       "file of id=secret webhook secrets"},
+      {"PAYMENTS_DEFAULT_DEADLINE", "default_deadline",
+       "deadline applied when a caller sets none"},
+      {"PAYMENTS_UPSTREAM_TIMEOUT", "upstream_timeout",
+       "longest single HTTP attempt towards Dojo"},
+      {"PAYMENTS_SHUTDOWN_GRACE", "shutdown_grace",
+       "time in-flight calls get to finish after SIGTERM"},
+      {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes",
+       "largest webhook body VerifyWebhook accepts"},
+  };
+  return *kSettings;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+ParseNamedValues(absl::string_view text, absl::string_view what,
+                 bool allow_commas) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  const absl::string_view separators = allow_commas ? "\n," : "\n";
+  int number = 0;
+  for (absl::string_view entry :
+       absl::StrSplit(text, absl::ByAnyChar(separators))) {
+    ++number;
+    entry = absl::StripAsciiWhitespace(entry);
+    if (entry.empty() || absl::StartsWith(entry, "#")) continue;
+    const size_t equals = entry.find('=');
+    if (equals == absl::string_view::npos || equals == 0) {
+      // Never echo the entry: it may be a bare secret.
+      return Invalid(what, absl::StrCat("entry ", number,
+                                        " is not of the form name=value"));
+    }
+    entries.emplace_back(
+        std::string(absl::StripAsciiWhitespace(entry.substr(0, equals))),
+        std::string(absl::StripAsciiWhitespace(entry.substr(equals + 1))));
+  }
+  return entries;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
+  ServerConfig config;
+  auto take = [&](absl::string_view env, std::string& field) {
+    if (std::optional<std::string> value = lookup(env)) field = *value;
+  };
+  take("PAYMENTS_LISTEN_ADDR", config.listen_addr);
+  take("PAYMENTS_METRICS_ADDR", config.metrics_addr);
+  take("PAYMENTS_STORE", config.store);
+  take("DOJO_BASE_URL", config.dojo_base_url);
+  take("DOJO_API_VERSION", config.dojo_api_version);
+  take("DOJO_CA_FILE", config.dojo_ca_file);
+
+  PAYMENTS_RETURN_IF_ERROR(
+      ValidateAddress("PAYMENTS_LISTEN_ADDR", config.listen_addr));
+  PAYMENTS_RETURN_IF_ERROR(
+      ValidateAddress("PAYMENTS_METRICS_ADDR", config.metrics_addr));
+  if (!(absl::StartsWith(config.store, "sqlite:") &&
+        config.store.size() > 7) &&
+      !absl::StartsWith(config.store, "postgresql://") &&
+      !absl::StartsWith(config.store, "postgres://")) {
+    // Only the scheme is named: a PostgreSQL URL may carry a password.
+    return Invalid("PAYMENTS_STORE",
+                   "expected sqlite:<path> or postgresql://...");
+  }
+  while (absl::EndsWith(config.dojo_base_url, "/")) {
+    config.dojo_base_url.pop_back();
+  }
+  if (!absl::StartsWith(config.dojo_base_url, "https://") &&
+      !absl::StartsWith(config.dojo_base_url, "http://")) {
+    return Invalid("DOJO_BASE_URL", "expected an http:// or https:// URL");
+  }
+  PAYMENTS_RETURN_IF_ERROR(ValidateApiVersion(config.dojo_api_version));
+  if (!config.dojo_ca_file.empty()) {
+    PAYMENTS_RETURN_IF_ERROR(
+        ReadWholeFile("DOJO_CA_FILE", config.dojo_ca_file).status());
+  }
+  PAYMENTS_RETURN_IF_ERROR(LoadAccounts(lookup, config));
+  PAYMENTS_RETURN_IF_ERROR(LoadWebhookSecrets(lookup, config));
+
+  struct DurationSetting {
+    absl::string_view env;
+    absl::Duration* field;
+  };
+  for (const DurationSetting& setting : {
+           DurationSetting{"PAYMENTS_DEFAULT_DEADLINE",
+                           &config.default_deadline},
+           DurationSetting{"PAYMENTS_UPSTREAM_TIMEOUT",
+                           &config.upstream_timeout},
+           DurationSetting{"PAYMENTS_SHUTDOWN_GRACE", &config.shutdown_grace},
+       }) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      absl::StatusOr<absl::Duration> parsed =
+          ParsePositiveDuration(setting.env, *text);
+      if (!parsed.ok()) return parsed.status();
+      *setting.field = *parsed;
+    }
+  }
+  if (std::optional<std::string> text = lookup("PAYMENTS_MAX_WEBHOOK_BYTES")) {
+    uint64_t bytes = 0;
+    if (!absl::SimpleAtoi(*text, &bytes) || bytes == 0 ||
+        bytes > 16 * 1024 * 1024) {
+      return Invalid("PAYMENTS_MAX_WEBHOOK_BYTES",
+                     "expected a byte count between 1 and 16777216");
+    }
+    config.max_webhook_body_bytes = bytes;
+  }
+  return config;
+}
+
+}  // namespace payments::config

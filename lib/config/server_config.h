@@ -1,0 +1,78 @@
+#ifndef LIB_CONFIG_SERVER_CONFIG_H_
+#define LIB_CONFIG_SERVER_CONFIG_H_
+
+// The validated configuration of payments-server. main() gathers raw values
+// from flags and the environment; LoadServerConfig() turns them into this
+// struct or explains, without echoing secrets, what is wrong.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace payments::config {
+
+inline constexpr absl::string_view kDefaultAccount = "default";
+
+struct WebhookSecret {
+  std::string id;
+  std::string secret;
+};
+
+struct ServerConfig {
+  std::string listen_addr = "0.0.0.0:50051";
+  std::string metrics_addr = "0.0.0.0:9464";
+  std::string store = "sqlite:payments.db";
+
+  std::string dojo_base_url = "https://api.dojo.tech";
+  std::string dojo_api_version = "2026-02-27";
+  std::string dojo_ca_file;  // Empty: the system bundle only.
+  // Account name -> API key. Always holds kDefaultAccount.
+  std::map<std::string, std::string, std::less<>> dojo_accounts;
+  std::vector<WebhookSecret> webhook_secrets;
+
+  // Applied when a caller sets no gRPC deadline.
+  absl::Duration default_deadline = absl::Seconds(30);
+  // Upper bound of one HTTP attempt towards Dojo.
+  absl::Duration upstream_timeout = absl::Seconds(20);
+  // How long SIGTERM waits for in-flight calls before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(25);
+  size_t max_webhook_body_bytes = 64 * 1024;
+};
+
+// One setting: its environment variable name, which is also the key main()
+// uses for the matching flag. `secret` settings are never echoed.
+struct SettingSpec {
+  absl::string_view env;
+  absl::string_view flag;
+  absl::string_view help;
+  bool secret = false;
+};
+
+// Every setting the server reads, in the order of the README table.
+const std::vector<SettingSpec>& AllSettings();
+
+// Looks up a raw value by environment variable name; nullopt when unset.
+using SettingLookup =
+    std::function<std::optional<std::string>(absl::string_view env)>;
+
+// Builds and validates the config. Files named by *_FILE settings are read
+// here. Errors are INVALID_ARGUMENT naming the setting, never its value when
+// the setting is secret.
+absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup);
+
+// Parses `name=value` entries separated by newlines or commas; blank entries
+// and lines starting with '#' are skipped. Whitespace around names and
+// values is trimmed. `what` names the setting in errors.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+ParseNamedValues(absl::string_view text, absl::string_view what,
+                 bool allow_commas);
+
+}  // namespace payments::config
+
+#endif  // LIB_CONFIG_SERVER_CONFIG_H_

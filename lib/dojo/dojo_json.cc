@@ -1,0 +1,508 @@
+#include "lib/dojo/dojo_json.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/reflection.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace payments::dojo {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::EnumDescriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+using Json = nlohmann::json;
+
+// Our field -> Dojo's key, where the proto JSON name differs.
+const std::string* DojoRename(const FieldDescriptor& field) {
+  static const auto* const kRenames = new std::map<std::string, std::string>{
+      {"payments.v1.PaymentIntent.client_session_secret_expires_at",
+       "clientSessionSecretExpirationDate"},
+      {"payments.v1.Card.last4_pan", "last4PAN"},
+  };
+  auto it = kRenames->find(field.full_name());
+  return it == kRenames->end() ? nullptr : &it->second;
+}
+
+// Fields of our API that Dojo must never see.
+bool IsLocalOnly(const FieldDescriptor& field) {
+  return field.containing_type()->full_name() ==
+             "payments.v1.CreateIntentRequest" &&
+         (field.name() == "account" ||
+          field.name() == "include_client_session_secret");
+}
+
+std::string DojoKey(const FieldDescriptor& field) {
+  if (const std::string* renamed = DojoRename(field)) return *renamed;
+  return field.json_name();
+}
+
+// CaptureMode -> "CAPTURE_MODE_"; PaymentIntentStatus ->
+// "PAYMENT_INTENT_STATUS_".
+std::string EnumPrefix(const EnumDescriptor& type) {
+  std::string prefix;
+  for (char c : type.name()) {
+    if (absl::ascii_isupper(c) && !prefix.empty()) prefix.push_back('_');
+    prefix.push_back(absl::ascii_toupper(c));
+  }
+  prefix.push_back('_');
+  return prefix;
+}
+
+// PAYMENT_METHOD_SAVED_CARD -> "SavedCard".
+std::string DojoEnumName(const EnumValueDescriptor& value) {
+  absl::string_view rest = value.name();
+  absl::ConsumePrefix(&rest, EnumPrefix(*value.type()));
+  std::string out;
+  for (absl::string_view word : absl::StrSplit(rest, '_')) {
+    if (word.empty()) continue;
+    out.push_back(word[0]);
+    out.append(absl::AsciiStrToLower(word.substr(1)));
+  }
+  return out;
+}
+
+const EnumValueDescriptor* EnumFromDojo(const EnumDescriptor& type,
+                                        absl::string_view name) {
+  for (int i = 0; i < type.value_count(); ++i) {
+    const EnumValueDescriptor* value = type.value(i);
+    if (value->number() != 0 &&
+        absl::EqualsIgnoreCase(DojoEnumName(*value), name)) {
+      return value;
+    }
+  }
+  return type.FindValueByNumber(0);
+}
+
+std::string FormatDojoTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", time, absl::UTCTimeZone());
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+void ToTimestamp(absl::Time time, google::protobuf::Timestamp& ts) {
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+}
+
+absl::Duration FromDurationProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+// ---------------------------------------------------------------- writing
+
+Json MessageToJson(const Message& message);
+
+Json WellKnownOrMessageToJson(const Message& message) {
+  const std::string& type = message.GetDescriptor()->full_name();
+  if (type == "google.protobuf.Timestamp") {
+    return FormatDojoTime(FromTimestamp(
+        static_cast<const google::protobuf::Timestamp&>(message)));
+  }
+  if (type == "google.protobuf.Duration") {
+    return FormatTimespan(FromDurationProto(
+        static_cast<const google::protobuf::Duration&>(message)));
+  }
+  return MessageToJson(message);
+}
+
+Json ScalarToJson(const Message& message, const FieldDescriptor& field,
+                  int index) {
+  const Reflection& r = *message.GetReflection();
+  const bool repeated = field.is_repeated();
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      return repeated ? r.GetRepeatedInt32(message, &field, index)
+                      : r.GetInt32(message, &field);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return repeated ? r.GetRepeatedInt64(message, &field, index)
+                      : r.GetInt64(message, &field);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return repeated ? r.GetRepeatedUInt32(message, &field, index)
+                      : r.GetUInt32(message, &field);
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return repeated ? r.GetRepeatedUInt64(message, &field, index)
+                      : r.GetUInt64(message, &field);
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      return repeated ? r.GetRepeatedDouble(message, &field, index)
+                      : r.GetDouble(message, &field);
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return repeated ? r.GetRepeatedFloat(message, &field, index)
+                      : r.GetFloat(message, &field);
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return repeated ? r.GetRepeatedBool(message, &field, index)
+                      : r.GetBool(message, &field);
+    case FieldDescriptor::CPPTYPE_STRING:
+      return repeated ? r.GetRepeatedString(message, &field, index)
+                      : r.GetString(message, &field);
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return DojoEnumName(repeated ? *r.GetRepeatedEnum(message, &field, index)
+                                   : *r.GetEnum(message, &field));
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return WellKnownOrMessageToJson(
+          repeated ? r.GetRepeatedMessage(message, &field, index)
+                   : r.GetMessage(message, &field));
+  }
+  return nullptr;
+}
+
+bool IsEmptyJson(const Json& value) {
+  return (value.is_object() || value.is_array()) && value.empty();
+}
+
+Json MessageToJson(const Message& message) {
+  const Reflection& r = *message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  // ListFields() yields exactly the fields that are set: scalars that differ
+  // from their default, optional scalars with presence, present messages and
+  // non-empty repeated fields.
+  r.ListFields(message, &fields);
+  Json out = Json::object();
+  for (const FieldDescriptor* field : fields) {
+    if (IsLocalOnly(*field)) continue;
+    Json value;
+    if (field->is_map()) {
+      value = Json::object();
+      for (int i = 0; i < r.FieldSize(message, field); ++i) {
+        const Message& entry = r.GetRepeatedMessage(message, field, i);
+        const Descriptor* entry_type = entry.GetDescriptor();
+        value[entry.GetReflection()->GetString(entry, entry_type->map_key())] =
+            ScalarToJson(entry, *entry_type->map_value(), -1);
+      }
+    } else if (field->is_repeated()) {
+      value = Json::array();
+      for (int i = 0; i < r.FieldSize(message, field); ++i) {
+        value.push_back(ScalarToJson(message, *field, i));
+      }
+    } else {
+      value = ScalarToJson(message, *field, -1);
+    }
+    if (IsEmptyJson(value)) continue;
+    out[DojoKey(*field)] = std::move(value);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- reading
+
+absl::Status WrongType(absl::string_view path, absl::string_view expected) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("dojo json: ", path, " is not ", expected));
+}
+
+const FieldDescriptor* FindField(const Descriptor& type, absl::string_view key) {
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor* field = type.field(i);
+    if (absl::EqualsIgnoreCase(DojoKey(*field), key)) return field;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<int64_t> JsonToInt(const Json& value, absl::string_view path,
+                                  int64_t min, int64_t max) {
+  int64_t result = 0;
+  if (value.is_number_integer()) {
+    if (value.is_number_unsigned() &&
+        value.get<uint64_t>() >
+            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return WrongType(path, "an integer in range");
+    }
+    result = value.get<int64_t>();
+  } else if (value.is_number_float()) {
+    const double d = value.get<double>();
+    if (std::trunc(d) != d || std::abs(d) > 9.0e18) {
+      return WrongType(path, "an integer");
+    }
+    result = static_cast<int64_t>(d);
+  } else if (value.is_string()) {
+    if (!absl::SimpleAtoi(value.get_ref<const std::string&>(), &result)) {
+      return WrongType(path, "an integer");
+    }
+  } else {
+    return WrongType(path, "an integer");
+  }
+  if (result < min || result > max) return WrongType(path, "in range");
+  return result;
+}
+
+absl::Status JsonToMessage(const Json& json, Message& message,
+                           const std::string& path);
+
+absl::Status JsonToWellKnownOrMessage(const Json& json, Message& message,
+                                      const std::string& path) {
+  const std::string& type = message.GetDescriptor()->full_name();
+  if (type == "google.protobuf.Timestamp") {
+    if (!json.is_string()) return WrongType(path, "a timestamp string");
+    absl::StatusOr<absl::Time> time =
+        ParseDojoTime(json.get_ref<const std::string&>());
+    if (!time.ok()) return WrongType(path, "an RFC 3339 timestamp");
+    ToTimestamp(*time, static_cast<google::protobuf::Timestamp&>(message));
+    return absl::OkStatus();
+  }
+  if (type == "google.protobuf.Duration") {
+    if (!json.is_string()) return WrongType(path, "a timespan string");
+    absl::StatusOr<absl::Duration> duration =
+        ParseTimespan(json.get_ref<const std::string&>());
+    if (!duration.ok()) return WrongType(path, "a d.hh:mm:ss timespan");
+    auto& proto = static_cast<google::protobuf::Duration&>(message);
+    const int64_t nanos = absl::ToInt64Nanoseconds(*duration);
+    proto.set_seconds(nanos / 1000000000);
+    proto.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+    return absl::OkStatus();
+  }
+  return JsonToMessage(json, message, path);
+}
+
+// .NET writes DateTime.MinValue for "no time"; keep such fields unset.
+bool IsMinValueTime(const Json& json) {
+  if (!json.is_string()) return false;
+  const std::string& text = json.get_ref<const std::string&>();
+  return absl::StartsWith(text, "0001-01-01T00:00:00");
+}
+
+// Sets one value of `field` (appending when repeated).
+absl::Status SetValue(const Json& json, Message& message,
+                      const FieldDescriptor& field, const std::string& path) {
+  const Reflection& r = *message.GetReflection();
+  const bool repeated = field.is_repeated();
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      const bool is_signed = field.cpp_type() == FieldDescriptor::CPPTYPE_INT32;
+      absl::StatusOr<int64_t> v = JsonToInt(
+          json, path, is_signed ? std::numeric_limits<int32_t>::min() : 0,
+          is_signed ? std::numeric_limits<int32_t>::max()
+                    : std::numeric_limits<uint32_t>::max());
+      if (!v.ok()) return v.status();
+      if (is_signed) {
+        repeated ? r.AddInt32(&message, &field, static_cast<int32_t>(*v))
+                 : r.SetInt32(&message, &field, static_cast<int32_t>(*v));
+      } else {
+        repeated ? r.AddUInt32(&message, &field, static_cast<uint32_t>(*v))
+                 : r.SetUInt32(&message, &field, static_cast<uint32_t>(*v));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      absl::StatusOr<int64_t> v =
+          JsonToInt(json, path, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max());
+      if (!v.ok()) return v.status();
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
+        repeated ? r.AddInt64(&message, &field, *v)
+                 : r.SetInt64(&message, &field, *v);
+      } else {
+        if (*v < 0) return WrongType(path, "a non-negative integer");
+        repeated ? r.AddUInt64(&message, &field, static_cast<uint64_t>(*v))
+                 : r.SetUInt64(&message, &field, static_cast<uint64_t>(*v));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      if (!json.is_number()) return WrongType(path, "a number");
+      const double d = json.get<double>();
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+        repeated ? r.AddDouble(&message, &field, d)
+                 : r.SetDouble(&message, &field, d);
+      } else {
+        repeated ? r.AddFloat(&message, &field, static_cast<float>(d))
+                 : r.SetFloat(&message, &field, static_cast<float>(d));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      if (!json.is_boolean()) return WrongType(path, "a boolean");
+      repeated ? r.AddBool(&message, &field, json.get<bool>())
+               : r.SetBool(&message, &field, json.get<bool>());
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string text;
+      if (json.is_string()) {
+        text = json.get<std::string>();
+      } else if (json.is_number()) {
+        text = json.dump();  // Tolerate ids sent as numbers.
+      } else {
+        return WrongType(path, "a string");
+      }
+      repeated ? r.AddString(&message, &field, std::move(text))
+               : r.SetString(&message, &field, std::move(text));
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      if (!json.is_string()) return WrongType(path, "an enum string");
+      const EnumValueDescriptor* value = EnumFromDojo(
+          *field.enum_type(), json.get_ref<const std::string&>());
+      repeated ? r.AddEnum(&message, &field, value)
+               : r.SetEnum(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      Message* child = repeated ? r.AddMessage(&message, &field)
+                                : r.MutableMessage(&message, &field);
+      return JsonToWellKnownOrMessage(json, *child, path);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JsonToMessage(const Json& json, Message& message,
+                           const std::string& path) {
+  if (!json.is_object()) return WrongType(path, "an object");
+  const Descriptor& type = *message.GetDescriptor();
+  const Reflection& r = *message.GetReflection();
+  for (const auto& [key, value] : json.items()) {
+    const FieldDescriptor* field = FindField(type, key);
+    if (field == nullptr || value.is_null()) continue;
+    const std::string child_path = path.empty() ? key : path + "." + key;
+    if (field->message_type() != nullptr &&
+        field->message_type()->full_name() == "google.protobuf.Timestamp" &&
+        IsMinValueTime(value)) {
+      continue;
+    }
+    if (field->is_map()) {
+      if (!value.is_object()) return WrongType(child_path, "an object");
+      for (const auto& [entry_key, entry_value] : value.items()) {
+        if (entry_value.is_null()) continue;
+        Message* entry = r.AddMessage(&message, field);
+        const Descriptor& entry_type = *entry->GetDescriptor();
+        entry->GetReflection()->SetString(entry, entry_type.map_key(),
+                                          entry_key);
+        absl::Status status =
+            SetValue(entry_value, *entry, *entry_type.map_value(),
+                     child_path + "." + entry_key);
+        if (!status.ok()) return status;
+      }
+    } else if (field->is_repeated()) {
+      if (!value.is_array()) return WrongType(child_path, "an array");
+      r.ClearField(&message, field);
+      for (size_t i = 0; i < value.size(); ++i) {
+        absl::Status status = SetValue(value[i], message, *field,
+                                       absl::StrCat(child_path, "[", i, "]"));
+        if (!status.ok()) return status;
+      }
+    } else {
+      absl::Status status = SetValue(value, message, *field, child_path);
+      if (!status.ok()) return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string ToDojoJson(const Message& message) {
+  return MessageToJson(message).dump(-1, ' ', false,
+                                     Json::error_handler_t::replace);
+}
+
+absl::Status FromDojoJson(absl::string_view json, Message& message) {
+  Json parsed = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return absl::InvalidArgumentError("dojo json: not valid JSON");
+  }
+  return JsonToMessage(parsed, message, "");
+}
+
+std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request) {
+  return ToDojoJson(request);
+}
+
+int EnumFromDojoName(const google::protobuf::EnumDescriptor& type,
+                     absl::string_view name) {
+  return EnumFromDojo(type, name)->number();
+}
+
+std::string FormatTimespan(absl::Duration duration) {
+  if (duration < absl::ZeroDuration()) duration = absl::ZeroDuration();
+  const int64_t days = absl::IDivDuration(duration, absl::Hours(24), &duration);
+  const int64_t hours = absl::IDivDuration(duration, absl::Hours(1), &duration);
+  const int64_t minutes =
+      absl::IDivDuration(duration, absl::Minutes(1), &duration);
+  const int64_t seconds =
+      absl::IDivDuration(duration, absl::Seconds(1), &duration);
+  std::string out = days > 0 ? absl::StrCat(days, ".") : "";
+  absl::StrAppendFormat(&out, "%02d:%02d:%02d", hours, minutes, seconds);
+  const int64_t ticks = absl::ToInt64Nanoseconds(duration) / 100;
+  if (ticks > 0) absl::StrAppendFormat(&out, ".%07d", ticks);
+  return out;
+}
+
+absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
+  const auto invalid = [] {
+    return absl::InvalidArgumentError("timespan: expected d.hh:mm:ss");
+  };
+  int64_t days = 0;
+  absl::string_view clock = text;
+  // "d.hh:mm:ss": a '.' before the first ':' separates the days.
+  const size_t first_colon = text.find(':');
+  const size_t dot = text.find('.');
+  if (dot != absl::string_view::npos && dot < first_colon) {
+    if (!absl::SimpleAtoi(text.substr(0, dot), &days) || days < 0) {
+      return invalid();
+    }
+    clock = text.substr(dot + 1);
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(clock, ':');
+  if (parts.size() != 3) return invalid();
+  int64_t hours = 0;
+  int64_t minutes = 0;
+  if (!absl::SimpleAtoi(parts[0], &hours) ||
+      !absl::SimpleAtoi(parts[1], &minutes) || hours < 0 || hours > 23 ||
+      minutes < 0 || minutes > 59) {
+    return invalid();
+  }
+  absl::string_view seconds_text = parts[2];
+  absl::string_view fraction;
+  if (size_t point = seconds_text.find('.'); point != absl::string_view::npos) {
+    fraction = seconds_text.substr(point + 1);
+    seconds_text = seconds_text.substr(0, point);
+  }
+  int64_t seconds = 0;
+  if (!absl::SimpleAtoi(seconds_text, &seconds) || seconds < 0 ||
+      seconds > 59 || fraction.size() > 9) {
+    return invalid();
+  }
+  int64_t nanos = 0;
+  if (!fraction.empty()) {
+    std::string padded(fraction);
+    padded.resize(9, '0');
+    if (!absl::SimpleAtoi(padded, &nanos)) return invalid();
+  }
+  return absl::Hours(24 * days + hours) + absl::Minutes(minutes) +
+         absl::Seconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+absl::StatusOr<absl::Time> ParseDojoTime(absl::string_view text) {
+  absl::Time time;
+  std::string error;
+  const std::string input(text);
+  if (absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", input, &time, &error) ||
+      absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", input, absl::UTCTimeZone(),
+                      &time, &error)) {
+    return time;
+  }
+  return absl::InvalidArgumentError("time: expected RFC 3339");
+}
+
+}  // namespace payments::dojo

@@ -1,0 +1,52 @@
+#ifndef LIB_DOJO_DOJO_JSON_H_
+#define LIB_DOJO_DOJO_JSON_H_
+
+// Mapping between our proto messages and Dojo's JSON, driven by the proto
+// descriptors so that every field has exactly one rule:
+//  - names: the proto JSON name (lowerCamelCase), except a few renames;
+//  - enums: PAYMENT_METHOD_SAVED_CARD <-> "SavedCard" (type prefix dropped);
+//  - int64 as JSON numbers; Timestamp as RFC 3339 UTC; Duration as .NET
+//    timespan "d.hh:mm:ss";
+//  - writing omits unset and empty fields; reading ignores unknown keys and
+//    nulls, matches names case-insensitively, accepts 0-9 fractional digits,
+//    maps unknown enum strings to *_UNSPECIFIED, and treats .NET's
+//    "0001-01-01T00:00:00Z" as an absent time.
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "payments/v1/payments_service.pb.h"
+
+namespace payments::dojo {
+
+// Dojo JSON for any message. Fields that exist only in our API (`account`,
+// `include_client_session_secret`) are never written.
+std::string ToDojoJson(const google::protobuf::Message& message);
+
+// Fills `message` from Dojo JSON. Errors (INVALID_ARGUMENT) name the JSON
+// path of a value of the wrong type, never the value itself.
+absl::Status FromDojoJson(absl::string_view json,
+                          google::protobuf::Message& message);
+
+// The body of POST /payment-intents.
+std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request);
+
+// The value of `type` whose Dojo name is `name` (case-insensitive), e.g.
+// "SavedCard" -> PAYMENT_METHOD_SAVED_CARD; 0 (*_UNSPECIFIED) when unknown.
+int EnumFromDojoName(const google::protobuf::EnumDescriptor& type,
+                     absl::string_view name);
+
+// .NET timespan text ("d.hh:mm:ss[.fffffff]" or "hh:mm:ss") <-> Duration.
+std::string FormatTimespan(absl::Duration duration);
+absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text);
+
+// RFC 3339 with 0-9 fractional digits and 'Z' or an offset; no zone = UTC.
+absl::StatusOr<absl::Time> ParseDojoTime(absl::string_view text);
+
+}  // namespace payments::dojo
+
+#endif  // LIB_DOJO_DOJO_JSON_H_

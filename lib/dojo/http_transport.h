@@ -1,0 +1,59 @@
+#ifndef LIB_DOJO_HTTP_TRANSPORT_H_
+#define LIB_DOJO_HTTP_TRANSPORT_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace payments::dojo {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", "DELETE".
+  std::string url;     // Absolute URL.
+  HttpHeaders headers;
+  std::string body;  // Sent only when non-empty or method is POST.
+  // Whole-exchange timeout for this attempt (connect + send + receive).
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+struct HttpResponse {
+  int status_code = 0;
+  HttpHeaders headers;  // Names lower-cased.
+  std::string body;
+
+  // The first header named `name` (lower-case), or empty.
+  std::string Header(std::string_view name) const;
+};
+
+// How far a failed exchange got, which decides whether it may be re-sent.
+enum class TransportStage {
+  kNotSent,  // Connect, DNS or TLS failure: the request never left.
+  kSent,     // The request may have reached the server (timeout, reset).
+};
+
+// A transport failure: UNAVAILABLE or DEADLINE_EXCEEDED statuses carry the
+// stage as a payload readable with GetTransportStage().
+TransportStage GetTransportStage(const absl::Status& status);
+void SetTransportStage(absl::Status& status, TransportStage stage);
+
+// Completion callback. Runs on the transport's event-loop thread: it must not
+// block; it may call Send() again.
+using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+// Asynchronous HTTP exchange. Thread-safe. Every Send() invokes `done`
+// exactly once, also when the transport shuts down (with CANCELLED).
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual void Send(HttpRequest request, HttpCallback done) = 0;
+};
+
+}  // namespace payments::dojo
+
+#endif  // LIB_DOJO_HTTP_TRANSPORT_H_

@@ -1,0 +1,127 @@
+#include "lib/metrics/metrics.h"
+
+#include <array>
+
+namespace payments::metrics {
+namespace {
+
+constexpr std::array<absl::string_view, 17> kCodeNames = {
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+};
+
+// Latency buckets in seconds, from a fast local reply to a slow upstream.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const auto* const kBuckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+      0.5,   1,      2.5,   5,    10,    20,   30,  60};
+  return *kBuckets;
+}
+
+prometheus::Labels RpcLabels(absl::string_view type, absl::string_view service,
+                             absl::string_view method) {
+  return {{"grpc_type", std::string(type)},
+          {"grpc_service", std::string(service)},
+          {"grpc_method", std::string(method)}};
+}
+
+}  // namespace
+
+absl::string_view GrpcCodeName(int code) {
+  if (code < 0 || code >= static_cast<int>(kCodeNames.size())) {
+    return "UNKNOWN";
+  }
+  return kCodeNames[code];
+}
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      rpc_started_(prometheus::BuildCounter()
+                       .Name("grpc_server_started_total")
+                       .Help("Total number of RPCs started on the server.")
+                       .Register(*registry_)),
+      rpc_handled_(prometheus::BuildCounter()
+                       .Name("grpc_server_handled_total")
+                       .Help("Total number of RPCs completed on the server, "
+                             "regardless of success or failure.")
+                       .Register(*registry_)),
+      rpc_seconds_(prometheus::BuildHistogram()
+                       .Name("grpc_server_handling_seconds")
+                       .Help("Histogram of response latency (seconds) of gRPC "
+                             "that had been application-level handled by the "
+                             "server.")
+                       .Register(*registry_)),
+      upstream_seconds_(prometheus::BuildHistogram()
+                            .Name("http_client_request_duration_seconds")
+                            .Help("Duration of HTTP requests to Dojo, one "
+                                  "observation per attempt.")
+                            .Register(*registry_)),
+      upstream_active_(&prometheus::BuildGauge()
+                            .Name("http_client_active_requests")
+                            .Help("HTTP requests to Dojo in flight.")
+                            .Register(*registry_)
+                            .Add({})),
+      webhook_verifications_(prometheus::BuildCounter()
+                                 .Name("payments_webhook_verifications_total")
+                                 .Help("Webhook verifications by result.")
+                                 .Register(*registry_)) {}
+
+void Metrics::InitRpcMethod(absl::string_view type, absl::string_view service,
+                            absl::string_view method) {
+  const prometheus::Labels labels = RpcLabels(type, service, method);
+  rpc_started_.Add(labels);
+  for (absl::string_view code : kCodeNames) {
+    prometheus::Labels with_code = labels;
+    with_code.emplace("grpc_code", std::string(code));
+    rpc_handled_.Add(with_code);
+  }
+  rpc_seconds_.Add(labels, LatencyBuckets());
+}
+
+void Metrics::RpcStarted(absl::string_view type, absl::string_view service,
+                         absl::string_view method) {
+  rpc_started_.Add(RpcLabels(type, service, method)).Increment();
+}
+
+void Metrics::RpcHandled(absl::string_view type, absl::string_view service,
+                         absl::string_view method, absl::string_view code,
+                         double seconds) {
+  prometheus::Labels labels = RpcLabels(type, service, method);
+  rpc_seconds_.Add(labels, LatencyBuckets()).Observe(seconds);
+  labels.emplace("grpc_code", std::string(code));
+  rpc_handled_.Add(labels).Increment();
+}
+
+void Metrics::UpstreamRequest(absl::string_view operation,
+                              absl::string_view method,
+                              absl::string_view status_code,
+                              absl::string_view error_type, double seconds) {
+  upstream_seconds_
+      .Add({{"operation", std::string(operation)},
+            {"http_request_method", std::string(method)},
+            {"http_response_status_code", std::string(status_code)},
+            {"error_type", std::string(error_type)}},
+           LatencyBuckets())
+      .Observe(seconds);
+}
+
+void Metrics::WebhookVerification(absl::string_view result) {
+  webhook_verifications_.Add({{"result", std::string(result)}}).Increment();
+}
+
+}  // namespace payments::metrics

@@ -1,0 +1,67 @@
+#ifndef LIB_METRICS_METRICS_H_
+#define LIB_METRICS_METRICS_H_
+
+// Every metric the service exports, with its name and labels, in one place.
+// Thread-safe: all methods may be called from any thread.
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace payments::metrics {
+
+class Metrics final {
+ public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  // gRPC server metrics with the conventional names and labels
+  // (grpc_server_started_total, grpc_server_handled_total,
+  // grpc_server_handling_seconds). `type` is unary, client_stream,
+  // server_stream or bidi_stream; `code` is the canonical code name (OK,
+  // INVALID_ARGUMENT, ...).
+  void InitRpcMethod(absl::string_view type, absl::string_view service,
+                     absl::string_view method);
+  void RpcStarted(absl::string_view type, absl::string_view service,
+                  absl::string_view method);
+  void RpcHandled(absl::string_view type, absl::string_view service,
+                  absl::string_view method, absl::string_view code,
+                  double seconds);
+
+  // One HTTP attempt towards Dojo. `status_code` is empty and `error_type`
+  // names the failure (e.g. "timeout", "connect") when no response came;
+  // `error_type` is the status code for HTTP errors, empty on success.
+  void UpstreamRequest(absl::string_view operation, absl::string_view method,
+                       absl::string_view status_code,
+                       absl::string_view error_type, double seconds);
+  prometheus::Gauge& upstream_active_requests() { return *upstream_active_; }
+
+  // result: ok, missing, malformed, mismatch, invalid_event, too_large,
+  // no_secrets.
+  void WebhookVerification(absl::string_view result);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>& rpc_started_;
+  prometheus::Family<prometheus::Counter>& rpc_handled_;
+  prometheus::Family<prometheus::Histogram>& rpc_seconds_;
+  prometheus::Family<prometheus::Histogram>& upstream_seconds_;
+  prometheus::Gauge* upstream_active_;
+  prometheus::Family<prometheus::Counter>& webhook_verifications_;
+};
+
+// The canonical names of the 17 gRPC status codes, indexed by code.
+absl::string_view GrpcCodeName(int code);
+
+}  // namespace payments::metrics
+
+#endif  // LIB_METRICS_METRICS_H_

@@ -1,0 +1,268 @@
+#include "lib/payments/payments_service.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "lib/common/status_details.h"
+#include "lib/dojo/dojo_json.h"
+#include "lib/payments/validation.h"
+#include "lib/webhook/webhook_event.h"
+
+namespace payments {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Dojo voids unpaid intents, and with them their links, after 30 days
+// unless `expireAt` says otherwise.
+constexpr absl::Duration kDefaultIntentLifetime = absl::Hours(24 * 30);
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
+}
+
+}  // namespace
+
+std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
+  if (!intent.payment_link().empty()) return intent.payment_link();
+  return absl::StrCat("https://pay.dojo.tech/checkout/", intent.id());
+}
+
+PaymentsService::PaymentsService(dojo::DojoClient& dojo,
+                                 const AccountKeys& accounts,
+                                 const webhook::SignatureVerifier& verifier,
+                                 PaymentsServiceOptions options,
+                                 metrics::Metrics* metrics)
+    : dojo_(dojo),
+      accounts_(accounts),
+      verifier_(verifier),
+      options_(options),
+      metrics_(metrics) {}
+
+void PaymentsService::CreateValidatedIntent(
+    const v1::CreateIntentRequest& request, absl::Time deadline,
+    Done<v1::PaymentIntent> done) {
+  if (absl::Status valid = ValidateCreateIntent(request, absl::Now());
+      !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  if (!request.include_client_session_secret()) {
+    dojo_.CreatePaymentIntent(*key, request, deadline, std::move(done));
+    return;
+  }
+  // A create never returns a client session secret (API 2024-02-05 on): a
+  // refresh issues the first one.
+  dojo_.CreatePaymentIntent(
+      *key, request, deadline,
+      [this, key = std::string(*key), deadline, done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> created) mutable {
+        if (!created.ok()) {
+          std::move(done)(created.status());
+          return;
+        }
+        const std::string id = created->id();
+        dojo_.RefreshClientSessionSecret(
+            key, id, deadline,
+            [id, done = std::move(done)](
+                absl::StatusOr<v1::PaymentIntent> refreshed) mutable {
+              if (refreshed.ok()) {
+                std::move(done)(std::move(refreshed));
+                return;
+              }
+              // The intent exists: say so, so that the caller refreshes
+              // rather than creating again.
+              absl::Status status(
+                  refreshed.status().code(),
+                  absl::StrCat("payment intent ", id,
+                               " was created but no client session secret "
+                               "was issued; call RefreshClientSessionSecret: ",
+                               refreshed.status().message()));
+              SetErrorInfo(status, reason::kClientSessionSecretNotIssued,
+                           {{"payment_intent_id", id}});
+              std::move(done)(std::move(status));
+            });
+      });
+}
+
+void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
+                                   absl::Time deadline,
+                                   Done<v1::CreateIntentResponse> done) {
+  CreateValidatedIntent(
+      request, deadline,
+      [done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok()) {
+          std::move(done)(intent.status());
+          return;
+        }
+        v1::CreateIntentResponse response;
+        *response.mutable_intent() = *std::move(intent);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::CreatePaymentLink(
+    const v1::CreatePaymentLinkRequest& request, absl::Time deadline,
+    Done<v1::CreatePaymentLinkResponse> done) {
+  // The link request repeats CreateIntentRequest's fields with the same
+  // numbers and types, so the wire bytes convert losslessly.
+  v1::CreateIntentRequest create;
+  if (!create.ParseFromString(request.SerializeAsString())) {
+    std::move(done)(absl::InternalError("cannot convert link request"));
+    return;
+  }
+  CreateValidatedIntent(
+      create, deadline,
+      [done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok()) {
+          std::move(done)(intent.status());
+          return;
+        }
+        v1::CreatePaymentLinkResponse response;
+        response.set_payment_link(PaymentLinkOf(*intent));
+        if (intent->has_expire_at()) {
+          *response.mutable_expires_at() = intent->expire_at();
+        } else {
+          const absl::Time created = intent->has_created_at()
+                                         ? FromProto(intent->created_at())
+                                         : absl::Now();
+          *response.mutable_expires_at() =
+              ToProto(created + kDefaultIntentLifetime);
+        }
+        *response.mutable_intent() = *std::move(intent);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
+                                absl::Time deadline,
+                                Done<v1::GetIntentResponse> done) {
+  if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  dojo_.GetPaymentIntent(
+      *key, request.id(), request.return_canceled(), deadline,
+      [done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok()) {
+          std::move(done)(intent.status());
+          return;
+        }
+        v1::GetIntentResponse response;
+        *response.mutable_intent() = *std::move(intent);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::RefreshClientSessionSecret(
+    const v1::RefreshClientSessionSecretRequest& request, absl::Time deadline,
+    Done<v1::RefreshClientSessionSecretResponse> done) {
+  if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  dojo_.RefreshClientSessionSecret(
+      *key, request.id(), deadline,
+      [done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok()) {
+          std::move(done)(intent.status());
+          return;
+        }
+        if (intent->client_session_secret().empty()) {
+          absl::Status status = absl::UnavailableError(
+              "Dojo issued no client session secret");
+          SetErrorInfo(status, reason::kDojoBadResponse);
+          std::move(done)(std::move(status));
+          return;
+        }
+        v1::RefreshClientSessionSecretResponse response;
+        response.set_client_session_secret(intent->client_session_secret());
+        *response.mutable_expires_at() =
+            intent->client_session_secret_expires_at();
+        std::move(done)(std::move(response));
+      });
+}
+
+absl::StatusOr<v1::VerifyWebhookResponse> PaymentsService::VerifyWebhook(
+    const v1::VerifyWebhookRequest& request) const {
+  auto record = [this](absl::string_view result) {
+    if (metrics_ != nullptr) metrics_->WebhookVerification(result);
+  };
+  if (request.body().size() > options_.max_webhook_body_bytes) {
+    record("too_large");
+    return InvalidArgumentError(
+        "invalid request: webhook body too large",
+        {{"body", absl::StrCat("must be at most ",
+                               options_.max_webhook_body_bytes, " bytes")}});
+  }
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const v1::WebhookHeader& header : request.headers()) {
+    headers.emplace_back(header.name(), header.value());
+  }
+  const std::string signature =
+      webhook::SignatureFromHeaders(request.signature(), headers);
+  absl::StatusOr<std::string> matched =
+      verifier_.Verify(request.body(), signature);
+  if (!matched.ok()) {
+    std::optional<google::rpc::ErrorInfo> info =
+        GetErrorInfo(matched.status());
+    record(info.has_value() ? absl::AsciiStrToLower(info->reason())
+                            : "rejected");
+    return matched.status();
+  }
+  absl::StatusOr<webhook::WebhookEvent> event =
+      webhook::ParseWebhookEvent(request.body());
+  if (!event.ok()) {
+    record("invalid_event");
+    return InvalidArgumentError(
+        absl::StrCat("invalid request: signed body is not a Dojo event: ",
+                     event.status().message()),
+        {{"body", "must be a Dojo webhook event"}});
+  }
+  record("ok");
+  v1::VerifyWebhookResponse response;
+  v1::WebhookEvent& out = *response.mutable_event();
+  out.set_id(event->id);
+  out.set_type(event->type);
+  out.set_account_id(event->account_id);
+  if (event->created_at != absl::InfinitePast()) {
+    *out.mutable_created_at() = ToProto(event->created_at);
+  }
+  out.set_payment_intent_id(event->payment_intent_id);
+  out.set_payment_status(static_cast<v1::PaymentIntentStatus>(
+      dojo::EnumFromDojoName(*v1::PaymentIntentStatus_descriptor(),
+                             event->payment_status)));
+  out.set_capture_mode(static_cast<v1::CaptureMode>(dojo::EnumFromDojoName(
+      *v1::CaptureMode_descriptor(), event->capture_mode)));
+  response.set_matched_secret_id(*std::move(matched));
+  return response;
+}
+
+}  // namespace payments

@@ -1,0 +1,72 @@
+#ifndef LIB_PAYMENTS_PAYMENTS_SERVICE_H_
+#define LIB_PAYMENTS_PAYMENTS_SERVICE_H_
+
+// The use cases behind the five RPCs, free of gRPC server types: validate
+// locally, pick the account's key, call Dojo, shape the answer.
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "lib/dojo/dojo_client.h"
+#include "lib/metrics/metrics.h"
+#include "lib/payments/account_keys.h"
+#include "lib/webhook/signature_verifier.h"
+#include "payments/v1/payments_service.pb.h"
+
+namespace payments {
+
+template <typename Response>
+using Done = absl::AnyInvocable<void(absl::StatusOr<Response>) &&>;
+
+struct PaymentsServiceOptions {
+  size_t max_webhook_body_bytes = 64 * 1024;
+};
+
+// Thread-safe. Asynchronous methods call `done` exactly once, either inline
+// (invalid input: nothing is sent upstream) or on the Dojo transport's
+// event-loop thread, so `done` must not block. `deadline` bounds all
+// upstream work of the call.
+class PaymentsService final {
+ public:
+  // All references must outlive the service; `metrics` may be null.
+  PaymentsService(dojo::DojoClient& dojo, const AccountKeys& accounts,
+                  const webhook::SignatureVerifier& verifier,
+                  PaymentsServiceOptions options, metrics::Metrics* metrics);
+
+  void CreateIntent(const v1::CreateIntentRequest& request, absl::Time deadline,
+                    Done<v1::CreateIntentResponse> done);
+  void GetIntent(const v1::GetIntentRequest& request, absl::Time deadline,
+                 Done<v1::GetIntentResponse> done);
+  void CreatePaymentLink(const v1::CreatePaymentLinkRequest& request,
+                         absl::Time deadline,
+                         Done<v1::CreatePaymentLinkResponse> done);
+  void RefreshClientSessionSecret(
+      const v1::RefreshClientSessionSecretRequest& request, absl::Time deadline,
+      Done<v1::RefreshClientSessionSecretResponse> done);
+
+  // Pure computation, no I/O: returns synchronously.
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
+      const v1::VerifyWebhookRequest& request) const;
+
+ private:
+  // Validates, creates the intent and, if asked, issues a client secret.
+  void CreateValidatedIntent(const v1::CreateIntentRequest& request,
+                             absl::Time deadline,
+                             Done<v1::PaymentIntent> done);
+
+  dojo::DojoClient& dojo_;
+  const AccountKeys& accounts_;
+  const webhook::SignatureVerifier& verifier_;
+  const PaymentsServiceOptions options_;
+  metrics::Metrics* const metrics_;
+};
+
+// The hosted checkout URL of an intent: Dojo's `paymentLink` when present,
+// else https://pay.dojo.tech/checkout/{id}.
+std::string PaymentLinkOf(const v1::PaymentIntent& intent);
+
+}  // namespace payments
+
+#endif  // LIB_PAYMENTS_PAYMENTS_SERVICE_H_

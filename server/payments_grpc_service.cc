@@ -1,0 +1,143 @@
+#include "server/payments_grpc_service.h"
+
+#include <random>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "lib/common/logger.h"
+#include "lib/metrics/metrics.h"
+#include "server/grpc_status.h"
+
+namespace payments::server {
+namespace {
+
+// The caller's x-request-id when it sent a sane one, else a fresh id.
+std::string RequestIdOf(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  if (auto it = metadata.find("x-request-id");
+      it != metadata.end() && !it->second.empty() && it->second.size() <= 64) {
+    std::string id(it->second.data(), it->second.size());
+    bool printable = true;
+    for (char c : id) printable &= (c > 0x20 && c < 0x7f);
+    if (printable) return id;
+  }
+  thread_local std::mt19937_64 random(std::random_device{}());
+  return absl::StrFormat("%016x", random());
+}
+
+// Completes a unary RPC: copies the result into `response` and finishes the
+// reactor exactly once; failures are logged once.
+template <typename Response>
+class Completion {
+ public:
+  Completion(grpc::CallbackServerContext* context,
+             grpc::ServerUnaryReactor* reactor, Response* response,
+             absl::string_view method)
+      : reactor_(reactor),
+        response_(response),
+        method_(method),
+        request_id_(RequestIdOf(*context)),
+        start_(absl::Now()) {}
+
+  void operator()(absl::StatusOr<Response> result) && {
+    if (result.ok()) {
+      *response_ = *std::move(result);
+      reactor_->Finish(grpc::Status::OK);
+      return;
+    }
+    const absl::Status& status = result.status();
+    Log(LogLevel::kWarning, "rpc_failed",
+        {{"method", method_},
+         {"code", metrics::GrpcCodeName(static_cast<int>(status.code()))},
+         {"message", std::string(status.message())},
+         {"request_id", request_id_},
+         {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start_)}});
+    reactor_->Finish(ToGrpcStatus(status));
+  }
+
+ private:
+  grpc::ServerUnaryReactor* reactor_;
+  Response* response_;
+  std::string method_;
+  std::string request_id_;
+  absl::Time start_;
+};
+
+template <typename Response>
+Completion<Response> Complete(grpc::CallbackServerContext* context,
+                              grpc::ServerUnaryReactor* reactor,
+                              Response* response, absl::string_view method) {
+  return Completion<Response>(context, reactor, response, method);
+}
+
+}  // namespace
+
+PaymentsGrpcService::PaymentsGrpcService(PaymentsService& service,
+                                         absl::Duration default_deadline)
+    : service_(service), default_deadline_(default_deadline) {}
+
+absl::Time PaymentsGrpcService::DeadlineOf(
+    const grpc::CallbackServerContext& context) const {
+  const auto deadline = context.deadline();
+  const absl::Time fallback = absl::Now() + default_deadline_;
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    return fallback;
+  }
+  return std::min(absl::FromChrono(deadline), absl::InfiniteFuture());
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::CreateIntent(
+    grpc::CallbackServerContext* context,
+    const v1::CreateIntentRequest* request,
+    v1::CreateIntentResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  service_.CreateIntent(*request, DeadlineOf(*context),
+                        Complete(context, reactor, response, "CreateIntent"));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::GetIntent(
+    grpc::CallbackServerContext* context, const v1::GetIntentRequest* request,
+    v1::GetIntentResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  service_.GetIntent(*request, DeadlineOf(*context),
+                     Complete(context, reactor, response, "GetIntent"));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::CreatePaymentLink(
+    grpc::CallbackServerContext* context,
+    const v1::CreatePaymentLinkRequest* request,
+    v1::CreatePaymentLinkResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  service_.CreatePaymentLink(
+      *request, DeadlineOf(*context),
+      Complete(context, reactor, response, "CreatePaymentLink"));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::RefreshClientSessionSecret(
+    grpc::CallbackServerContext* context,
+    const v1::RefreshClientSessionSecretRequest* request,
+    v1::RefreshClientSessionSecretResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  service_.RefreshClientSessionSecret(
+      *request, DeadlineOf(*context),
+      Complete(context, reactor, response, "RefreshClientSessionSecret"));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::VerifyWebhook(
+    grpc::CallbackServerContext* context,
+    const v1::VerifyWebhookRequest* request,
+    v1::VerifyWebhookResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // HMAC over at most max_webhook_body_bytes: cheap, no I/O, done inline.
+  Complete(context, reactor, response, "VerifyWebhook")(
+      service_.VerifyWebhook(*request));
+  return reactor;
+}
+
+}  // namespace payments::server

@@ -1,0 +1,50 @@
+#ifndef SERVER_PAYMENTS_GRPC_SERVICE_H_
+#define SERVER_PAYMENTS_GRPC_SERVICE_H_
+
+#include "absl/time/time.h"
+#include "lib/payments/payments_service.h"
+#include "payments/v1/payments_service.grpc.pb.h"
+
+namespace payments::server {
+
+// The gRPC face of PaymentsService: proto in, absl::Status -> grpc::Status
+// out, one structured log line per failed RPC. Handlers never block: each
+// returns its reactor at once and Finish() runs when the use case completes.
+class PaymentsGrpcService final
+    : public v1::PaymentsService::CallbackService {
+ public:
+  // `service` must outlive this object. `default_deadline` applies when the
+  // caller sets none.
+  PaymentsGrpcService(PaymentsService& service,
+                      absl::Duration default_deadline);
+
+  grpc::ServerUnaryReactor* CreateIntent(
+      grpc::CallbackServerContext* context,
+      const v1::CreateIntentRequest* request,
+      v1::CreateIntentResponse* response) override;
+  grpc::ServerUnaryReactor* GetIntent(grpc::CallbackServerContext* context,
+                                      const v1::GetIntentRequest* request,
+                                      v1::GetIntentResponse* response) override;
+  grpc::ServerUnaryReactor* CreatePaymentLink(
+      grpc::CallbackServerContext* context,
+      const v1::CreatePaymentLinkRequest* request,
+      v1::CreatePaymentLinkResponse* response) override;
+  grpc::ServerUnaryReactor* RefreshClientSessionSecret(
+      grpc::CallbackServerContext* context,
+      const v1::RefreshClientSessionSecretRequest* request,
+      v1::RefreshClientSessionSecretResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyWebhook(
+      grpc::CallbackServerContext* context,
+      const v1::VerifyWebhookRequest* request,
+      v1::VerifyWebhookResponse* response) override;
+
+ private:
+  absl::Time DeadlineOf(const grpc::CallbackServerContext& context) const;
+
+  PaymentsService& service_;
+  const absl::Duration default_deadline_;
+};
+
+}  // namespace payments::server
+
+#endif  // SERVER_PAYMENTS_GRPC_SERVICE_H_
