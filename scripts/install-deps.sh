@@ -10,7 +10,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev openssl ca-certificates prometheus-cpp-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpq-dev postgresql
   nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
-  curl
+  curl jq
 )
 
 missing=()

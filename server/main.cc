@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
       {{"listen_addr", config.listen_addr},
        {"port", port},
        {"metrics_addr", config.metrics_addr},
+       {"metrics_port", exposer->GetListeningPorts().front()},
        {"dojo_base_url", config.dojo_base_url},
        {"dojo_api_version", config.dojo_api_version},
        {"accounts", absl::StrJoin(account_names, ",")},

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what the project needs, builds it, then runs payments-server in
+# the foreground against a local Dojo emulator (HTTPS with a throwaway CA)
+# on the embedded SQLite store. Ctrl-C stops both. Run as root on Debian 12.
+#
+# Ports (override with the same-named variables): gRPC 50051, metrics 9464,
+# emulator HTTPS 8443 (the Dojo API) and HTTP 8080 (the same API plus its
+# control endpoints under /_emulator/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GRPC_PORT=${GRPC_PORT:-50051}
+METRICS_PORT=${METRICS_PORT:-9464}
+EMULATOR_HTTPS_PORT=${EMULATOR_HTTPS_PORT:-8443}
+EMULATOR_HTTP_PORT=${EMULATOR_HTTP_PORT:-8080}
+
+./scripts/install-deps.sh
+./scripts/build.sh
+
+state=$PWD/run
+mkdir -p "$state"
+./scripts/gen-test-certs.sh "$state/certs"
+
+# Local sandbox credentials: the emulator accepts any sk_sandbox_ key.
+export DOJO_API_KEY=sk_sandbox_local_demo_key
+export DOJO_WEBHOOK_SECRETS=local=whsec_local_demo_secret
+
+build/tests/emulator/dojo-emulator --http-port="$EMULATOR_HTTP_PORT" \
+  --https-port="$EMULATOR_HTTPS_PORT" \
+  --tls-cert="$state/certs/server.pem" --tls-key="$state/certs/server.key" \
+  > "$state/emulator.log" 2>&1 &
+emulator_pid=$!
+trap 'kill -TERM $emulator_pid 2>/dev/null || true' EXIT
+
+buf=tools/node_modules/@bufbuild/buf-linux-x64/bin/buf
+cat <<MSG
+
+payments-server on 127.0.0.1:$GRPC_PORT (metrics :$METRICS_PORT/metrics),
+Dojo emulator on https://localhost:$EMULATOR_HTTPS_PORT, store sqlite:$state/payments.db.
+Try, from another terminal (grpcurl works the same: grpcurl -plaintext -d '...' 127.0.0.1:$GRPC_PORT ...):
+
+  $buf curl --protocol grpc --http2-prior-knowledge \\
+    http://127.0.0.1:$GRPC_PORT/payments.v1.PaymentsService/CreateIntent \\
+    -d '{"reference":"Order-1","amount":{"value":1000,"currencyCode":"GBP"}}'
+
+MSG
+
+build/server/payments-server \
+  --listen_addr="127.0.0.1:$GRPC_PORT" --metrics_addr="127.0.0.1:$METRICS_PORT" \
+  --store="sqlite:$state/payments.db" \
+  --dojo_base_url="https://localhost:$EMULATOR_HTTPS_PORT" \
+  --dojo_ca_file="$state/certs/ca.pem"

@@ -1,0 +1,218 @@
+#include "tests/emulator/control.h"
+
+#include "tests/emulator/intent_factory.h"
+#include "tests/emulator/random_ids.h"
+#include "tests/emulator/timestamps.h"
+#include "tests/emulator/webhook_signer.h"
+
+namespace dojo_emulator {
+namespace {
+
+Response Error(http::status status, const std::string& message) {
+  return JsonResponse(status, Json{{"error", message}});
+}
+
+Response Ok() { return JsonResponse(http::status::ok, Json{{"ok", true}}); }
+
+Response NotAllowed(const char* allow) {
+  Response res = Error(http::status::method_not_allowed, "method not allowed");
+  res.set(http::field::allow, allow);
+  return res;
+}
+
+std::optional<Json> ParseBody(const Request& req, Response* error) {
+  Json body = Json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    *error = Error(http::status::bad_request, "body must be a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+std::string StringField(const Json& body, const char* name,
+                        const std::string& fallback = "") {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>()
+                                             : fallback;
+}
+
+}  // namespace
+
+void Control::Handle(const Request& req, const Target& target,
+                     ReplyCallback done) {
+  std::vector<std::string> seg = SplitPath(target.path);  // seg[0] == _emulator
+  http::verb method = req.method();
+  auto reply = [&](Response res) { done(Reply{std::move(res)}); };
+
+  if (seg.size() == 2 && seg[1] == "health") {
+    if (method != http::verb::get) return reply(NotAllowed("GET"));
+    return reply(JsonResponse(http::status::ok, Json{{"ok", true}}));
+  }
+  if (seg.size() == 2 && seg[1] == "requests") {
+    if (method == http::verb::get) {
+      return reply(JsonResponse(http::status::ok, log_->ToJson()));
+    }
+    if (method == http::verb::delete_) {
+      log_->Clear();
+      return reply(Ok());
+    }
+    return reply(NotAllowed("GET, DELETE"));
+  }
+  if (seg.size() == 2 && seg[1] == "faults") {
+    if (method == http::verb::get) {
+      return reply(JsonResponse(http::status::ok, faults_->ToJson()));
+    }
+    if (method == http::verb::post) return reply(AddFault(req));
+    if (method == http::verb::delete_) {
+      faults_->Clear();
+      return reply(Ok());
+    }
+    return reply(NotAllowed("GET, POST, DELETE"));
+  }
+  if (seg.size() == 2 && seg[1] == "payment-intents") {
+    if (method == http::verb::get) return reply(ListIntents(target));
+    if (method == http::verb::delete_) {
+      store_->Clear();
+      return reply(Ok());
+    }
+    return reply(NotAllowed("GET, DELETE"));
+  }
+  if (seg.size() == 3 && seg[1] == "payment-intents") {
+    if (method != http::verb::get) return reply(NotAllowed("GET"));
+    std::optional<StoredIntent> intent = store_->Get(seg[2]);
+    if (!intent) {
+      return reply(Error(http::status::not_found, "no such payment intent"));
+    }
+    return reply(JsonResponse(http::status::ok, intent->body));
+  }
+  if (seg.size() == 4 && seg[1] == "payment-intents" && seg[3] == "status") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    return reply(SetStatus(seg[2], req));
+  }
+  if (seg.size() == 3 && seg[1] == "webhooks" && seg[2] == "send") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    return SendWebhook(req, std::move(done));
+  }
+  if (seg.size() == 3 && seg[1] == "webhooks" && seg[2] == "sign") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    return reply(SignWebhookBody(req));
+  }
+  if (seg.size() == 2 && seg[1] == "reset") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    store_->Clear();
+    log_->Clear();
+    faults_->Clear();
+    return reply(Ok());
+  }
+  reply(Error(http::status::not_found, "unknown control endpoint"));
+}
+
+Response Control::SetStatus(const std::string& id, const Request& req) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return error;
+  std::string status = StringField(*body, "status");
+  if (!IsPaymentIntentStatus(status)) {
+    return Error(http::status::bad_request,
+                 "status must be one of Created, Authorized, Captured, "
+                 "Reversed, Refunded, Canceled");
+  }
+  std::optional<StoredIntent> intent = store_->Update(
+      id, [&](StoredIntent& s) { ApplyStatus(s.body, status, Clock::now()); });
+  if (!intent) return Error(http::status::not_found, "no such payment intent");
+  return JsonResponse(http::status::ok, intent->body);
+}
+
+Response Control::ListIntents(const Target& target) {
+  std::optional<std::string> reference = QueryParam(target.query, "reference");
+  std::vector<StoredIntent> intents =
+      reference ? store_->FindByReference(*reference) : store_->List("");
+  std::optional<std::string> account = QueryParam(target.query, "account");
+  Json data = Json::array();
+  for (const StoredIntent& intent : intents) {
+    if (account && intent.account != *account) continue;
+    data.push_back(intent.body);
+  }
+  return JsonResponse(http::status::ok, Json{{"data", std::move(data)}});
+}
+
+Response Control::AddFault(const Request& req) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return error;
+  uint64_t id = 0;
+  if (auto message = faults_->Add(*body, &id)) {
+    return Error(http::status::bad_request, *message);
+  }
+  return JsonResponse(http::status::ok, Json{{"id", id}});
+}
+
+void Control::SendWebhook(const Request& req, ReplyCallback done) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return done(Reply{std::move(error)});
+  auto secret = body->find("secret");
+  if (secret == body->end() || !secret->is_string()) {
+    return done(
+        Reply{Error(http::status::bad_request, "secret must be a string")});
+  }
+  std::string url = StringField(*body, "url");
+  if (!url.empty() && !WebhookClient::IsSupportedUrl(url)) {
+    return done(Reply{Error(http::status::bad_request,
+                            "url must look like http://host[:port][/path]")});
+  }
+  WebhookEvent event;
+  event.payment_intent_id = StringField(*body, "paymentIntentId");
+  event.payment_status = StringField(*body, "paymentStatus");
+  event.capture_mode = StringField(*body, "captureMode");
+  event.account_id = StringField(*body, "accountId");
+  // Fields not given explicitly come from the stored intent.
+  if (event.payment_status.empty() || event.capture_mode.empty() ||
+      event.account_id.empty()) {
+    std::optional<StoredIntent> intent = store_->Get(event.payment_intent_id);
+    if (!intent) {
+      return done(
+          Reply{Error(http::status::not_found, "no such payment intent")});
+    }
+    if (event.payment_status.empty()) {
+      event.payment_status = intent->body["status"].get<std::string>();
+    }
+    if (event.capture_mode.empty()) {
+      event.capture_mode = intent->body["captureMode"].get<std::string>();
+    }
+    if (event.account_id.empty()) event.account_id = "acc_" + intent->account;
+  }
+  event.id = StringField(*body, "eventId", NewEventId());
+  event.event = StringField(*body, "event", "payment_intent.status_updated");
+  event.created_at =
+      StringField(*body, "createdAt", FormatTimestamp(Clock::now()));
+  std::string payload = WebhookPayload(event);
+  std::string signature = SignWebhook(secret->get<std::string>(), payload);
+
+  auto respond = [payload, signature, done](int delivery_status) {
+    done(Reply{JsonResponse(http::status::ok,
+                            Json{{"body", payload},
+                                 {"signature", signature},
+                                 {"deliveryStatus", delivery_status}})});
+  };
+  if (url.empty()) return respond(0);
+  webhooks_->Post(url, payload, signature, std::move(respond));
+}
+
+Response Control::SignWebhookBody(const Request& req) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return error;
+  auto secret = body->find("secret");
+  auto payload = body->find("body");
+  if (secret == body->end() || !secret->is_string() || payload == body->end() ||
+      !payload->is_string()) {
+    return Error(http::status::bad_request, "secret and body must be strings");
+  }
+  return JsonResponse(
+      http::status::ok,
+      Json{{"signature", SignWebhook(secret->get<std::string>(),
+                                     payload->get<std::string>())}});
+}
+
+}  // namespace dojo_emulator

@@ -1,0 +1,67 @@
+#include "tests/emulator/emulator.h"
+
+#include "tests/emulator/random_ids.h"
+#include "tests/emulator/timestamps.h"
+
+namespace dojo_emulator {
+
+Emulator::Emulator(boost::asio::any_io_executor executor,
+                   AccountRegistry accounts)
+    : accounts_(std::move(accounts)),
+      webhooks_(std::move(executor)),
+      routes_(&store_),
+      control_(&store_, &log_, &faults_, &webhooks_) {}
+
+void Emulator::Handle(Request req, ReplyCallback done) {
+  Target target = SplitTarget(req.target());
+  if (target.path == "/_emulator" || target.path.rfind("/_emulator/", 0) == 0) {
+    control_.Handle(req, target, std::move(done));
+    return;
+  }
+  HandleDojo(req, target, std::move(done));
+}
+
+void Emulator::HandleDojo(const Request& req, const Target& target,
+                          ReplyCallback done) {
+  std::optional<std::string_view> auth_header;
+  if (auto it = req.find(http::field::authorization); it != req.end()) {
+    auth_header = it->value();
+  }
+  AuthResult auth = accounts_.Authenticate(auth_header);
+  std::string trace_id = NewTraceId();
+
+  LogEntry entry;
+  entry.received_at = FormatTimestamp(Clock::now());
+  entry.method = std::string(req.method_string());
+  entry.path = target.path;
+  entry.query = target.query;
+  if (auto it = req.find("version"); it != req.end()) {
+    entry.version = std::string(it->value());
+  }
+  entry.account = auth.account;
+  entry.authorization = std::string(OutcomeName(auth.outcome));
+  if (auto it = req.find(http::field::content_type); it != req.end()) {
+    entry.content_type = std::string(it->value());
+  }
+  entry.body = req.body();
+
+  Reply reply;
+  std::optional<FaultStep> step = faults_.Next(entry.method, target.path);
+  if (step && !step->RunsHandler()) {
+    reply.response = RenderFaultResponse(*step, trace_id);
+  } else {
+    RouteResult result = routes_.Handle(req, target, auth, trace_id);
+    reply.response = std::move(result.response);
+    entry.intent_id = std::move(result.intent_id);
+  }
+  if (step) {
+    entry.faulted = true;
+    reply.delay = step->delay;
+    reply.drop = step->drop || step->process_then_drop;
+  }
+  entry.status = reply.drop ? 0 : reply.response.result_int();
+  log_.Append(std::move(entry));
+  done(std::move(reply));
+}
+
+}  // namespace dojo_emulator

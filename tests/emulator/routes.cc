@@ -1,0 +1,255 @@
+#include "tests/emulator/routes.h"
+
+#include <algorithm>
+
+#include "tests/emulator/intent_factory.h"
+#include "tests/emulator/problem_details.h"
+#include "tests/emulator/random_ids.h"
+#include "tests/emulator/timestamps.h"
+#include "tests/emulator/validation.h"
+
+namespace dojo_emulator {
+namespace {
+
+RouteResult NotFound(const std::string& id, const std::string& trace_id) {
+  return {ProblemResponse(404, "Payment intent not found", trace_id), id};
+}
+
+// Search cursors are opaque to clients: "c" + base-36 creation sequence.
+std::string EncodeCursor(uint64_t seq) {
+  std::string digits;
+  do {
+    digits.insert(digits.begin(),
+                  "0123456789abcdefghijklmnopqrstuvwxyz"[seq % 36]);
+    seq /= 36;
+  } while (seq > 0);
+  return "c" + digits;
+}
+
+std::optional<uint64_t> DecodeCursor(const std::string& cursor) {
+  if (cursor.size() < 2 || cursor.size() > 14 || cursor[0] != 'c') {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  for (size_t i = 1; i < cursor.size(); ++i) {
+    char c = cursor[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'z') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    seq = seq * 36 + digit;
+  }
+  return seq;
+}
+
+}  // namespace
+
+RouteResult Routes::Handle(const Request& req, const Target& target,
+                           const AuthResult& auth,
+                           const std::string& trace_id) {
+  using Outcome = AuthResult::Outcome;
+  RouteResult result;
+  if (auth.outcome == Outcome::kForbidden) {
+    result.response = ProblemResponse(
+        403, "The API key is not authorized to use this product.", trace_id);
+  } else if (auth.outcome != Outcome::kOk) {
+    result.response = MakeResponse(http::status::unauthorized, "", "");
+  } else if (auto version = req.find("version");
+             version == req.end() || !IsApiVersion(version->value())) {
+    result.response = ProblemResponse(
+        400,
+        version == req.end()
+            ? "The version header is required (format yyyy-mm-dd)."
+            : "The version header must be a date in the format yyyy-mm-dd.",
+        trace_id);
+  } else {
+    std::vector<std::string> seg = SplitPath(target.path);
+    http::verb method = req.method();
+    const std::string& account = auth.account;
+    auto not_allowed = [&](const char* allow) {
+      RouteResult r{ProblemResponse(405, "", trace_id), ""};
+      r.response.set(http::field::allow, allow);
+      return r;
+    };
+    if (seg.empty() || seg[0] != "payment-intents" || seg.size() > 3) {
+      result.response = ProblemResponse(404, "", trace_id);
+    } else if (seg.size() == 1) {
+      result = method == http::verb::post ? Create(req, account, trace_id)
+                                          : not_allowed("POST");
+    } else if (seg.size() == 2 && seg[1] == "search") {
+      result = method == http::verb::post ? Search(req, account, trace_id)
+                                          : not_allowed("POST");
+    } else if (seg.size() == 2) {
+      if (method == http::verb::get) {
+        result = Get(seg[1], target, account, trace_id);
+      } else if (method == http::verb::delete_) {
+        result = Cancel(seg[1], account, trace_id);
+      } else {
+        result = not_allowed("GET, DELETE");
+      }
+    } else if (seg[2] == "refresh-client-session-secret") {
+      result = method == http::verb::post ? Refresh(seg[1], account, trace_id)
+                                          : not_allowed("POST");
+    } else {
+      result.response = ProblemResponse(404, "", trace_id);
+    }
+  }
+  result.response.set("x-trace-id", trace_id);
+  return result;
+}
+
+RouteResult Routes::Create(const Request& req, const std::string& account,
+                           const std::string& trace_id) {
+  TimePoint now = Clock::now();
+  Json errors = ValidateCreatePaymentIntent(req.body(), now);
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), ""};
+  Json request = Json::parse(req.body());
+  std::string id = NewIntentId();
+  StoredIntent stored =
+      store_->Insert(account, now, BuildPaymentIntent(id, request, now));
+  return {JsonResponse(http::status::ok, stored.body), id};
+}
+
+RouteResult Routes::Get(const std::string& id, const Target& target,
+                        const std::string& account,
+                        const std::string& trace_id) {
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+  std::string return_canceled =
+      QueryParam(target.query, "returnCanceled").value_or("");
+  std::transform(return_canceled.begin(), return_canceled.end(),
+                 return_canceled.begin(), ::tolower);
+  if (intent->body["status"] == "Canceled" && return_canceled != "true") {
+    return NotFound(id, trace_id);
+  }
+  return {JsonResponse(http::status::ok, intent->body), id};
+}
+
+RouteResult Routes::Refresh(const std::string& id, const std::string& account,
+                            const std::string& trace_id) {
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+  std::string status;
+  intent = store_->Update(id, [&](StoredIntent& s) {
+    status = s.body["status"].get<std::string>();
+    if (status != "Created") return;
+    s.body["clientSessionSecret"] = NewClientSessionSecret();
+    s.body["clientSessionSecretExpirationDate"] =
+        FormatTimestamp(Clock::now() + std::chrono::minutes(30));
+  });
+  if (status != "Created") {
+    return {ProblemResponse(400,
+                            "The client session secret can only be refreshed "
+                            "for a payment intent in status Created (status "
+                            "is " +
+                                status + ").",
+                            trace_id),
+            id};
+  }
+  return {JsonResponse(http::status::ok, intent->body), id};
+}
+
+RouteResult Routes::Cancel(const std::string& id, const std::string& account,
+                           const std::string& trace_id) {
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+  std::string status;
+  intent = store_->Update(id, [&](StoredIntent& s) {
+    status = s.body["status"].get<std::string>();
+    if (status == "Created") ApplyStatus(s.body, "Canceled", Clock::now());
+  });
+  if (status != "Created") {
+    return {ProblemResponse(
+                409,
+                "A payment intent in status " + status + " cannot be canceled.",
+                trace_id),
+            id};
+  }
+  return {JsonResponse(http::status::ok, intent->body), id};
+}
+
+RouteResult Routes::Search(const Request& req, const std::string& account,
+                           const std::string& trace_id) {
+  Json errors = ValidateSearchPaymentIntents(req.body());
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), ""};
+  bool blank = req.body().find_first_not_of(" \t\r\n") == std::string::npos;
+  Json request = blank ? Json::object() : Json::parse(req.body());
+  auto get = [&](const Json& obj, const char* name) -> const Json* {
+    auto it = obj.find(name);
+    return it == obj.end() || it->is_null() ? nullptr : &*it;
+  };
+  std::optional<TimePoint> start, end;
+  if (const Json* v = get(request, "startDate")) {
+    start = ParseTimestamp(v->get<std::string>());
+  }
+  if (const Json* v = get(request, "endDate")) {
+    end = ParseTimestamp(v->get<std::string>());
+  }
+  std::vector<std::string> statuses;
+  if (const Json* v = get(request, "statuses")) {
+    for (const Json& s : *v) statuses.push_back(s.get<std::string>());
+  }
+  int limit = 50;
+  std::optional<uint64_t> before, after;
+  if (const Json* cursor = get(request, "cursor")) {
+    if (const Json* v = get(*cursor, "limit")) limit = v->get<int>();
+    for (auto [name, out] : {std::pair{"before", &before}, {"after", &after}}) {
+      if (const Json* v = get(*cursor, name)) {
+        *out = DecodeCursor(v->get<std::string>());
+        if (!*out) {
+          Json e = Json::object();
+          e["Cursor." + std::string(1, static_cast<char>(::toupper(name[0]))) +
+            (name + 1)]
+              .push_back("The cursor is not valid.");
+          return {ValidationProblemResponse(e, trace_id), ""};
+        }
+      }
+    }
+  }
+
+  // Matching intents, newest first.
+  std::vector<StoredIntent> matches;
+  for (StoredIntent& intent : store_->List(account)) {
+    if (start && intent.created_at < *start) continue;
+    if (end && intent.created_at > *end) continue;
+    if (!statuses.empty() &&
+        std::find(statuses.begin(), statuses.end(),
+                  intent.body["status"].get<std::string>()) == statuses.end()) {
+      continue;
+    }
+    matches.push_back(std::move(intent));
+  }
+  // The page: after a cursor means older items; before it means newer ones
+  // (the page that ends right before the cursor).
+  size_t first = 0;
+  if (after) {
+    while (first < matches.size() && matches[first].seq >= *after) ++first;
+  } else if (before) {
+    size_t newer = 0;
+    while (newer < matches.size() && matches[newer].seq > *before) ++newer;
+    first = newer > static_cast<size_t>(limit) ? newer - limit : 0;
+  }
+  size_t last = std::min(matches.size(), first + static_cast<size_t>(limit));
+  if (before) {
+    size_t newer = 0;
+    while (newer < matches.size() && matches[newer].seq > *before) ++newer;
+    last = std::min(last, newer);
+  }
+  Json data = Json::array();
+  for (size_t i = first; i < last; ++i) data.push_back(matches[i].body);
+  Json page = Json::object();
+  page["data"] = std::move(data);
+  page["before"] = first > 0 && first < last
+                       ? Json(EncodeCursor(matches[first].seq))
+                       : Json(nullptr);
+  page["after"] = last < matches.size() && last > first
+                      ? Json(EncodeCursor(matches[last - 1].seq))
+                      : Json(nullptr);
+  return {JsonResponse(http::status::ok, page), ""};
+}
+
+}  // namespace dojo_emulator

@@ -1,0 +1,172 @@
+#include "tests/integration/test_stack.h"
+
+#include <fstream>
+#include <future>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/wait_for.h"
+
+namespace payments::testing {
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(20);
+
+void WriteFile(const std::string& path, absl::string_view contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+}
+
+absl::StatusOr<dojo::HttpResponse> SendAndWait(dojo::HttpTransport& transport,
+                                               dojo::HttpRequest request) {
+  std::promise<absl::StatusOr<dojo::HttpResponse>> promise;
+  auto future = promise.get_future();
+  transport.Send(std::move(request),
+                 [&promise](absl::StatusOr<dojo::HttpResponse> response) {
+                   promise.set_value(std::move(response));
+                 });
+  return future.get();
+}
+
+}  // namespace
+
+std::vector<std::string> TestStack::AllSecrets() {
+  return {std::string(kDefaultKey), std::string(kSecondKey),
+          std::string(kForbiddenKey), std::string(kUnknownKey),
+          std::string(kWebhookSecret), std::string(kDocsWebhookSecret)};
+}
+
+absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
+    StackOptions options) {
+  std::unique_ptr<TestStack> stack(new TestStack());
+  const TempDir& dir = stack->dir_;
+
+  auto http = dojo::CurlMultiTransport::Create({});
+  if (!http.ok()) return http.status();
+  stack->http_ = *std::move(http);
+
+  // A throwaway CA and server certificate for the emulator's HTTPS.
+  const std::string certs = dir.File("certs");
+  if (std::system(absl::StrCat(GEN_CERTS_SCRIPT, " ", certs).c_str()) != 0) {
+    return absl::InternalError("gen-test-certs.sh failed");
+  }
+
+  WriteFile(dir.File("emulator-keys"),
+            absl::StrCat("default=", kDefaultKey, "\nsecond=", kSecondKey,
+                         "\n"));
+  WriteFile(dir.File("emulator-forbidden"),
+            absl::StrCat("limited=", kForbiddenKey, "\n"));
+  const std::string port_file = dir.File("emulator-ports.json");
+  auto emulator = ChildProcess::Start(
+      {.binary = EMULATOR_BIN,
+       .args = {"--http-port=0", "--https-port=0",
+                "--tls-cert=" + certs + "/server.pem",
+                "--tls-key=" + certs + "/server.key",
+                "--api-keys=" + dir.File("emulator-keys"),
+                "--forbidden-keys=" + dir.File("emulator-forbidden"),
+                "--port-file=" + port_file},
+       .log_path = dir.File("emulator.log")});
+  if (!emulator.ok()) return emulator.status();
+  stack->emulator_ = *std::move(emulator);
+  if (absl::Status s = WaitForFile(port_file, kStartTimeout); !s.ok()) {
+    return s;
+  }
+  auto ports_text = ReadFile(port_file);
+  if (!ports_text.ok()) return ports_text.status();
+  const nlohmann::json ports = nlohmann::json::parse(*ports_text);
+  stack->emulator_http_port_ = ports.at("http").get<int>();
+  stack->emulator_https_port_ = ports.at("https").get<int>();
+
+  WriteFile(dir.File("api-key"), absl::StrCat(kDefaultKey, "\n"));
+  WriteFile(dir.File("accounts"),
+            absl::StrCat("# extra accounts\nsecond=", kSecondKey,
+                         "\nlimited=", kForbiddenKey, "\nrevoked=",
+                         kUnknownKey, "\n"));
+  WriteFile(dir.File("webhook-secrets"),
+            absl::StrCat("current=", kWebhookSecret, "\ndocs=",
+                         kDocsWebhookSecret, "\n"));
+  auto grpc_port = PickFreePort();
+  auto metrics_port = PickFreePort();
+  if (!grpc_port.ok() || !metrics_port.ok()) {
+    return absl::InternalError("no free port");
+  }
+  stack->grpc_port_ = *grpc_port;
+  stack->metrics_port_ = *metrics_port;
+  stack->server_log_ = dir.File("server.log");
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"PAYMENTS_LISTEN_ADDR", absl::StrCat("127.0.0.1:", *grpc_port)},
+      {"PAYMENTS_METRICS_ADDR", absl::StrCat("127.0.0.1:", *metrics_port)},
+      {"PAYMENTS_STORE", "sqlite:" + dir.File("payments.db")},
+      {"DOJO_BASE_URL",
+       absl::StrCat("https://localhost:", stack->emulator_https_port_)},
+      {"DOJO_CA_FILE", certs + "/ca.pem"},
+      {"DOJO_API_KEY_FILE", dir.File("api-key")},
+      {"DOJO_ACCOUNTS_FILE", dir.File("accounts")},
+      {"DOJO_WEBHOOK_SECRETS_FILE", dir.File("webhook-secrets")},
+  };
+  for (auto& entry : options.server_env) env.push_back(entry);
+  auto server = ChildProcess::Start({.binary = PAYMENTS_SERVER_BIN,
+                                     .extra_env = std::move(env),
+                                     .log_path = stack->server_log_});
+  if (!server.ok()) return server.status();
+  stack->server_ = *std::move(server);
+  if (absl::Status s = WaitForTcpPort(*grpc_port, kStartTimeout); !s.ok()) {
+    return s;
+  }
+  return stack;
+}
+
+TestStack::~TestStack() {
+  if (server_ != nullptr) server_->Stop();
+  if (emulator_ != nullptr) emulator_->Stop();
+}
+
+std::string TestStack::grpc_target() const {
+  return absl::StrCat("127.0.0.1:", grpc_port_);
+}
+
+absl::StatusOr<nlohmann::json> TestStack::Control(absl::string_view method,
+                                                  absl::string_view path,
+                                                  const nlohmann::json& body) {
+  dojo::HttpRequest request;
+  request.method = std::string(method);
+  request.url = absl::StrCat("http://127.0.0.1:", emulator_http_port_, path);
+  if (!body.is_null()) {
+    request.body = body.dump();
+    request.headers.emplace_back("Content-Type", "application/json");
+  }
+  auto response = SendAndWait(*http_, std::move(request));
+  if (!response.ok()) return response.status();
+  if (response->status_code / 100 != 2) {
+    return absl::InternalError(absl::StrCat("emulator control ", method, " ",
+                                            path, " answered ",
+                                            response->status_code));
+  }
+  if (response->body.empty()) return nlohmann::json::object();
+  nlohmann::json parsed =
+      nlohmann::json::parse(response->body, nullptr, false);
+  if (parsed.is_discarded()) return absl::InternalError("control: bad JSON");
+  return parsed;
+}
+
+std::vector<nlohmann::json> TestStack::UpstreamRequests() {
+  auto log = Control("GET", "/_emulator/requests");
+  if (!log.ok()) return {};
+  return (*log)["requests"].get<std::vector<nlohmann::json>>();
+}
+
+void TestStack::ResetEmulator() {
+  (void)Control("DELETE", "/_emulator/requests");
+  (void)Control("DELETE", "/_emulator/faults");
+}
+
+absl::StatusOr<std::string> TestStack::ScrapeMetrics() {
+  return HttpGet(absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics"));
+}
+
+absl::StatusOr<std::string> TestStack::HttpGet(const std::string& url) {
+  auto response = SendAndWait(*http_, {.method = "GET", .url = url});
+  if (!response.ok()) return response.status();
+  return response->body;
+}
+
+}  // namespace payments::testing

@@ -1,0 +1,84 @@
+#ifndef TESTS_INTEGRATION_TEST_STACK_H_
+#define TESTS_INTEGRATION_TEST_STACK_H_
+
+// The real binaries wired together over loopback for integration tests: the
+// Dojo emulator (HTTPS with a throwaway CA, plus plain HTTP for its control
+// API) and payments-server pointed at it. Processes are stopped by PID.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "lib/dojo/curl_multi_transport.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace payments::testing {
+
+// Fixed test credentials. They are fake, and the tests still check that
+// none of them appears in logs or metrics.
+inline constexpr absl::string_view kDefaultKey =
+    "sk_sandbox_default_c8oLGaI__msxsXbpBDpdtwJEz";
+inline constexpr absl::string_view kSecondKey =
+    "sk_sandbox_second_OPLT0cZolbeuYJSBvzDVVsYvtp";
+inline constexpr absl::string_view kForbiddenKey =
+    "sk_sandbox_limited_5RkQfhQoKHmedqgZPCdBx59zp";
+inline constexpr absl::string_view kUnknownKey =
+    "sk_sandbox_revoked_KZLSk8OPLT0cZolbeuYJSBvzD";
+inline constexpr absl::string_view kWebhookSecret = "whsec_rotated_in_0V4nT9q";
+// The secret of the test vector in Dojo's webhook documentation.
+inline constexpr absl::string_view kDocsWebhookSecret = "PDYkJQq6sESYHp_zJuTTBQ";
+
+struct StackOptions {
+  // Extra environment for payments-server.
+  std::vector<std::pair<std::string, std::string>> server_env;
+};
+
+class TestStack final {
+ public:
+  static absl::StatusOr<std::unique_ptr<TestStack>> Start(
+      StackOptions options = {});
+  ~TestStack();
+
+  // host:port of the gRPC server.
+  std::string grpc_target() const;
+  int metrics_port() const { return metrics_port_; }
+  const std::string& server_log_path() const { return server_log_; }
+  ChildProcess& server() { return *server_; }
+
+  // Emulator control API (plain HTTP). Returns the parsed JSON body.
+  absl::StatusOr<nlohmann::json> Control(absl::string_view method,
+                                         absl::string_view path,
+                                         const nlohmann::json& body = nullptr);
+  // The Dojo API requests the emulator has logged since the last reset.
+  std::vector<nlohmann::json> UpstreamRequests();
+  // Clears the emulator's request log and scripted faults.
+  void ResetEmulator();
+
+  // GET http://127.0.0.1:<metrics_port>/metrics.
+  absl::StatusOr<std::string> ScrapeMetrics();
+
+  // Every secret the stack configured, for leak checks.
+  static std::vector<std::string> AllSecrets();
+
+ private:
+  TestStack() = default;
+  absl::StatusOr<std::string> HttpGet(const std::string& url);
+
+  TempDir dir_;
+  std::unique_ptr<dojo::CurlMultiTransport> http_;
+  std::unique_ptr<ChildProcess> emulator_;
+  std::unique_ptr<ChildProcess> server_;
+  int emulator_http_port_ = 0;
+  int emulator_https_port_ = 0;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  std::string server_log_;
+};
+
+}  // namespace payments::testing
+
+#endif  // TESTS_INTEGRATION_TEST_STACK_H_
