@@ -49,6 +49,14 @@ ABSL_FLAG(std::string, default_deadline, "", "deadline when a caller sets none, 
 ABSL_FLAG(std::string, upstream_timeout, "", "longest HTTP attempt to Dojo (PAYMENTS_UPSTREAM_TIMEOUT)");
 ABSL_FLAG(std::string, shutdown_grace, "", "drain time after SIGTERM (PAYMENTS_SHUTDOWN_GRACE)");
 ABSL_FLAG(std::string, max_webhook_bytes, "", "largest webhook body (PAYMENTS_MAX_WEBHOOK_BYTES)");
+ABSL_FLAG(std::string, upstream_max_connections, "", "connections per Dojo host (PAYMENTS_UPSTREAM_MAX_CONNECTIONS)");
+ABSL_FLAG(std::string, upstream_connect_timeout, "", "DNS+TCP+TLS limit (PAYMENTS_UPSTREAM_CONNECT_TIMEOUT)");
+ABSL_FLAG(std::string, retry_max_attempts, "", "attempts per Dojo call (PAYMENTS_RETRY_MAX_ATTEMPTS)");
+ABSL_FLAG(std::string, retry_initial_backoff, "", "first backoff (PAYMENTS_RETRY_INITIAL_BACKOFF)");
+ABSL_FLAG(std::string, retry_max_backoff, "", "longest backoff (PAYMENTS_RETRY_MAX_BACKOFF)");
+ABSL_FLAG(std::string, retry_max_retry_after, "", "longest Retry-After honoured (PAYMENTS_RETRY_MAX_RETRY_AFTER)");
+ABSL_FLAG(std::string, retry_budget_tokens, "", "retry budget tokens (PAYMENTS_RETRY_BUDGET_TOKENS)");
+ABSL_FLAG(std::string, retry_budget_ratio, "", "tokens per success (PAYMENTS_RETRY_BUDGET_RATIO)");
 
 namespace {
 
@@ -73,6 +81,18 @@ std::map<absl::string_view, std::string> FlagValues() {
       {"PAYMENTS_UPSTREAM_TIMEOUT", absl::GetFlag(FLAGS_upstream_timeout)},
       {"PAYMENTS_SHUTDOWN_GRACE", absl::GetFlag(FLAGS_shutdown_grace)},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", absl::GetFlag(FLAGS_max_webhook_bytes)},
+      {"PAYMENTS_UPSTREAM_MAX_CONNECTIONS",
+       absl::GetFlag(FLAGS_upstream_max_connections)},
+      {"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT",
+       absl::GetFlag(FLAGS_upstream_connect_timeout)},
+      {"PAYMENTS_RETRY_MAX_ATTEMPTS", absl::GetFlag(FLAGS_retry_max_attempts)},
+      {"PAYMENTS_RETRY_INITIAL_BACKOFF",
+       absl::GetFlag(FLAGS_retry_initial_backoff)},
+      {"PAYMENTS_RETRY_MAX_BACKOFF", absl::GetFlag(FLAGS_retry_max_backoff)},
+      {"PAYMENTS_RETRY_MAX_RETRY_AFTER",
+       absl::GetFlag(FLAGS_retry_max_retry_after)},
+      {"PAYMENTS_RETRY_BUDGET_TOKENS", absl::GetFlag(FLAGS_retry_budget_tokens)},
+      {"PAYMENTS_RETRY_BUDGET_RATIO", absl::GetFlag(FLAGS_retry_budget_ratio)},
   };
 }
 
@@ -137,6 +157,8 @@ int main(int argc, char** argv) {
 
   payments::dojo::CurlMultiTransport::Options transport_options;
   transport_options.ca_file = config.dojo_ca_file;
+  transport_options.connect_timeout = config.upstream_connect_timeout;
+  transport_options.max_connections_per_host = config.upstream_max_connections;
   auto transport =
       payments::dojo::CurlMultiTransport::Create(transport_options);
   if (!transport.ok()) Fail(transport.status().message());
@@ -145,7 +167,13 @@ int main(int argc, char** argv) {
       **transport,
       {.base_url = config.dojo_base_url,
        .api_version = config.dojo_api_version,
-       .attempt_timeout = config.upstream_timeout},
+       .attempt_timeout = config.upstream_timeout,
+       .retry = {.max_attempts = config.retry_max_attempts,
+                 .initial_backoff = config.retry_initial_backoff,
+                 .max_backoff = config.retry_max_backoff,
+                 .max_retry_after = config.retry_max_retry_after,
+                 .budget_max_tokens = config.retry_budget_tokens,
+                 .budget_token_ratio = config.retry_budget_ratio}},
       &metrics);
   payments::AccountKeys accounts(config.dojo_accounts,
                                  std::string(payments::config::kDefaultAccount));

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "lib/common/call_context.h"
 #include "lib/common/logger.h"
 #include "lib/metrics/metrics.h"
 #include "server/grpc_status.h"
@@ -65,11 +66,35 @@ class Completion {
   absl::Time start_;
 };
 
+// A unary reactor that tells the use case when the caller goes away, so
+// that pending retries stop. Deletes itself once gRPC is done with it.
+class CancellableReactor final : public grpc::ServerUnaryReactor {
+ public:
+  std::shared_ptr<const CancellationFlag> flag() const { return flag_; }
+  void OnCancel() override { flag_->Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  const std::shared_ptr<CancellationFlag> flag_ =
+      std::make_shared<CancellationFlag>();
+};
+
 template <typename Response>
 Completion<Response> Complete(grpc::CallbackServerContext* context,
                               grpc::ServerUnaryReactor* reactor,
                               Response* response, absl::string_view method) {
   return Completion<Response>(context, reactor, response, method);
+}
+
+// The deadline (the caller's, else the default) and cancellation of a call.
+CallContext ContextOf(const grpc::CallbackServerContext& context,
+                      const CancellableReactor& reactor,
+                      absl::Duration default_deadline) {
+  const auto deadline = context.deadline();
+  return {.deadline = deadline == std::chrono::system_clock::time_point::max()
+                          ? absl::Now() + default_deadline
+                          : absl::FromChrono(deadline),
+          .cancelled = reactor.flag()};
 }
 
 }  // namespace
@@ -78,22 +103,12 @@ PaymentsGrpcService::PaymentsGrpcService(PaymentsService& service,
                                          absl::Duration default_deadline)
     : service_(service), default_deadline_(default_deadline) {}
 
-absl::Time PaymentsGrpcService::DeadlineOf(
-    const grpc::CallbackServerContext& context) const {
-  const auto deadline = context.deadline();
-  const absl::Time fallback = absl::Now() + default_deadline_;
-  if (deadline == std::chrono::system_clock::time_point::max()) {
-    return fallback;
-  }
-  return std::min(absl::FromChrono(deadline), absl::InfiniteFuture());
-}
-
 grpc::ServerUnaryReactor* PaymentsGrpcService::CreateIntent(
     grpc::CallbackServerContext* context,
     const v1::CreateIntentRequest* request,
     v1::CreateIntentResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  service_.CreateIntent(*request, DeadlineOf(*context),
+  auto* reactor = new CancellableReactor();
+  service_.CreateIntent(*request, ContextOf(*context, *reactor, default_deadline_),
                         Complete(context, reactor, response, "CreateIntent"));
   return reactor;
 }
@@ -101,8 +116,8 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::CreateIntent(
 grpc::ServerUnaryReactor* PaymentsGrpcService::GetIntent(
     grpc::CallbackServerContext* context, const v1::GetIntentRequest* request,
     v1::GetIntentResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  service_.GetIntent(*request, DeadlineOf(*context),
+  auto* reactor = new CancellableReactor();
+  service_.GetIntent(*request, ContextOf(*context, *reactor, default_deadline_),
                      Complete(context, reactor, response, "GetIntent"));
   return reactor;
 }
@@ -111,9 +126,9 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::CreatePaymentLink(
     grpc::CallbackServerContext* context,
     const v1::CreatePaymentLinkRequest* request,
     v1::CreatePaymentLinkResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new CancellableReactor();
   service_.CreatePaymentLink(
-      *request, DeadlineOf(*context),
+      *request, ContextOf(*context, *reactor, default_deadline_),
       Complete(context, reactor, response, "CreatePaymentLink"));
   return reactor;
 }
@@ -122,9 +137,9 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::RefreshClientSessionSecret(
     grpc::CallbackServerContext* context,
     const v1::RefreshClientSessionSecretRequest* request,
     v1::RefreshClientSessionSecretResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto* reactor = new CancellableReactor();
   service_.RefreshClientSessionSecret(
-      *request, DeadlineOf(*context),
+      *request, ContextOf(*context, *reactor, default_deadline_),
       Complete(context, reactor, response, "RefreshClientSessionSecret"));
   return reactor;
 }

@@ -39,8 +39,6 @@ class PaymentsGrpcService final
       v1::VerifyWebhookResponse* response) override;
 
  private:
-  absl::Time DeadlineOf(const grpc::CallbackServerContext& context) const;
-
   PaymentsService& service_;
   const absl::Duration default_deadline_;
 };

@@ -75,7 +75,8 @@ absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view setting,
                                                      const std::string& text) {
   absl::Duration duration;
   if (!absl::ParseDuration(text, &duration) ||
-      duration <= absl::ZeroDuration()) {
+      duration <= absl::ZeroDuration() ||
+      duration == absl::InfiniteDuration()) {
     return Invalid(setting, absl::StrCat("expected a positive duration such "
                                          "as 30s or 1m30s, got '",
                                          text, "'"));
@@ -201,6 +202,21 @@ const std::vector<SettingSpec>& AllSettings() {
        "longest single HTTP attempt towards Dojo"},
       {"PAYMENTS_SHUTDOWN_GRACE", "shutdown_grace",
        "time in-flight calls get to finish after SIGTERM"},
+      {"PAYMENTS_UPSTREAM_MAX_CONNECTIONS", "upstream_max_connections",
+       "connections per Dojo host"},
+      {"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT", "upstream_connect_timeout",
+       "DNS + TCP + TLS limit per attempt"},
+      {"PAYMENTS_RETRY_MAX_ATTEMPTS", "retry_max_attempts",
+       "attempts per Dojo call, counting the first"},
+      {"PAYMENTS_RETRY_INITIAL_BACKOFF", "retry_initial_backoff",
+       "backoff before the first retry"},
+      {"PAYMENTS_RETRY_MAX_BACKOFF", "retry_max_backoff", "longest backoff"},
+      {"PAYMENTS_RETRY_MAX_RETRY_AFTER", "retry_max_retry_after",
+       "longest Retry-After waited for"},
+      {"PAYMENTS_RETRY_BUDGET_TOKENS", "retry_budget_tokens",
+       "retry budget size (tokens)"},
+      {"PAYMENTS_RETRY_BUDGET_RATIO", "retry_budget_ratio",
+       "tokens returned per success"},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes",
        "largest webhook body VerifyWebhook accepts"},
   };
@@ -280,12 +296,62 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
            DurationSetting{"PAYMENTS_UPSTREAM_TIMEOUT",
                            &config.upstream_timeout},
            DurationSetting{"PAYMENTS_SHUTDOWN_GRACE", &config.shutdown_grace},
+           DurationSetting{"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT",
+                           &config.upstream_connect_timeout},
+           DurationSetting{"PAYMENTS_RETRY_INITIAL_BACKOFF",
+                           &config.retry_initial_backoff},
+           DurationSetting{"PAYMENTS_RETRY_MAX_BACKOFF",
+                           &config.retry_max_backoff},
+           DurationSetting{"PAYMENTS_RETRY_MAX_RETRY_AFTER",
+                           &config.retry_max_retry_after},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       absl::StatusOr<absl::Duration> parsed =
           ParsePositiveDuration(setting.env, *text);
       if (!parsed.ok()) return parsed.status();
       *setting.field = *parsed;
+    }
+  }
+  struct IntSetting {
+    absl::string_view env;
+    int* field;
+    int min;
+    int max;
+  };
+  for (const IntSetting& setting : {
+           IntSetting{"PAYMENTS_UPSTREAM_MAX_CONNECTIONS",
+                      &config.upstream_max_connections, 1, 100000},
+           IntSetting{"PAYMENTS_RETRY_MAX_ATTEMPTS", &config.retry_max_attempts,
+                      1, 10},
+       }) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      if (!absl::SimpleAtoi(*text, setting.field) ||
+          *setting.field < setting.min || *setting.field > setting.max) {
+        return Invalid(setting.env, absl::StrCat("expected an integer from ",
+                                                 setting.min, " to ",
+                                                 setting.max));
+      }
+    }
+  }
+  struct RatioSetting {
+    absl::string_view env;
+    double* field;
+    double min;
+    double max;
+  };
+  for (const RatioSetting& setting : {
+           RatioSetting{"PAYMENTS_RETRY_BUDGET_TOKENS",
+                        &config.retry_budget_tokens, 1, 1000},
+           RatioSetting{"PAYMENTS_RETRY_BUDGET_RATIO",
+                        &config.retry_budget_ratio, 0.001, 1},
+       }) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      if (!absl::SimpleAtod(*text, setting.field) ||
+          !(*setting.field >= setting.min && *setting.field <= setting.max)) {
+        return Invalid(setting.env, absl::StrCat("expected a number from ",
+                                                 setting.min, " to ",
+                                                 setting.max));
+      }
     }
   }
   if (std::optional<std::string> text = lookup("PAYMENTS_MAX_WEBHOOK_BYTES")) {

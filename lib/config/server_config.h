@@ -40,6 +40,18 @@ struct ServerConfig {
   absl::Duration default_deadline = absl::Seconds(30);
   // Upper bound of one HTTP attempt towards Dojo.
   absl::Duration upstream_timeout = absl::Seconds(20);
+  // Connection limit per Dojo host (HTTP/2 multiplexes on top).
+  int upstream_max_connections = 256;
+  absl::Duration upstream_connect_timeout = absl::Seconds(5);
+
+  // Retries towards Dojo (see lib/dojo/retry_policy.h).
+  int retry_max_attempts = 3;
+  absl::Duration retry_initial_backoff = absl::Milliseconds(100);
+  absl::Duration retry_max_backoff = absl::Seconds(2);
+  absl::Duration retry_max_retry_after = absl::Seconds(10);
+  double retry_budget_tokens = 10;
+  double retry_budget_ratio = 0.1;
+
   // How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(25);
   size_t max_webhook_body_bytes = 64 * 1024;

@@ -78,7 +78,8 @@ class CurlMultiTransport final : public HttpTransport {
   // same time run in the order they were added). Timers still pending at
   // shutdown are destroyed without running: callers must not rely on a timer
   // to deliver a completion (e.g. a retry must also be cancellable).
-  void RunAfter(absl::Duration delay, absl::AnyInvocable<void() &&> fn);
+  void RunAfter(absl::Duration delay,
+                absl::AnyInvocable<void() &&> fn) override;
 
   // Requests accepted by Send() whose callback has not started yet.
   size_t ActiveRequests() const;

@@ -1,5 +1,6 @@
 #include "lib/dojo/dojo_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,11 @@
 
 namespace payments::dojo {
 namespace {
+
+constexpr int kSearchPageSize = 100;
+// A busy account can create many intents in a reconciliation window; stop
+// paging after this many and treat the outcome as unknown.
+constexpr int kMaxSearchPages = 20;
 
 // Label for metrics when no HTTP status came back.
 absl::string_view TransportErrorType(const absl::Status& status) {
@@ -26,6 +32,11 @@ absl::string_view TransportErrorType(const absl::Status& status) {
   }
 }
 
+bool IsSuccess(const absl::StatusOr<HttpResponse>& result) {
+  return result.ok() && result->status_code >= 200 &&
+         result->status_code < 300;
+}
+
 absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
   v1::PaymentIntent intent;
   absl::Status parsed = FromDojoJson(response.body, intent);
@@ -39,26 +50,28 @@ absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
   return intent;
 }
 
-// A transport failure as the caller sees it: UNAVAILABLE with a retry hint,
-// unless the caller's own deadline is what ran out.
-absl::Status UpstreamFailure(const absl::Status& transport_status,
+bool SameMoney(const v1::Money& a, const v1::Money& b) {
+  return a.value() == b.value() && a.currency_code() == b.currency_code();
+}
+
+}  // namespace
+
+absl::Status ExchangeFailure(const absl::StatusOr<HttpResponse>& result,
                              absl::Time deadline) {
-  if (transport_status.code() == absl::StatusCode::kDeadlineExceeded &&
+  if (result.ok()) return StatusFromHttpError(*result);
+  const absl::Status& transport = result.status();
+  if (transport.code() == absl::StatusCode::kCancelled) return transport;
+  if (transport.code() == absl::StatusCode::kDeadlineExceeded &&
       absl::Now() >= deadline) {
     return absl::DeadlineExceededError("deadline passed waiting for Dojo");
   }
-  if (transport_status.code() == absl::StatusCode::kCancelled) {
-    return transport_status;
-  }
   absl::Status status = absl::UnavailableError(
-      absl::StrCat("Dojo unreachable: ", transport_status.message()));
-  SetTransportStage(status, GetTransportStage(transport_status));
+      absl::StrCat("Dojo unreachable: ", transport.message()));
+  SetTransportStage(status, GetTransportStage(transport));
   SetErrorInfo(status, reason::kDojoUnavailable);
   SetRetryInfo(status, absl::Seconds(1));
   return status;
 }
-
-}  // namespace
 
 bool IsValidIntentId(absl::string_view id) {
   if (id.empty() || id.size() > 100) return false;
@@ -68,91 +81,401 @@ bool IsValidIntentId(absl::string_view id) {
   return true;
 }
 
+// One HTTP request to Dojo as the retry loop repeats it.
+struct DojoClient::Exchange {
+  absl::string_view operation;  // Metrics label; a string literal.
+  std::string method;
+  std::string path;
+  std::string body;
+  std::string api_key;
+  Idempotency idempotency;
+};
+
+// The attempts of one exchange. Owned by the callbacks in flight (a
+// shared_ptr travels with each Send and timer), so it lives exactly as long
+// as there is something left to do.
+class DojoClient::Attempts final
+    : public std::enable_shared_from_this<Attempts> {
+ public:
+  Attempts(DojoClient& client, Exchange exchange, CallContext context,
+           ExchangeCallback done)
+      : client_(client),
+        exchange_(std::move(exchange)),
+        context_(std::move(context)),
+        done_(std::move(done)) {}
+
+  void Start() {
+    if (context_.IsCancelled()) {
+      return FinishUnsent(
+          absl::CancelledError("the caller cancelled the call"));
+    }
+    const absl::Time now = absl::Now();
+    const absl::Duration remaining = context_.deadline - now;
+    if (remaining <= absl::ZeroDuration()) {
+      return FinishUnsent(absl::DeadlineExceededError(
+          "deadline passed before calling Dojo"));
+    }
+    HttpRequest request;
+    request.method = exchange_.method;
+    request.url = client_.options_.base_url + exchange_.path;
+    request.headers = {
+        {"Authorization", absl::StrCat("Basic ", exchange_.api_key)},
+        {"version", client_.options_.api_version},
+        {"Accept", "application/json"},
+    };
+    if (request.method == "POST") {
+      request.headers.emplace_back("Content-Type", "application/json");
+    }
+    request.body = exchange_.body;
+    request.timeout = std::min(remaining, client_.options_.attempt_timeout);
+    attempt_start_ = now;
+    ++attempts_;
+    if (client_.metrics_ != nullptr) {
+      client_.metrics_->upstream_active_requests().Increment();
+    }
+    client_.transport_.Send(
+        std::move(request),
+        [self = shared_from_this()](absl::StatusOr<HttpResponse> result) {
+          self->OnResult(std::move(result));
+        });
+  }
+
+ private:
+  void OnResult(absl::StatusOr<HttpResponse> result) {
+    Record(result);
+    if (IsSuccess(result)) {
+      client_.budget_->RecordSuccess();
+      return Finish(std::move(result));
+    }
+    const std::optional<std::string> reason =
+        RetryReason(result, exchange_.idempotency);
+    // Answers that say "your request is wrong" are not Dojo failing.
+    if (!result.ok() || result->status_code == 429 ||
+        result->status_code >= 500) {
+      client_.budget_->RecordFailure();
+    }
+    if (!reason.has_value() ||
+        attempts_ >= client_.options_.retry.max_attempts ||
+        context_.IsCancelled()) {
+      return Finish(std::move(result));
+    }
+    absl::Duration delay =
+        BackoffDelay(client_.options_.retry, attempts_);
+    if (result.ok()) {
+      if (std::optional<absl::Duration> after = RetryAfterOf(*result)) {
+        if (*after > client_.options_.retry.max_retry_after) {
+          return Finish(std::move(result));  // RetryInfo tells the caller.
+        }
+        delay = *after;
+      }
+    }
+    if (absl::Now() + delay >= context_.deadline) {
+      return Finish(std::move(result));  // No time left for another try.
+    }
+    if (!client_.budget_->CanRetry()) {
+      if (client_.metrics_ != nullptr) {
+        client_.metrics_->RetryBudgetExhausted(exchange_.operation);
+      }
+      return Finish(std::move(result));
+    }
+    if (client_.metrics_ != nullptr) {
+      client_.metrics_->UpstreamRetry(exchange_.operation, *reason);
+    }
+    client_.transport_.RunAfter(delay,
+                                [self = shared_from_this()] { self->Start(); });
+  }
+
+  void Record(const absl::StatusOr<HttpResponse>& result) {
+    metrics::Metrics* metrics = client_.metrics_;
+    if (metrics == nullptr) return;
+    metrics->upstream_active_requests().Decrement();
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - attempt_start_);
+    if (!result.ok()) {
+      metrics->UpstreamRequest(exchange_.operation, exchange_.method, "",
+                               TransportErrorType(result.status()), seconds);
+      return;
+    }
+    const std::string code = absl::StrCat(result->status_code);
+    metrics->UpstreamRequest(exchange_.operation, exchange_.method, code,
+                             IsSuccess(result) ? "" : code, seconds);
+  }
+
+  void Finish(absl::StatusOr<HttpResponse> result) {
+    std::move(done_)(std::move(result));
+  }
+
+  // Ends the exchange without sending this attempt.
+  void FinishUnsent(absl::Status status) {
+    SetTransportStage(status, TransportStage::kNotSent);
+    Finish(std::move(status));
+  }
+
+  DojoClient& client_;
+  const Exchange exchange_;
+  const CallContext context_;
+  ExchangeCallback done_;
+  int attempts_ = 0;
+  absl::Time attempt_start_;
+};
+
+// Pages through search results for an intent matching reference and amount.
+class DojoClient::SearchCall final
+    : public std::enable_shared_from_this<SearchCall> {
+ public:
+  SearchCall(DojoClient& client, std::string api_key, std::string reference,
+             v1::Money amount, absl::Time start, absl::Time end,
+             CallContext context, IntentCallback done)
+      : client_(client),
+        api_key_(std::move(api_key)),
+        reference_(std::move(reference)),
+        amount_(std::move(amount)),
+        start_(start),
+        end_(end),
+        context_(std::move(context)),
+        done_(std::move(done)) {}
+
+  void NextPage(const std::string& after) {
+    ++pages_;
+    client_.Send(
+        {.operation = "search_payment_intents",
+         .method = "POST",
+         .path = "/payment-intents/search",
+         .body = SearchPaymentIntentsBody(start_, end_, kSearchPageSize, after),
+         .api_key = api_key_,
+         .idempotency = Idempotency::kSafe},
+        context_,
+        [self = shared_from_this()](absl::StatusOr<HttpResponse> result) {
+          self->OnPage(std::move(result));
+        });
+  }
+
+ private:
+  void OnPage(absl::StatusOr<HttpResponse> result) {
+    if (!IsSuccess(result)) {
+      return std::move(done_)(ExchangeFailure(result, context_.deadline));
+    }
+    absl::StatusOr<SearchPage> page = ParseSearchPage(result->body);
+    if (!page.ok()) {
+      return std::move(done_)(
+          absl::UnavailableError("Dojo's search answer cannot be read"));
+    }
+    for (v1::PaymentIntent& intent : page->intents) {
+      if (intent.reference() == reference_ &&
+          SameMoney(intent.amount(), amount_)) {
+        return std::move(done_)(std::move(intent));
+      }
+    }
+    if (page->after.empty() || page->intents.empty()) {
+      return std::move(done_)(
+          absl::NotFoundError("no intent with this reference and amount"));
+    }
+    if (pages_ >= kMaxSearchPages) {
+      return std::move(done_)(absl::UnavailableError(
+          "too many intents in the window to search them all"));
+    }
+    NextPage(page->after);
+  }
+
+  DojoClient& client_;
+  const std::string api_key_;
+  const std::string reference_;
+  const v1::Money amount_;
+  const absl::Time start_;
+  const absl::Time end_;
+  const CallContext context_;
+  IntentCallback done_;
+  int pages_ = 0;
+};
+
+// A create with reconciliation of unknown outcomes.
+class DojoClient::CreateCall final
+    : public std::enable_shared_from_this<CreateCall> {
+ public:
+  CreateCall(DojoClient& client, std::string api_key,
+             const v1::CreateIntentRequest& request, CallContext context,
+             IntentCallback done)
+      : client_(client),
+        api_key_(std::move(api_key)),
+        reference_(request.reference()),
+        amount_(request.amount()),
+        body_(CreatePaymentIntentBody(request)),
+        context_(std::move(context)),
+        done_(std::move(done)) {}
+
+  void Send() {
+    ++sends_;
+    sent_at_ = absl::Now();
+    // Keep part of the time for a reconciliation search should this
+    // attempt's outcome be unknown.
+    CallContext attempt = context_;
+    const absl::Duration remaining = context_.deadline - sent_at_;
+    attempt.deadline -= std::min(remaining / 4, absl::Seconds(2));
+    client_.Send({.operation = "create_payment_intent",
+                  .method = "POST",
+                  .path = "/payment-intents",
+                  .body = body_,
+                  .api_key = api_key_,
+                  .idempotency = Idempotency::kUnsafe},
+                 attempt,
+                 [self = shared_from_this()](
+                     absl::StatusOr<HttpResponse> result) {
+                   self->OnCreated(std::move(result));
+                 });
+  }
+
+ private:
+  void OnCreated(absl::StatusOr<HttpResponse> result) {
+    if (IsSuccess(result)) {
+      absl::StatusOr<v1::PaymentIntent> intent = ParseIntent(*result);
+      if (intent.ok()) return std::move(done_)(std::move(intent));
+      // Dojo said 2xx, so the intent most likely exists: find it.
+      last_failure_ = intent.status();
+      return Reconcile();
+    }
+    if (!OutcomeUnknown(result)) {
+      return std::move(done_)(ExchangeFailure(result, context_.deadline));
+    }
+    last_failure_ = ExchangeFailure(result, context_.deadline);
+    Reconcile();
+  }
+
+  void Reconcile() {
+    if (client_.metrics_ != nullptr) {
+      client_.metrics_->UnknownOutcome("create_payment_intent");
+    }
+    const absl::Duration margin = client_.options_.reconcile_margin;
+    client_.FindCreatedIntent(
+        api_key_, reference_, amount_, sent_at_ - margin,
+        absl::Now() + margin, context_,
+        [self = shared_from_this()](
+            absl::StatusOr<v1::PaymentIntent> found) {
+          self->OnReconciled(std::move(found));
+        });
+  }
+
+  void OnReconciled(absl::StatusOr<v1::PaymentIntent> found) {
+    metrics::Metrics* metrics = client_.metrics_;
+    if (found.ok()) {
+      if (metrics != nullptr) metrics->Reconciliation("found");
+      return std::move(done_)(std::move(found));
+    }
+    if (found.status().code() != absl::StatusCode::kNotFound) {
+      if (metrics != nullptr) metrics->Reconciliation("failed");
+      return std::move(done_)(OutcomeUnknownError());
+    }
+    if (metrics != nullptr) metrics->Reconciliation("not_found");
+    const RetryOptions& retry = client_.options_.retry;
+    const absl::Duration delay = BackoffDelay(retry, sends_);
+    if (sends_ >= retry.max_attempts || context_.IsCancelled() ||
+        absl::Now() + delay >= context_.deadline ||
+        !client_.budget_->CanRetry()) {
+      return std::move(done_)(OutcomeUnknownError());
+    }
+    // Dojo provably holds no such intent: sending again cannot duplicate.
+    if (metrics != nullptr) {
+      metrics->UpstreamRetry("create_payment_intent", "reconciled_absent");
+    }
+    client_.transport_.RunAfter(delay,
+                                [self = shared_from_this()] { self->Send(); });
+  }
+
+  absl::Status OutcomeUnknownError() const {
+    absl::Status status = absl::UnavailableError(absl::StrCat(
+        "the payment intent may or may not have been created at Dojo (",
+        last_failure_.message(),
+        "); retry with the same reference to resolve it"));
+    SetErrorInfo(status, reason::kOutcomeUnknown,
+                 {{"reference", reference_.substr(0, 60)}});
+    SetRetryInfo(status, absl::Seconds(1));
+    return status;
+  }
+
+  DojoClient& client_;
+  const std::string api_key_;
+  const std::string reference_;
+  const v1::Money amount_;
+  const std::string body_;
+  const CallContext context_;
+  IntentCallback done_;
+  int sends_ = 0;
+  absl::Time sent_at_;
+  absl::Status last_failure_ = absl::UnavailableError("no answer");
+};
+
 DojoClient::DojoClient(HttpTransport& transport, DojoClientOptions options,
                        metrics::Metrics* metrics)
-    : transport_(transport), options_(std::move(options)), metrics_(metrics) {}
+    : transport_(transport),
+      options_(std::move(options)),
+      metrics_(metrics),
+      budget_(std::make_unique<RetryBudget>(options_.retry)) {}
+
+DojoClient::~DojoClient() = default;
+
+void DojoClient::Send(Exchange exchange, const CallContext& context,
+                      ExchangeCallback done) {
+  std::make_shared<Attempts>(*this, std::move(exchange), context,
+                             std::move(done))
+      ->Start();
+}
+
+void DojoClient::SendForIntent(Exchange exchange, const CallContext& context,
+                               IntentCallback done) {
+  Send(std::move(exchange), context,
+       [deadline = context.deadline, done = std::move(done)](
+           absl::StatusOr<HttpResponse> result) mutable {
+         if (!IsSuccess(result)) {
+           return std::move(done)(ExchangeFailure(result, deadline));
+         }
+         std::move(done)(ParseIntent(*result));
+       });
+}
 
 void DojoClient::CreatePaymentIntent(absl::string_view api_key,
                                      const v1::CreateIntentRequest& request,
-                                     absl::Time deadline, IntentCallback done) {
-  Call("create_payment_intent", "POST", "/payment-intents",
-       CreatePaymentIntentBody(request), api_key, deadline, std::move(done));
+                                     const CallContext& context,
+                                     IntentCallback done) {
+  std::make_shared<CreateCall>(*this, std::string(api_key), request, context,
+                               std::move(done))
+      ->Send();
 }
 
 void DojoClient::GetPaymentIntent(absl::string_view api_key,
                                   absl::string_view id, bool return_canceled,
-                                  absl::Time deadline, IntentCallback done) {
+                                  const CallContext& context,
+                                  IntentCallback done) {
   std::string path = absl::StrCat("/payment-intents/", id);
   if (return_canceled) path += "?returnCanceled=true";
-  Call("get_payment_intent", "GET", std::move(path), "", api_key, deadline,
-       std::move(done));
+  SendForIntent({.operation = "get_payment_intent",
+                 .method = "GET",
+                 .path = std::move(path),
+                 .api_key = std::string(api_key),
+                 .idempotency = Idempotency::kSafe},
+                context, std::move(done));
 }
 
 void DojoClient::RefreshClientSessionSecret(absl::string_view api_key,
                                             absl::string_view id,
-                                            absl::Time deadline,
+                                            const CallContext& context,
                                             IntentCallback done) {
-  Call("refresh_client_session_secret", "POST",
-       absl::StrCat("/payment-intents/", id, "/refresh-client-session-secret"),
-       "", api_key, deadline, std::move(done));
+  SendForIntent(
+      {.operation = "refresh_client_session_secret",
+       .method = "POST",
+       .path = absl::StrCat("/payment-intents/", id,
+                            "/refresh-client-session-secret"),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kSafe},
+      context, std::move(done));
 }
 
-void DojoClient::Call(absl::string_view operation, std::string method,
-                      std::string path, std::string body,
-                      absl::string_view api_key, absl::Time deadline,
-                      IntentCallback done) {
-  const absl::Time start = absl::Now();
-  const absl::Duration remaining = deadline - start;
-  if (remaining <= absl::ZeroDuration()) {
-    std::move(done)(absl::DeadlineExceededError(
-        "deadline passed before calling Dojo"));
-    return;
-  }
-  HttpRequest request;
-  request.method = method;
-  request.url = options_.base_url + path;
-  request.headers = {
-      {"Authorization", absl::StrCat("Basic ", api_key)},
-      {"version", options_.api_version},
-      {"Accept", "application/json"},
-  };
-  if (request.method == "POST") {
-    request.headers.emplace_back("Content-Type", "application/json");
-  }
-  request.body = std::move(body);
-  request.timeout = std::min(remaining, options_.attempt_timeout);
-
-  if (metrics_ != nullptr) metrics_->upstream_active_requests().Increment();
-  transport_.Send(
-      std::move(request),
-      [this, operation, method = std::move(method), start, deadline,
-       done = std::move(done)](
-          absl::StatusOr<HttpResponse> response) mutable {
-        const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-        if (!response.ok()) {
-          if (metrics_ != nullptr) {
-            metrics_->upstream_active_requests().Decrement();
-            metrics_->UpstreamRequest(operation, method, "",
-                                      TransportErrorType(response.status()),
-                                      seconds);
-          }
-          std::move(done)(UpstreamFailure(response.status(), deadline));
-          return;
-        }
-        const int code = response->status_code;
-        const bool success = code >= 200 && code < 300;
-        if (metrics_ != nullptr) {
-          metrics_->upstream_active_requests().Decrement();
-          metrics_->UpstreamRequest(operation, method, absl::StrCat(code),
-                                    success ? "" : absl::StrCat(code),
-                                    seconds);
-        }
-        if (!success) {
-          std::move(done)(StatusFromHttpError(*response));
-          return;
-        }
-        std::move(done)(ParseIntent(*response));
-      });
+void DojoClient::FindCreatedIntent(absl::string_view api_key,
+                                   absl::string_view reference,
+                                   const v1::Money& amount, absl::Time start,
+                                   absl::Time end, const CallContext& context,
+                                   IntentCallback done) {
+  std::make_shared<SearchCall>(*this, std::string(api_key),
+                               std::string(reference), amount, start, end,
+                               context, std::move(done))
+      ->NextPage("");
 }
 
 }  // namespace payments::dojo

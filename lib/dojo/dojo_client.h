@@ -3,16 +3,21 @@
 
 // Typed asynchronous calls to Dojo's payment-intents API over an
 // HttpTransport. Builds exact requests (`Authorization: Basic <key>` with the
-// key verbatim, `version`, JSON bodies per the official schema) and maps
-// answers to PaymentIntent or absl::Status (see dojo_errors.h).
+// key verbatim, `version`, JSON bodies per the official schema), retries
+// where a repeat cannot move money (retry_policy.h), reconciles creates
+// whose outcome is unknown, and maps answers to PaymentIntent or
+// absl::Status (dojo_errors.h).
 
+#include <memory>
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "lib/common/call_context.h"
 #include "lib/dojo/http_transport.h"
+#include "lib/dojo/retry_policy.h"
 #include "lib/metrics/metrics.h"
 #include "payments/v1/payments_service.pb.h"
 
@@ -23,49 +28,86 @@ struct DojoClientOptions {
   std::string api_version;  // `version` header, e.g. 2026-02-27.
   // Upper bound of one attempt; the caller's deadline may cut it shorter.
   absl::Duration attempt_timeout = absl::Seconds(20);
+  RetryOptions retry;
+  // Widening of an attempt's time window when searching for the intent it
+  // may have created, for clock skew between us and Dojo.
+  absl::Duration reconcile_margin = absl::Minutes(2);
 };
 
 using IntentCallback =
     absl::AnyInvocable<void(absl::StatusOr<v1::PaymentIntent>) &&>;
 
-// Thread-safe. Callbacks run on the transport's event-loop thread and must
-// not block. Each call invokes its callback exactly once. A deadline already
-// passed fails with DEADLINE_EXCEEDED without sending anything.
+// Thread-safe. Callbacks run on the transport's event-loop thread (or
+// inline when nothing is sent) and must not block. Each call invokes its
+// callback exactly once. An expired deadline fails with DEADLINE_EXCEEDED
+// without sending anything; a cancelled context stops pending retries with
+// CANCELLED.
 class DojoClient final {
  public:
   // `transport` and `metrics` must outlive the client; `metrics` may be null.
   DojoClient(HttpTransport& transport, DojoClientOptions options,
              metrics::Metrics* metrics);
+  ~DojoClient();
 
-  // POST /payment-intents.
+  // POST /payment-intents. Never re-sent blindly: when an attempt may have
+  // reached Dojo (timeout after sending, dropped connection, 5xx, unreadable
+  // answer), the intent is looked up through search first. Found: that
+  // intent. Not found with time and attempts left: sent again. Otherwise
+  // UNAVAILABLE with ErrorInfo reason OUTCOME_UNKNOWN.
   void CreatePaymentIntent(absl::string_view api_key,
                            const v1::CreateIntentRequest& request,
-                           absl::Time deadline, IntentCallback done);
+                           const CallContext& context, IntentCallback done);
 
-  // GET /payment-intents/{id}[?returnCanceled=true]. `id` must already be
-  // validated (see IsValidIntentId).
+  // GET /payment-intents/{id}[?returnCanceled=true]; retried. `id` must be
+  // valid (IsValidIntentId).
   void GetPaymentIntent(absl::string_view api_key, absl::string_view id,
-                        bool return_canceled, absl::Time deadline,
+                        bool return_canceled, const CallContext& context,
                         IntentCallback done);
 
-  // POST /payment-intents/{id}/refresh-client-session-secret.
+  // POST /payment-intents/{id}/refresh-client-session-secret; retried.
   void RefreshClientSessionSecret(absl::string_view api_key,
-                                  absl::string_view id, absl::Time deadline,
+                                  absl::string_view id,
+                                  const CallContext& context,
                                   IntentCallback done);
 
+  // The intent with `reference` and `amount` created between `start` and
+  // `end` (POST /payment-intents/search, paged; retried), or NOT_FOUND.
+  void FindCreatedIntent(absl::string_view api_key,
+                         absl::string_view reference, const v1::Money& amount,
+                         absl::Time start, absl::Time end,
+                         const CallContext& context, IntentCallback done);
+
  private:
-  void Call(absl::string_view operation, std::string method, std::string path,
-            std::string body, absl::string_view api_key, absl::Time deadline,
-            IntentCallback done);
+  struct Exchange;
+  class Attempts;
+  class CreateCall;
+  class SearchCall;
+
+  using ExchangeCallback =
+      absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+  // Sends `exchange`, retrying per policy; `done` gets the last result.
+  void Send(Exchange exchange, const CallContext& context,
+            ExchangeCallback done);
+  // An exchange whose 2xx body is a PaymentIntent.
+  void SendForIntent(Exchange exchange, const CallContext& context,
+                     IntentCallback done);
 
   HttpTransport& transport_;
   const DojoClientOptions options_;
   metrics::Metrics* const metrics_;
+  std::unique_ptr<RetryBudget> budget_;
 };
 
 // Payment intent ids are safe to place in a URL path: 1..100 characters of
 // [A-Za-z0-9_-].
 bool IsValidIntentId(absl::string_view id);
+
+// Maps a final exchange result to a status: Dojo's HTTP errors per
+// dojo_errors.h; transport failures to UNAVAILABLE (with RetryInfo) unless
+// the caller's deadline is what ran out (DEADLINE_EXCEEDED).
+absl::Status ExchangeFailure(const absl::StatusOr<HttpResponse>& result,
+                             absl::Time deadline);
 
 }  // namespace payments::dojo
 

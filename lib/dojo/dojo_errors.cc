@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/common/status_details.h"
+#include "lib/dojo/retry_policy.h"
 #include "nlohmann/json.hpp"
 
 namespace payments::dojo {
@@ -21,20 +22,27 @@ using Json = nlohmann::json;
 // Details travel in HTTP/2 trailers: keep them to a few hundred bytes.
 constexpr size_t kMaxViolations = 8;
 constexpr size_t kMaxTextLength = 160;
+constexpr size_t kMaxTraceIdLength = 64;
+constexpr size_t kMaxFieldLength = 64;
+constexpr size_t kMaxDescriptionLength = 100;
+// Budget of the serialized BadRequest; with ErrorInfo (trace id <= 64) and
+// the Any type URLs the details stay under 512 bytes.
+constexpr size_t kMaxBadRequestBytes = 256;
 constexpr absl::Duration kDefaultRetryDelay = absl::Seconds(1);
 constexpr absl::Duration kMaxRetryDelay = absl::Seconds(60);
 
-std::string Truncate(absl::string_view text) {
-  if (text.size() <= kMaxTextLength) return std::string(text);
-  return absl::StrCat(text.substr(0, kMaxTextLength - 3), "...");
+std::string Truncate(absl::string_view text, size_t max = kMaxTextLength) {
+  if (text.size() <= max) return std::string(text);
+  return absl::StrCat(text.substr(0, max - 3), "...");
 }
 
-// The first string among `keys` (any case) in a JSON object.
+// The string under the first of `keys` (in that order of preference, any
+// case) present in a JSON object.
 std::string StringMember(const Json& object,
                          std::initializer_list<absl::string_view> keys) {
   if (!object.is_object()) return "";
-  for (const auto& [key, value] : object.items()) {
-    for (absl::string_view wanted : keys) {
+  for (absl::string_view wanted : keys) {
+    for (const auto& [key, value] : object.items()) {
       if (value.is_string() && absl::EqualsIgnoreCase(key, wanted)) {
         return value.get<std::string>();
       }
@@ -66,6 +74,7 @@ Problem ParseProblem(absl::string_view body) {
   problem.trace_id = StringMember(json, {"traceId"});
   const Json* errors = ObjectMember(json, "errors");
   if (errors != nullptr && errors->is_object()) {
+    size_t bytes = 0;
     for (const auto& [field, messages] : errors->items()) {
       if (problem.violations.size() == kMaxViolations) break;
       std::string description;
@@ -75,23 +84,27 @@ Problem ParseProblem(absl::string_view body) {
       } else if (messages.is_string()) {
         description = messages.get<std::string>();
       }
-      problem.violations.push_back(
-          {DojoFieldToProtoPath(field), Truncate(description)});
+      FieldViolation violation{Truncate(DojoFieldToProtoPath(field),
+                                        kMaxFieldLength),
+                               Truncate(description, kMaxDescriptionLength)};
+      // ~6 bytes of protobuf framing per violation.
+      const size_t cost =
+          violation.field.size() + violation.description.size() + 6;
+      if (!problem.violations.empty() && bytes + cost > kMaxBadRequestBytes) {
+        break;
+      }
+      bytes += cost;
+      problem.violations.push_back(std::move(violation));
     }
   }
   return problem;
 }
 
-// Retry-After as delta-seconds; HTTP dates and garbage fall back to the
-// default. Capped so a hostile header cannot park callers.
-absl::Duration RetryAfter(const HttpResponse& response) {
-  int64_t seconds = 0;
-  if (absl::SimpleAtoi(absl::StripAsciiWhitespace(response.Header("retry-after")),
-                       &seconds) &&
-      seconds >= 0) {
-    return std::min(absl::Seconds(seconds), kMaxRetryDelay);
-  }
-  return kDefaultRetryDelay;
+// Retry-After, or a default when absent; capped so a hostile header
+// cannot park callers.
+absl::Duration RetryDelayOf(const HttpResponse& response) {
+  return std::min(RetryAfterOf(response).value_or(kDefaultRetryDelay),
+                  kMaxRetryDelay);
 }
 
 std::string SnakeCase(absl::string_view word) {
@@ -137,7 +150,7 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
   std::map<std::string, std::string> metadata = {
       {"http_status", absl::StrCat(code)}};
   if (!problem.trace_id.empty()) {
-    metadata["trace_id"] = Truncate(problem.trace_id);
+    metadata["trace_id"] = Truncate(problem.trace_id, kMaxTraceIdLength);
   }
   const std::string detail =
       problem.message.empty() ? "" : absl::StrCat(": ", Truncate(problem.message));
@@ -167,12 +180,12 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
   } else if (code == 429) {
     status = absl::ResourceExhaustedError("Dojo is rate limiting this account");
     SetErrorInfo(status, reason::kDojoRateLimited, metadata);
-    SetRetryInfo(status, RetryAfter(response));
+    SetRetryInfo(status, RetryDelayOf(response));
   } else if (code >= 500) {
     status = absl::UnavailableError(
         absl::StrCat("Dojo is unavailable (HTTP ", code, ")"));
     SetErrorInfo(status, reason::kDojoUnavailable, metadata);
-    SetRetryInfo(status, RetryAfter(response));
+    SetRetryInfo(status, RetryDelayOf(response));
   } else {
     // 405 and other 4xx: a request we should never have built.
     status = absl::InternalError(

@@ -1,5 +1,6 @@
 #include "lib/dojo/dojo_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -44,6 +45,12 @@ bool IsLocalOnly(const FieldDescriptor& field) {
              "payments.v1.CreateIntentRequest" &&
          (field.name() == "account" ||
           field.name() == "include_client_session_secret");
+}
+
+// Fields Dojo's schema requires even at their proto default: Money needs
+// both members, so a free item line is {"value":0,"currencyCode":"GBP"}.
+bool AlwaysWritten(const FieldDescriptor& field) {
+  return field.full_name() == "payments.v1.Money.value";
 }
 
 std::string DojoKey(const FieldDescriptor& field) {
@@ -175,6 +182,14 @@ Json MessageToJson(const Message& message) {
   // from their default, optional scalars with presence, present messages and
   // non-empty repeated fields.
   r.ListFields(message, &fields);
+  const Descriptor& type = *message.GetDescriptor();
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor* field = type.field(i);
+    if (AlwaysWritten(*field) &&
+        std::find(fields.begin(), fields.end(), field) == fields.end()) {
+      fields.push_back(field);
+    }
+  }
   Json out = Json::object();
   for (const FieldDescriptor* field : fields) {
     if (IsLocalOnly(*field)) continue;
@@ -428,6 +443,39 @@ std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request) {
   return ToDojoJson(request);
 }
 
+std::string SearchPaymentIntentsBody(absl::Time start, absl::Time end,
+                                     int limit, absl::string_view after) {
+  Json body = {{"startDate", FormatDojoTime(start)},
+               {"endDate", FormatDojoTime(end)},
+               {"cursor", {{"limit", limit}}}};
+  if (!after.empty()) body["cursor"]["after"] = std::string(after);
+  return body.dump();
+}
+
+absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {
+  Json parsed = Json::parse(json.begin(), json.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return absl::InvalidArgumentError("dojo json: search page is not an object");
+  }
+  SearchPage page;
+  auto data = parsed.find("data");
+  if (data != parsed.end() && !data->is_null()) {
+    if (!data->is_array()) return WrongType("data", "an array");
+    for (const Json& item : *data) {
+      v1::PaymentIntent intent;
+      absl::Status status = JsonToMessage(item, intent, "data[]");
+      if (!status.ok()) return status;
+      page.intents.push_back(std::move(intent));
+    }
+  }
+  auto after = parsed.find("after");
+  if (after != parsed.end() && after->is_string()) {
+    page.after = after->get<std::string>();
+  }
+  return page;
+}
+
 int EnumFromDojoName(const google::protobuf::EnumDescriptor& type,
                      absl::string_view name) {
   return EnumFromDojo(type, name)->number();
@@ -448,6 +496,17 @@ std::string FormatTimespan(absl::Duration duration) {
   return out;
 }
 
+namespace {
+// Plain decimal digits only: absl::SimpleAtoi would accept a sign or spaces.
+bool ParseDigits(absl::string_view text, int64_t* out) {
+  if (text.empty() || text.size() > 18) return false;
+  for (char c : text) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return absl::SimpleAtoi(text, out);
+}
+}  // namespace
+
 absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
   const auto invalid = [] {
     return absl::InvalidArgumentError("timespan: expected d.hh:mm:ss");
@@ -458,7 +517,7 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
   const size_t first_colon = text.find(':');
   const size_t dot = text.find('.');
   if (dot != absl::string_view::npos && dot < first_colon) {
-    if (!absl::SimpleAtoi(text.substr(0, dot), &days) || days < 0) {
+    if (!ParseDigits(text.substr(0, dot), &days) || days < 0) {
       return invalid();
     }
     clock = text.substr(dot + 1);
@@ -467,8 +526,8 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
   if (parts.size() != 3) return invalid();
   int64_t hours = 0;
   int64_t minutes = 0;
-  if (!absl::SimpleAtoi(parts[0], &hours) ||
-      !absl::SimpleAtoi(parts[1], &minutes) || hours < 0 || hours > 23 ||
+  if (!ParseDigits(parts[0], &hours) ||
+      !ParseDigits(parts[1], &minutes) || hours < 0 || hours > 23 ||
       minutes < 0 || minutes > 59) {
     return invalid();
   }
@@ -479,7 +538,7 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
     seconds_text = seconds_text.substr(0, point);
   }
   int64_t seconds = 0;
-  if (!absl::SimpleAtoi(seconds_text, &seconds) || seconds < 0 ||
+  if (!ParseDigits(seconds_text, &seconds) || seconds < 0 ||
       seconds > 59 || fraction.size() > 9) {
     return invalid();
   }
@@ -487,7 +546,7 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
   if (!fraction.empty()) {
     std::string padded(fraction);
     padded.resize(9, '0');
-    if (!absl::SimpleAtoi(padded, &nanos)) return invalid();
+    if (!ParseDigits(padded, &nanos)) return invalid();
   }
   return absl::Hours(24 * days + hours) + absl::Minutes(minutes) +
          absl::Seconds(seconds) + absl::Nanoseconds(nanos);

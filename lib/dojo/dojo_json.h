@@ -13,6 +13,7 @@
 //    "0001-01-01T00:00:00Z" as an absent time.
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
@@ -34,6 +35,19 @@ absl::Status FromDojoJson(absl::string_view json,
 
 // The body of POST /payment-intents.
 std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request);
+
+// The body of POST /payment-intents/search for intents created in
+// [start, end], `limit` per page, continuing after cursor `after` if set.
+std::string SearchPaymentIntentsBody(absl::Time start, absl::Time end,
+                                     int limit, absl::string_view after);
+
+// One page of search results: the intents and the cursor of the next page
+// (empty on the last page).
+struct SearchPage {
+  std::vector<v1::PaymentIntent> intents;
+  std::string after;
+};
+absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json);
 
 // The value of `type` whose Dojo name is `name` (case-insensitive), e.g.
 // "SavedCard" -> PAYMENT_METHOD_SAVED_CARD; 0 (*_UNSPECIFIED) when unknown.

@@ -52,6 +52,11 @@ class HttpTransport {
  public:
   virtual ~HttpTransport() = default;
   virtual void Send(HttpRequest request, HttpCallback done) = 0;
+
+  // Runs `fn` once `delay` has passed, on the thread that runs callbacks.
+  // Timers pending at shutdown are destroyed without running.
+  virtual void RunAfter(absl::Duration delay,
+                        absl::AnyInvocable<void() &&> fn) = 0;
 };
 
 }  // namespace payments::dojo

@@ -76,6 +76,25 @@ Metrics::Metrics()
                             .Help("HTTP requests to Dojo in flight.")
                             .Register(*registry_)
                             .Add({})),
+      upstream_retries_(prometheus::BuildCounter()
+                            .Name("payments_upstream_retries_total")
+                            .Help("Retries of requests to Dojo by reason.")
+                            .Register(*registry_)),
+      retry_budget_exhausted_(
+          prometheus::BuildCounter()
+              .Name("payments_retry_budget_exhausted_total")
+              .Help("Retries to Dojo refused by the retry budget.")
+              .Register(*registry_)),
+      unknown_outcomes_(prometheus::BuildCounter()
+                            .Name("payments_unknown_outcomes_total")
+                            .Help("Creates whose outcome at Dojo was "
+                                  "unknown and had to be reconciled.")
+                            .Register(*registry_)),
+      reconciliations_(prometheus::BuildCounter()
+                           .Name("payments_reconciliations_total")
+                           .Help("Searches for intents of unknown-outcome "
+                                 "creates, by result.")
+                           .Register(*registry_)),
       webhook_verifications_(prometheus::BuildCounter()
                                  .Name("payments_webhook_verifications_total")
                                  .Help("Webhook verifications by result.")
@@ -118,6 +137,27 @@ void Metrics::UpstreamRequest(absl::string_view operation,
             {"error_type", std::string(error_type)}},
            LatencyBuckets())
       .Observe(seconds);
+}
+
+void Metrics::UpstreamRetry(absl::string_view operation,
+                            absl::string_view reason) {
+  upstream_retries_
+      .Add({{"operation", std::string(operation)},
+            {"reason", std::string(reason)}})
+      .Increment();
+}
+
+void Metrics::RetryBudgetExhausted(absl::string_view operation) {
+  retry_budget_exhausted_.Add({{"operation", std::string(operation)}})
+      .Increment();
+}
+
+void Metrics::UnknownOutcome(absl::string_view operation) {
+  unknown_outcomes_.Add({{"operation", std::string(operation)}}).Increment();
+}
+
+void Metrics::Reconciliation(absl::string_view result) {
+  reconciliations_.Add({{"result", std::string(result)}}).Increment();
 }
 
 void Metrics::WebhookVerification(absl::string_view result) {

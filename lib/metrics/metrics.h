@@ -45,6 +45,15 @@ class Metrics final {
                        absl::string_view error_type, double seconds);
   prometheus::Gauge& upstream_active_requests() { return *upstream_active_; }
 
+  // A retry towards Dojo and why ("connect", "timeout", "503", ...).
+  void UpstreamRetry(absl::string_view operation, absl::string_view reason);
+  // A retry the retry budget refused.
+  void RetryBudgetExhausted(absl::string_view operation);
+  // A create that may or may not have reached Dojo.
+  void UnknownOutcome(absl::string_view operation);
+  // result: found, not_found, failed.
+  void Reconciliation(absl::string_view result);
+
   // result: ok, missing, malformed, mismatch, invalid_event, too_large,
   // no_secrets.
   void WebhookVerification(absl::string_view result);
@@ -56,6 +65,10 @@ class Metrics final {
   prometheus::Family<prometheus::Histogram>& rpc_seconds_;
   prometheus::Family<prometheus::Histogram>& upstream_seconds_;
   prometheus::Gauge* upstream_active_;
+  prometheus::Family<prometheus::Counter>& upstream_retries_;
+  prometheus::Family<prometheus::Counter>& retry_budget_exhausted_;
+  prometheus::Family<prometheus::Counter>& unknown_outcomes_;
+  prometheus::Family<prometheus::Counter>& reconciliations_;
   prometheus::Family<prometheus::Counter>& webhook_verifications_;
 };
 

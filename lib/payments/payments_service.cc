@@ -48,7 +48,7 @@ PaymentsService::PaymentsService(dojo::DojoClient& dojo,
       metrics_(metrics) {}
 
 void PaymentsService::CreateValidatedIntent(
-    const v1::CreateIntentRequest& request, absl::Time deadline,
+    const v1::CreateIntentRequest& request, const CallContext& context,
     Done<v1::PaymentIntent> done) {
   if (absl::Status valid = ValidateCreateIntent(request, absl::Now());
       !valid.ok()) {
@@ -61,14 +61,14 @@ void PaymentsService::CreateValidatedIntent(
     return;
   }
   if (!request.include_client_session_secret()) {
-    dojo_.CreatePaymentIntent(*key, request, deadline, std::move(done));
+    dojo_.CreatePaymentIntent(*key, request, context, std::move(done));
     return;
   }
   // A create never returns a client session secret (API 2024-02-05 on): a
   // refresh issues the first one.
   dojo_.CreatePaymentIntent(
-      *key, request, deadline,
-      [this, key = std::string(*key), deadline, done = std::move(done)](
+      *key, request, context,
+      [this, key = std::string(*key), context, done = std::move(done)](
           absl::StatusOr<v1::PaymentIntent> created) mutable {
         if (!created.ok()) {
           std::move(done)(created.status());
@@ -76,7 +76,7 @@ void PaymentsService::CreateValidatedIntent(
         }
         const std::string id = created->id();
         dojo_.RefreshClientSessionSecret(
-            key, id, deadline,
+            key, id, context,
             [id, done = std::move(done)](
                 absl::StatusOr<v1::PaymentIntent> refreshed) mutable {
               if (refreshed.ok()) {
@@ -99,10 +99,10 @@ void PaymentsService::CreateValidatedIntent(
 }
 
 void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
-                                   absl::Time deadline,
+                                   const CallContext& context,
                                    Done<v1::CreateIntentResponse> done) {
   CreateValidatedIntent(
-      request, deadline,
+      request, context,
       [done = std::move(done)](
           absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (!intent.ok()) {
@@ -116,7 +116,7 @@ void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
 }
 
 void PaymentsService::CreatePaymentLink(
-    const v1::CreatePaymentLinkRequest& request, absl::Time deadline,
+    const v1::CreatePaymentLinkRequest& request, const CallContext& context,
     Done<v1::CreatePaymentLinkResponse> done) {
   // The link request repeats CreateIntentRequest's fields with the same
   // numbers and types, so the wire bytes convert losslessly.
@@ -126,7 +126,7 @@ void PaymentsService::CreatePaymentLink(
     return;
   }
   CreateValidatedIntent(
-      create, deadline,
+      create, context,
       [done = std::move(done)](
           absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (!intent.ok()) {
@@ -150,7 +150,7 @@ void PaymentsService::CreatePaymentLink(
 }
 
 void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
-                                absl::Time deadline,
+                                const CallContext& context,
                                 Done<v1::GetIntentResponse> done) {
   if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
     std::move(done)(std::move(valid));
@@ -162,7 +162,7 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
     return;
   }
   dojo_.GetPaymentIntent(
-      *key, request.id(), request.return_canceled(), deadline,
+      *key, request.id(), request.return_canceled(), context,
       [done = std::move(done)](
           absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (!intent.ok()) {
@@ -176,7 +176,7 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
 }
 
 void PaymentsService::RefreshClientSessionSecret(
-    const v1::RefreshClientSessionSecretRequest& request, absl::Time deadline,
+    const v1::RefreshClientSessionSecretRequest& request, const CallContext& context,
     Done<v1::RefreshClientSessionSecretResponse> done) {
   if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
     std::move(done)(std::move(valid));
@@ -188,7 +188,7 @@ void PaymentsService::RefreshClientSessionSecret(
     return;
   }
   dojo_.RefreshClientSessionSecret(
-      *key, request.id(), deadline,
+      *key, request.id(), context,
       [done = std::move(done)](
           absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (!intent.ok()) {

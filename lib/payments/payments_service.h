@@ -9,6 +9,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/common/call_context.h"
 #include "lib/dojo/dojo_client.h"
 #include "lib/metrics/metrics.h"
 #include "lib/payments/account_keys.h"
@@ -26,8 +27,8 @@ struct PaymentsServiceOptions {
 
 // Thread-safe. Asynchronous methods call `done` exactly once, either inline
 // (invalid input: nothing is sent upstream) or on the Dojo transport's
-// event-loop thread, so `done` must not block. `deadline` bounds all
-// upstream work of the call.
+// event-loop thread, so `done` must not block. `context` bounds all
+// upstream work of the call (deadline, cancellation).
 class PaymentsService final {
  public:
   // All references must outlive the service; `metrics` may be null.
@@ -35,15 +36,15 @@ class PaymentsService final {
                   const webhook::SignatureVerifier& verifier,
                   PaymentsServiceOptions options, metrics::Metrics* metrics);
 
-  void CreateIntent(const v1::CreateIntentRequest& request, absl::Time deadline,
+  void CreateIntent(const v1::CreateIntentRequest& request, const CallContext& context,
                     Done<v1::CreateIntentResponse> done);
-  void GetIntent(const v1::GetIntentRequest& request, absl::Time deadline,
+  void GetIntent(const v1::GetIntentRequest& request, const CallContext& context,
                  Done<v1::GetIntentResponse> done);
   void CreatePaymentLink(const v1::CreatePaymentLinkRequest& request,
-                         absl::Time deadline,
+                         const CallContext& context,
                          Done<v1::CreatePaymentLinkResponse> done);
   void RefreshClientSessionSecret(
-      const v1::RefreshClientSessionSecretRequest& request, absl::Time deadline,
+      const v1::RefreshClientSessionSecretRequest& request, const CallContext& context,
       Done<v1::RefreshClientSessionSecretResponse> done);
 
   // Pure computation, no I/O: returns synchronously.
@@ -53,7 +54,7 @@ class PaymentsService final {
  private:
   // Validates, creates the intent and, if asked, issues a client secret.
   void CreateValidatedIntent(const v1::CreateIntentRequest& request,
-                             absl::Time deadline,
+                             const CallContext& context,
                              Done<v1::PaymentIntent> done);
 
   dojo::DojoClient& dojo_;

@@ -1,5 +1,6 @@
 #include "tests/integration/test_stack.h"
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 
@@ -103,7 +104,14 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
       {"DOJO_ACCOUNTS_FILE", dir.File("accounts")},
       {"DOJO_WEBHOOK_SECRETS_FILE", dir.File("webhook-secrets")},
   };
-  for (auto& entry : options.server_env) env.push_back(entry);
+  for (auto& [name, value] : options.server_env) {
+    auto same = [&name](const auto& e) { return e.first == name; };
+    if (auto it = std::find_if(env.begin(), env.end(), same); it != env.end()) {
+      it->second = value;
+    } else {
+      env.emplace_back(name, value);
+    }
+  }
   auto server = ChildProcess::Start({.binary = PAYMENTS_SERVER_BIN,
                                      .extra_env = std::move(env),
                                      .log_path = stack->server_log_});

@@ -1,0 +1,144 @@
+#include "lib/common/status_details.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace payments {
+namespace {
+
+using ::testing::IsEmpty;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
+
+std::vector<std::string> PayloadUrls(const absl::Status& status) {
+  std::vector<std::string> urls;
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord&) {
+    urls.emplace_back(url);
+  });
+  return urls;
+}
+
+TEST(StatusDetails, ErrorInfoRoundTrip) {
+  absl::Status status = absl::FailedPreconditionError("key rejected");
+  SetErrorInfo(status, reason::kDojoUnauthorized,
+               {{"http_status", "401"}, {"trace_id", "00-abc-01"}});
+  auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "DOJO_UNAUTHORIZED");
+  EXPECT_EQ(info->domain(), "payments.v1");
+  EXPECT_THAT(info->metadata(),
+              UnorderedElementsAre(Pair("http_status", "401"),
+                                   Pair("trace_id", "00-abc-01")));
+  EXPECT_THAT(PayloadUrls(status),
+              UnorderedElementsAre("type.googleapis.com/google.rpc.ErrorInfo"));
+  // Code and message are untouched.
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "key rejected");
+}
+
+TEST(StatusDetails, SettingAgainReplaces) {
+  absl::Status status = absl::UnavailableError("down");
+  SetErrorInfo(status, "FIRST", {{"a", "1"}});
+  SetErrorInfo(status, "SECOND");
+  EXPECT_EQ(GetErrorInfo(status)->reason(), "SECOND");
+  EXPECT_THAT(GetErrorInfo(status)->metadata(), IsEmpty());
+  SetRetryInfo(status, absl::Seconds(1));
+  SetRetryInfo(status, absl::Seconds(9));
+  EXPECT_EQ(GetRetryInfo(status)->retry_delay().seconds(), 9);
+  EXPECT_EQ(PayloadUrls(status).size(), 2u);
+}
+
+TEST(StatusDetails, RetryInfo) {
+  absl::Status status = absl::UnavailableError("down");
+  SetRetryInfo(status, absl::Milliseconds(1500));
+  auto info = GetRetryInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->retry_delay().seconds(), 1);
+  EXPECT_EQ(info->retry_delay().nanos(), 500000000);
+  EXPECT_THAT(PayloadUrls(status),
+              UnorderedElementsAre("type.googleapis.com/google.rpc.RetryInfo"));
+
+  SetRetryInfo(status, absl::Seconds(60));
+  EXPECT_EQ(GetRetryInfo(status)->retry_delay().seconds(), 60);
+  EXPECT_EQ(GetRetryInfo(status)->retry_delay().nanos(), 0);
+}
+
+TEST(StatusDetails, BadRequestKeepsOrder) {
+  absl::Status status = absl::InvalidArgumentError("bad");
+  SetBadRequest(status, {{"reference", "is required"},
+                         {"amount.value", "must be positive"},
+                         {"item_lines[0].amount_total", "is required"}});
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->field_violations_size(), 3);
+  EXPECT_EQ(bad->field_violations(0).field(), "reference");
+  EXPECT_EQ(bad->field_violations(0).description(), "is required");
+  EXPECT_EQ(bad->field_violations(1).field(), "amount.value");
+  EXPECT_EQ(bad->field_violations(2).field(), "item_lines[0].amount_total");
+  EXPECT_THAT(
+      PayloadUrls(status),
+      UnorderedElementsAre("type.googleapis.com/google.rpc.BadRequest"));
+}
+
+TEST(StatusDetails, AbsentDetails) {
+  const absl::Status status = absl::InternalError("x");
+  EXPECT_FALSE(GetErrorInfo(status).has_value());
+  EXPECT_FALSE(GetRetryInfo(status).has_value());
+  EXPECT_FALSE(GetBadRequest(status).has_value());
+}
+
+TEST(StatusDetails, OkStatusCarriesNothing) {
+  absl::Status status = absl::OkStatus();
+  SetErrorInfo(status, "IGNORED");
+  SetRetryInfo(status, absl::Seconds(1));
+  SetBadRequest(status, {{"f", "d"}});
+  EXPECT_TRUE(status.ok());
+  EXPECT_THAT(PayloadUrls(status), IsEmpty());
+  EXPECT_FALSE(GetErrorInfo(status).has_value());
+}
+
+TEST(StatusDetails, CorruptPayloadReadsAsAbsent) {
+  absl::Status status = absl::InternalError("x");
+  status.SetPayload("type.googleapis.com/google.rpc.ErrorInfo",
+                    absl::Cord("\xff\xff\xff"));
+  EXPECT_FALSE(GetErrorInfo(status).has_value());
+}
+
+TEST(StatusDetails, InvalidArgumentError) {
+  const absl::Status status =
+      InvalidArgumentError("invalid request: reference is required",
+                           {{"reference", "is required (1-60 characters)"}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "invalid request: reference is required");
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).field(), "reference");
+  EXPECT_EQ(bad->field_violations(0).description(),
+            "is required (1-60 characters)");
+  EXPECT_FALSE(GetErrorInfo(status).has_value());
+}
+
+TEST(StatusDetails, ErrorWithReason) {
+  const absl::Status status =
+      ErrorWithReason(absl::StatusCode::kAlreadyExists, "reference reused",
+                      reason::kReferenceReused, {{"reference", "Order-1"}});
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(status.message(), "reference reused");
+  auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "REFERENCE_REUSED");
+  EXPECT_EQ(info->domain(), "payments.v1");
+  EXPECT_THAT(info->metadata(),
+              UnorderedElementsAre(Pair("reference", "Order-1")));
+}
+
+}  // namespace
+}  // namespace payments
