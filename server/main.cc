@@ -1,18 +1,23 @@
 // payments-server: the gRPC payments gateway in front of Dojo.
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -25,8 +30,12 @@
 #include "lib/dojo/curl_multi_transport.h"
 #include "lib/dojo/dojo_client.h"
 #include "lib/metrics/metrics.h"
+#include "lib/idempotency/idempotency_store.h"
+#include "lib/idempotency/worker_pool.h"
 #include "lib/payments/account_keys.h"
+#include "lib/payments/idempotent_creator.h"
 #include "lib/payments/payments_service.h"
+#include "lib/payments/store_monitor.h"
 #include "lib/webhook/signature_verifier.h"
 #include "prometheus/exposer.h"
 #include "server/payments_grpc_service.h"
@@ -57,6 +66,9 @@ ABSL_FLAG(std::string, retry_max_backoff, "", "longest backoff (PAYMENTS_RETRY_M
 ABSL_FLAG(std::string, retry_max_retry_after, "", "longest Retry-After honoured (PAYMENTS_RETRY_MAX_RETRY_AFTER)");
 ABSL_FLAG(std::string, retry_budget_tokens, "", "retry budget tokens (PAYMENTS_RETRY_BUDGET_TOKENS)");
 ABSL_FLAG(std::string, retry_budget_ratio, "", "tokens per success (PAYMENTS_RETRY_BUDGET_RATIO)");
+ABSL_FLAG(std::string, idempotency_retention, "", "how long create records are kept (PAYMENTS_IDEMPOTENCY_RETENTION)");
+ABSL_FLAG(std::string, webhook_retention, "", "how long webhook ids are remembered (PAYMENTS_WEBHOOK_RETENTION)");
+ABSL_FLAG(std::string, store_workers, "", "threads doing store I/O (PAYMENTS_STORE_WORKERS)");
 
 namespace {
 
@@ -65,35 +77,27 @@ using payments::LogLevel;
 
 constexpr char kServiceName[] = "payments.v1.PaymentsService";
 
+[[noreturn]] void Fail(absl::string_view what);
+
+// Raw setting values given as flags, by environment variable name.
 std::map<absl::string_view, std::string> FlagValues() {
-  return {
-      {"PAYMENTS_LISTEN_ADDR", absl::GetFlag(FLAGS_listen_addr)},
-      {"PAYMENTS_METRICS_ADDR", absl::GetFlag(FLAGS_metrics_addr)},
-      {"PAYMENTS_STORE", absl::GetFlag(FLAGS_store)},
-      {"DOJO_BASE_URL", absl::GetFlag(FLAGS_dojo_base_url)},
-      {"DOJO_API_KEY_FILE", absl::GetFlag(FLAGS_dojo_api_key_file)},
-      {"DOJO_ACCOUNTS_FILE", absl::GetFlag(FLAGS_dojo_accounts_file)},
-      {"DOJO_API_VERSION", absl::GetFlag(FLAGS_dojo_api_version)},
-      {"DOJO_CA_FILE", absl::GetFlag(FLAGS_dojo_ca_file)},
-      {"DOJO_WEBHOOK_SECRETS_FILE",
-       absl::GetFlag(FLAGS_dojo_webhook_secrets_file)},
-      {"PAYMENTS_DEFAULT_DEADLINE", absl::GetFlag(FLAGS_default_deadline)},
-      {"PAYMENTS_UPSTREAM_TIMEOUT", absl::GetFlag(FLAGS_upstream_timeout)},
-      {"PAYMENTS_SHUTDOWN_GRACE", absl::GetFlag(FLAGS_shutdown_grace)},
-      {"PAYMENTS_MAX_WEBHOOK_BYTES", absl::GetFlag(FLAGS_max_webhook_bytes)},
-      {"PAYMENTS_UPSTREAM_MAX_CONNECTIONS",
-       absl::GetFlag(FLAGS_upstream_max_connections)},
-      {"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT",
-       absl::GetFlag(FLAGS_upstream_connect_timeout)},
-      {"PAYMENTS_RETRY_MAX_ATTEMPTS", absl::GetFlag(FLAGS_retry_max_attempts)},
-      {"PAYMENTS_RETRY_INITIAL_BACKOFF",
-       absl::GetFlag(FLAGS_retry_initial_backoff)},
-      {"PAYMENTS_RETRY_MAX_BACKOFF", absl::GetFlag(FLAGS_retry_max_backoff)},
-      {"PAYMENTS_RETRY_MAX_RETRY_AFTER",
-       absl::GetFlag(FLAGS_retry_max_retry_after)},
-      {"PAYMENTS_RETRY_BUDGET_TOKENS", absl::GetFlag(FLAGS_retry_budget_tokens)},
-      {"PAYMENTS_RETRY_BUDGET_RATIO", absl::GetFlag(FLAGS_retry_budget_ratio)},
-  };
+  std::map<absl::string_view, std::string> values;
+  for (const payments::config::SettingSpec& spec :
+       payments::config::AllSettings()) {
+    if (spec.flag.empty()) continue;  // Inline secrets: environment only.
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(spec.flag);
+    if (flag == nullptr) Fail(absl::StrCat("no flag --", spec.flag));
+    values[spec.env] = flag->CurrentValue();
+  }
+  return values;
+}
+
+// Names this process in idempotency record owners: host and a random tag.
+std::string InstanceId() {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  std::random_device random;
+  return absl::StrCat(host, "-", absl::Hex(random(), absl::kZeroPad8));
 }
 
 [[noreturn]] void Fail(absl::string_view what) {
@@ -175,6 +179,15 @@ int main(int argc, char** argv) {
                  .budget_max_tokens = config.retry_budget_tokens,
                  .budget_token_ratio = config.retry_budget_ratio}},
       &metrics);
+  auto store = payments::idempotency::OpenStore(config.store);
+  if (!store.ok()) Fail(store.status().message());
+  payments::idempotency::WorkerPool pool(config.store_workers);
+  payments::IdempotentCreator creator(
+      **store, pool, dojo, **transport,
+      {.retention = config.idempotency_retention,
+       .instance_id = InstanceId()},
+      &metrics);
+
   payments::AccountKeys accounts(config.dojo_accounts,
                                  std::string(payments::config::kDefaultAccount));
   std::vector<payments::webhook::WebhookSecret> secrets;
@@ -183,8 +196,10 @@ int main(int argc, char** argv) {
   }
   payments::webhook::SignatureVerifier verifier(std::move(secrets));
   payments::PaymentsService service(
-      dojo, accounts, verifier,
-      {.max_webhook_body_bytes = config.max_webhook_body_bytes}, &metrics);
+      dojo, creator, **store, pool, accounts, verifier,
+      {.max_webhook_body_bytes = config.max_webhook_body_bytes,
+       .webhook_retention = config.webhook_retention},
+      &metrics);
   payments::server::PaymentsGrpcService grpc_service(service,
                                                      config.default_deadline);
 
@@ -207,8 +222,19 @@ int main(int argc, char** argv) {
     Fail(absl::StrCat("cannot listen on ", config.listen_addr));
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  health->SetServingStatus(kServiceName, true);
+  // Liveness ("") is the process; readiness (the service) follows the
+  // store, not Dojo.
   health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, false);
+  std::atomic<bool> draining{false};
+  payments::StoreMonitor store_monitor(
+      **store,
+      [health, &draining](bool up) {
+        if (!draining.load()) health->SetServingStatus(kServiceName, up);
+        Log(up ? LogLevel::kInfo : LogLevel::kError,
+            up ? "store_up" : "store_down");
+      },
+      {}, &metrics);
 
   std::vector<std::string> account_names;
   for (const auto& [name, key] : config.dojo_accounts) {
@@ -232,6 +258,7 @@ int main(int argc, char** argv) {
        {"grace_ms", absl::ToInt64Milliseconds(config.shutdown_grace)}});
   // NOT_SERVING first, so health checks steer new calls away, then stop
   // accepting and give in-flight calls the grace period.
+  draining.store(true);
   health->Shutdown();
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();

@@ -148,10 +148,9 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::VerifyWebhook(
     grpc::CallbackServerContext* context,
     const v1::VerifyWebhookRequest* request,
     v1::VerifyWebhookResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // HMAC over at most max_webhook_body_bytes: cheap, no I/O, done inline.
-  Complete(context, reactor, response, "VerifyWebhook")(
-      service_.VerifyWebhook(*request));
+  auto* reactor = new CancellableReactor();
+  service_.VerifyWebhook(*request,
+                         Complete(context, reactor, response, "VerifyWebhook"));
   return reactor;
 }
 

@@ -36,6 +36,7 @@ inline constexpr absl::string_view kDojoBadResponse = "DOJO_BAD_RESPONSE";
 inline constexpr absl::string_view kOutcomeUnknown = "OUTCOME_UNKNOWN";
 inline constexpr absl::string_view kClientSessionSecretNotIssued =
     "CLIENT_SESSION_SECRET_NOT_ISSUED";
+inline constexpr absl::string_view kStoreUnavailable = "STORE_UNAVAILABLE";
 inline constexpr absl::string_view kReferenceReused = "REFERENCE_REUSED";
 inline constexpr absl::string_view kUnknownAccount = "UNKNOWN_ACCOUNT";
 inline constexpr absl::string_view kSignatureMissing = "SIGNATURE_MISSING";

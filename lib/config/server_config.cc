@@ -217,6 +217,12 @@ const std::vector<SettingSpec>& AllSettings() {
        "retry budget size (tokens)"},
       {"PAYMENTS_RETRY_BUDGET_RATIO", "retry_budget_ratio",
        "tokens returned per success"},
+      {"PAYMENTS_IDEMPOTENCY_RETENTION", "idempotency_retention",
+       "how long create records are kept"},
+      {"PAYMENTS_WEBHOOK_RETENTION", "webhook_retention",
+       "how long webhook event ids are remembered"},
+      {"PAYMENTS_STORE_WORKERS", "store_workers",
+       "threads doing store I/O"},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes",
        "largest webhook body VerifyWebhook accepts"},
   };
@@ -304,6 +310,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                            &config.retry_max_backoff},
            DurationSetting{"PAYMENTS_RETRY_MAX_RETRY_AFTER",
                            &config.retry_max_retry_after},
+           DurationSetting{"PAYMENTS_IDEMPOTENCY_RETENTION",
+                           &config.idempotency_retention},
+           DurationSetting{"PAYMENTS_WEBHOOK_RETENTION",
+                           &config.webhook_retention},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       absl::StatusOr<absl::Duration> parsed =
@@ -323,6 +333,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                       &config.upstream_max_connections, 1, 100000},
            IntSetting{"PAYMENTS_RETRY_MAX_ATTEMPTS", &config.retry_max_attempts,
                       1, 10},
+           IntSetting{"PAYMENTS_STORE_WORKERS", &config.store_workers, 1, 64},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       if (!absl::SimpleAtoi(*text, setting.field) ||

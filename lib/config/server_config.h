@@ -52,6 +52,13 @@ struct ServerConfig {
   double retry_budget_tokens = 10;
   double retry_budget_ratio = 0.1;
 
+  // Idempotency records of creates are kept this long (at least as long as
+  // an intent can live); webhook event ids this long.
+  absl::Duration idempotency_retention = absl::Hours(24 * 30);
+  absl::Duration webhook_retention = absl::Hours(24 * 3);
+  // Threads doing store I/O.
+  int store_workers = 4;
+
   // How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(25);
   size_t max_webhook_body_bytes = 64 * 1024;

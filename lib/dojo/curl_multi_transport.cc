@@ -223,14 +223,14 @@ absl::Status TransferError(const Transfer& transfer, CURLcode code) {
   return StageError(status_code, what, transfer.host_port, stage);
 }
 
-struct Timer {
+struct PendingTimer {
   Clock::time_point due;
   uint64_t sequence;
   absl::AnyInvocable<void() &&> fn;
 };
 
 // Orders a std::*_heap so that the front is the earliest (then oldest) timer.
-bool LaterTimer(const Timer& a, const Timer& b) {
+bool LaterTimer(const PendingTimer& a, const PendingTimer& b) {
   if (a.due != b.due) return a.due > b.due;
   return a.sequence > b.sequence;
 }
@@ -284,7 +284,7 @@ class CurlMultiTransport::Loop {
     {
       absl::MutexLock lock(&mu_);
       if (stopped_) return;  // `fn` is destroyed without running.
-      timers_.push_back(Timer{due, next_timer_sequence_++, std::move(fn)});
+      timers_.push_back(PendingTimer{due, next_timer_sequence_++, std::move(fn)});
       std::push_heap(timers_.begin(), timers_.end(), LaterTimer);
     }
     curl_multi_wakeup(multi_);
@@ -532,7 +532,7 @@ class CurlMultiTransport::Loop {
     RunCompletions(completions);
     // Callbacks above may have queued more requests; cancel until none are
     // left, then refuse new ones.
-    std::vector<Timer> dropped_timers;
+    std::vector<PendingTimer> dropped_timers;
     for (;;) {
       std::vector<std::unique_ptr<Transfer>> incoming;
       {
@@ -561,7 +561,7 @@ class CurlMultiTransport::Loop {
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> incoming_ ABSL_GUARDED_BY(mu_);
-  std::vector<Timer> timers_ ABSL_GUARDED_BY(mu_);  // Heap, see LaterTimer.
+  std::vector<PendingTimer> timers_ ABSL_GUARDED_BY(mu_);  // Heap, see LaterTimer.
   uint64_t next_timer_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

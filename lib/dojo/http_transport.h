@@ -8,6 +8,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "lib/common/timer.h"
 
 namespace payments::dojo {
 
@@ -47,16 +48,12 @@ void SetTransportStage(absl::Status& status, TransportStage stage);
 using HttpCallback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
 
 // Asynchronous HTTP exchange. Thread-safe. Every Send() invokes `done`
-// exactly once, also when the transport shuts down (with CANCELLED).
-class HttpTransport {
+// exactly once, also when the transport shuts down (with CANCELLED). Its
+// timers (RunAfter) run on the thread that runs callbacks.
+class HttpTransport : public Timer {
  public:
   virtual ~HttpTransport() = default;
   virtual void Send(HttpRequest request, HttpCallback done) = 0;
-
-  // Runs `fn` once `delay` has passed, on the thread that runs callbacks.
-  // Timers pending at shutdown are destroyed without running.
-  virtual void RunAfter(absl::Duration delay,
-                        absl::AnyInvocable<void() &&> fn) = 0;
 };
 
 }  // namespace payments::dojo

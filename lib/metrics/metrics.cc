@@ -95,6 +95,19 @@ Metrics::Metrics()
                            .Help("Searches for intents of unknown-outcome "
                                  "creates, by result.")
                            .Register(*registry_)),
+      idempotency_results_(prometheus::BuildCounter()
+                               .Name("payments_idempotency_results_total")
+                               .Help("Creates by idempotency outcome.")
+                               .Register(*registry_)),
+      store_seconds_(prometheus::BuildHistogram()
+                         .Name("payments_store_operation_duration_seconds")
+                         .Help("Idempotency store operations by result.")
+                         .Register(*registry_)),
+      store_up_(&prometheus::BuildGauge()
+                     .Name("payments_store_up")
+                     .Help("1 while the idempotency store answers.")
+                     .Register(*registry_)
+                     .Add({})),
       webhook_verifications_(prometheus::BuildCounter()
                                  .Name("payments_webhook_verifications_total")
                                  .Help("Webhook verifications by result.")
@@ -158,6 +171,19 @@ void Metrics::UnknownOutcome(absl::string_view operation) {
 
 void Metrics::Reconciliation(absl::string_view result) {
   reconciliations_.Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::IdempotencyResult(absl::string_view result) {
+  idempotency_results_.Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::StoreOperation(absl::string_view operation, double seconds,
+                             bool ok) {
+  store_seconds_
+      .Add({{"operation", std::string(operation)},
+            {"result", ok ? "ok" : "error"}},
+           LatencyBuckets())
+      .Observe(seconds);
 }
 
 void Metrics::WebhookVerification(absl::string_view result) {

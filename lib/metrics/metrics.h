@@ -54,6 +54,13 @@ class Metrics final {
   // result: found, not_found, failed.
   void Reconciliation(absl::string_view result);
 
+  // result: miss, replay, wait, mismatch, reconciled.
+  void IdempotencyResult(absl::string_view result);
+  // One idempotency store operation and whether it succeeded.
+  void StoreOperation(absl::string_view operation, double seconds, bool ok);
+  // 1 while the store answers, 0 while it does not.
+  prometheus::Gauge& store_up() { return *store_up_; }
+
   // result: ok, missing, malformed, mismatch, invalid_event, too_large,
   // no_secrets.
   void WebhookVerification(absl::string_view result);
@@ -69,6 +76,9 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>& retry_budget_exhausted_;
   prometheus::Family<prometheus::Counter>& unknown_outcomes_;
   prometheus::Family<prometheus::Counter>& reconciliations_;
+  prometheus::Family<prometheus::Counter>& idempotency_results_;
+  prometheus::Family<prometheus::Histogram>& store_seconds_;
+  prometheus::Gauge* store_up_;
   prometheus::Family<prometheus::Counter>& webhook_verifications_;
 };
 

@@ -22,6 +22,8 @@ class AccountKeys final {
   // INVALID_ARGUMENT with reason UNKNOWN_ACCOUNT and a field violation.
   absl::StatusOr<absl::string_view> KeyFor(absl::string_view account) const;
 
+  const std::string& default_account() const { return default_account_; }
+
  private:
   const std::map<std::string, std::string, std::less<>> keys_;
   const std::string default_account_;

@@ -37,19 +37,25 @@ std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
 }
 
 PaymentsService::PaymentsService(dojo::DojoClient& dojo,
+                                 IdempotentCreator& creator,
+                                 idempotency::IdempotencyStore& store,
+                                 idempotency::WorkerPool& pool,
                                  const AccountKeys& accounts,
                                  const webhook::SignatureVerifier& verifier,
                                  PaymentsServiceOptions options,
                                  metrics::Metrics* metrics)
     : dojo_(dojo),
+      creator_(creator),
+      store_(store),
+      pool_(pool),
       accounts_(accounts),
       verifier_(verifier),
       options_(options),
       metrics_(metrics) {}
 
 void PaymentsService::CreateValidatedIntent(
-    const v1::CreateIntentRequest& request, const CallContext& context,
-    Done<v1::PaymentIntent> done) {
+    v1::CreateIntentRequest request, const CallContext& context,
+    CreateDone done) {
   if (absl::Status valid = ValidateCreateIntent(request, absl::Now());
       !valid.ok()) {
     std::move(done)(std::move(valid));
@@ -60,27 +66,30 @@ void PaymentsService::CreateValidatedIntent(
     std::move(done)(key.status());
     return;
   }
-  if (!request.include_client_session_secret()) {
-    dojo_.CreatePaymentIntent(*key, request, context, std::move(done));
-    return;
+  // The idempotency key names the account even when the default is meant.
+  if (request.account().empty()) {
+    request.set_account(accounts_.default_account());
   }
-  // A create never returns a client session secret (API 2024-02-05 on): a
-  // refresh issues the first one.
-  dojo_.CreatePaymentIntent(
-      *key, request, context,
-      [this, key = std::string(*key), context, done = std::move(done)](
-          absl::StatusOr<v1::PaymentIntent> created) mutable {
-        if (!created.ok()) {
-          std::move(done)(created.status());
+  const bool with_secret = request.include_client_session_secret();
+  creator_.Create(
+      request, std::string(*key), context,
+      [this, with_secret, key = std::string(*key), context,
+       done = std::move(done)](absl::StatusOr<CreateOutcome> outcome) mutable {
+        // Replays are served from the record alone: no client session
+        // secret (secrets are one-time and never stored).
+        if (!outcome.ok() || !with_secret || outcome->replay) {
+          std::move(done)(std::move(outcome));
           return;
         }
-        const std::string id = created->id();
+        // A create never returns a client session secret (API 2024-02-05
+        // on): a refresh issues the first one.
+        const std::string id = outcome->intent.id();
         dojo_.RefreshClientSessionSecret(
             key, id, context,
             [id, done = std::move(done)](
                 absl::StatusOr<v1::PaymentIntent> refreshed) mutable {
               if (refreshed.ok()) {
-                std::move(done)(std::move(refreshed));
+                std::move(done)(CreateOutcome{*std::move(refreshed), false});
                 return;
               }
               // The intent exists: say so, so that the caller refreshes
@@ -104,13 +113,14 @@ void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
   CreateValidatedIntent(
       request, context,
       [done = std::move(done)](
-          absl::StatusOr<v1::PaymentIntent> intent) mutable {
-        if (!intent.ok()) {
-          std::move(done)(intent.status());
+          absl::StatusOr<CreateOutcome> outcome) mutable {
+        if (!outcome.ok()) {
+          std::move(done)(outcome.status());
           return;
         }
         v1::CreateIntentResponse response;
-        *response.mutable_intent() = *std::move(intent);
+        *response.mutable_intent() = std::move(outcome->intent);
+        response.set_idempotent_replay(outcome->replay);
         std::move(done)(std::move(response));
       });
 }
@@ -126,25 +136,27 @@ void PaymentsService::CreatePaymentLink(
     return;
   }
   CreateValidatedIntent(
-      create, context,
+      std::move(create), context,
       [done = std::move(done)](
-          absl::StatusOr<v1::PaymentIntent> intent) mutable {
-        if (!intent.ok()) {
-          std::move(done)(intent.status());
+          absl::StatusOr<CreateOutcome> outcome) mutable {
+        if (!outcome.ok()) {
+          std::move(done)(outcome.status());
           return;
         }
+        const v1::PaymentIntent& intent = outcome->intent;
         v1::CreatePaymentLinkResponse response;
-        response.set_payment_link(PaymentLinkOf(*intent));
-        if (intent->has_expire_at()) {
-          *response.mutable_expires_at() = intent->expire_at();
+        response.set_payment_link(PaymentLinkOf(intent));
+        if (intent.has_expire_at()) {
+          *response.mutable_expires_at() = intent.expire_at();
         } else {
-          const absl::Time created = intent->has_created_at()
-                                         ? FromProto(intent->created_at())
+          const absl::Time created = intent.has_created_at()
+                                         ? FromProto(intent.created_at())
                                          : absl::Now();
           *response.mutable_expires_at() =
               ToProto(created + kDefaultIntentLifetime);
         }
-        *response.mutable_intent() = *std::move(intent);
+        *response.mutable_intent() = std::move(outcome->intent);
+        response.set_idempotent_replay(outcome->replay);
         std::move(done)(std::move(response));
       });
 }
@@ -210,7 +222,38 @@ void PaymentsService::RefreshClientSessionSecret(
       });
 }
 
-absl::StatusOr<v1::VerifyWebhookResponse> PaymentsService::VerifyWebhook(
+void PaymentsService::VerifyWebhook(const v1::VerifyWebhookRequest& request,
+                                    Done<v1::VerifyWebhookResponse> done) {
+  absl::StatusOr<v1::VerifyWebhookResponse> verified =
+      VerifyWebhookSignature(request);
+  if (!verified.ok()) {
+    std::move(done)(std::move(verified));
+    return;
+  }
+  // Dojo redelivers events; remember ids so that the caller can tell.
+  pool_.Post([this, response = *std::move(verified),
+              done = std::move(done)]() mutable {
+    const absl::Time now = absl::Now();
+    absl::StatusOr<std::optional<absl::Time>> first_seen =
+        store_.RememberEvent(response.event().id(), now,
+                             options_.webhook_retention);
+    if (metrics_ != nullptr) {
+      metrics_->StoreOperation("remember_event",
+                               absl::ToDoubleSeconds(absl::Now() - now),
+                               first_seen.ok());
+    }
+    // Without the store the signature still stands: verification keeps
+    // working and `duplicate` stays false.
+    if (first_seen.ok() && first_seen->has_value()) {
+      response.set_duplicate(true);
+      *response.mutable_first_seen_at() = ToProto(**first_seen);
+    }
+    std::move(done)(std::move(response));
+  });
+}
+
+absl::StatusOr<v1::VerifyWebhookResponse>
+PaymentsService::VerifyWebhookSignature(
     const v1::VerifyWebhookRequest& request) const {
   auto record = [this](absl::string_view result) {
     if (metrics_ != nullptr) metrics_->WebhookVerification(result);

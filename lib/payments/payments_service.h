@@ -12,7 +12,10 @@
 #include "lib/common/call_context.h"
 #include "lib/dojo/dojo_client.h"
 #include "lib/metrics/metrics.h"
+#include "lib/idempotency/idempotency_store.h"
+#include "lib/idempotency/worker_pool.h"
 #include "lib/payments/account_keys.h"
+#include "lib/payments/idempotent_creator.h"
 #include "lib/webhook/signature_verifier.h"
 #include "payments/v1/payments_service.pb.h"
 
@@ -23,6 +26,8 @@ using Done = absl::AnyInvocable<void(absl::StatusOr<Response>) &&>;
 
 struct PaymentsServiceOptions {
   size_t max_webhook_body_bytes = 64 * 1024;
+  // How long webhook event ids are remembered to spot redeliveries.
+  absl::Duration webhook_retention = absl::Hours(24 * 3);
 };
 
 // Thread-safe. Asynchronous methods call `done` exactly once, either inline
@@ -32,7 +37,9 @@ struct PaymentsServiceOptions {
 class PaymentsService final {
  public:
   // All references must outlive the service; `metrics` may be null.
-  PaymentsService(dojo::DojoClient& dojo, const AccountKeys& accounts,
+  PaymentsService(dojo::DojoClient& dojo, IdempotentCreator& creator,
+                  idempotency::IdempotencyStore& store,
+                  idempotency::WorkerPool& pool, const AccountKeys& accounts,
                   const webhook::SignatureVerifier& verifier,
                   PaymentsServiceOptions options, metrics::Metrics* metrics);
 
@@ -47,17 +54,23 @@ class PaymentsService final {
       const v1::RefreshClientSessionSecretRequest& request, const CallContext& context,
       Done<v1::RefreshClientSessionSecretResponse> done);
 
-  // Pure computation, no I/O: returns synchronously.
-  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
-      const v1::VerifyWebhookRequest& request) const;
+  // Checks the signature and parses the event (inline, no I/O), then
+  // remembers the event id in the store (worker pool) to flag redeliveries.
+  void VerifyWebhook(const v1::VerifyWebhookRequest& request,
+                     Done<v1::VerifyWebhookResponse> done);
 
  private:
-  // Validates, creates the intent and, if asked, issues a client secret.
-  void CreateValidatedIntent(const v1::CreateIntentRequest& request,
-                             const CallContext& context,
-                             Done<v1::PaymentIntent> done);
+  // Validates, creates the intent idempotently and, unless it is a replay,
+  // issues a client session secret if asked.
+  void CreateValidatedIntent(v1::CreateIntentRequest request,
+                             const CallContext& context, CreateDone done);
+  absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhookSignature(
+      const v1::VerifyWebhookRequest& request) const;
 
   dojo::DojoClient& dojo_;
+  IdempotentCreator& creator_;
+  idempotency::IdempotencyStore& store_;
+  idempotency::WorkerPool& pool_;
   const AccountKeys& accounts_;
   const webhook::SignatureVerifier& verifier_;
   const PaymentsServiceOptions options_;

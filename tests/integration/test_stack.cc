@@ -85,51 +85,71 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
   WriteFile(dir.File("webhook-secrets"),
             absl::StrCat("current=", kWebhookSecret, "\ndocs=",
                          kDocsWebhookSecret, "\n"));
-  auto grpc_port = PickFreePort();
-  auto metrics_port = PickFreePort();
-  if (!grpc_port.ok() || !metrics_port.ok()) {
-    return absl::InternalError("no free port");
-  }
-  stack->grpc_port_ = *grpc_port;
-  stack->metrics_port_ = *metrics_port;
-  stack->server_log_ = dir.File("server.log");
-  std::vector<std::pair<std::string, std::string>> env = {
-      {"PAYMENTS_LISTEN_ADDR", absl::StrCat("127.0.0.1:", *grpc_port)},
-      {"PAYMENTS_METRICS_ADDR", absl::StrCat("127.0.0.1:", *metrics_port)},
-      {"PAYMENTS_STORE", "sqlite:" + dir.File("payments.db")},
-      {"DOJO_BASE_URL",
-       absl::StrCat("https://localhost:", stack->emulator_https_port_)},
-      {"DOJO_CA_FILE", certs + "/ca.pem"},
-      {"DOJO_API_KEY_FILE", dir.File("api-key")},
-      {"DOJO_ACCOUNTS_FILE", dir.File("accounts")},
-      {"DOJO_WEBHOOK_SECRETS_FILE", dir.File("webhook-secrets")},
-  };
-  for (auto& [name, value] : options.server_env) {
-    auto same = [&name](const auto& e) { return e.first == name; };
-    if (auto it = std::find_if(env.begin(), env.end(), same); it != env.end()) {
-      it->second = value;
-    } else {
-      env.emplace_back(name, value);
+  const std::string store =
+      options.store.empty() ? "sqlite:" + dir.File("payments.db")
+                            : options.store;
+  for (int i = 0; i < options.servers; ++i) {
+    Server server;
+    auto grpc_port = PickFreePort();
+    auto metrics_port = PickFreePort();
+    if (!grpc_port.ok() || !metrics_port.ok()) {
+      return absl::InternalError("no free port");
     }
-  }
-  auto server = ChildProcess::Start({.binary = PAYMENTS_SERVER_BIN,
-                                     .extra_env = std::move(env),
-                                     .log_path = stack->server_log_});
-  if (!server.ok()) return server.status();
-  stack->server_ = *std::move(server);
-  if (absl::Status s = WaitForTcpPort(*grpc_port, kStartTimeout); !s.ok()) {
-    return s;
+    server.grpc_port = *grpc_port;
+    server.metrics_port = *metrics_port;
+    server.log = dir.File(absl::StrCat("server-", i, ".log"));
+    server.env = {
+        {"PAYMENTS_LISTEN_ADDR", absl::StrCat("127.0.0.1:", *grpc_port)},
+        {"PAYMENTS_METRICS_ADDR", absl::StrCat("127.0.0.1:", *metrics_port)},
+        {"PAYMENTS_STORE", store},
+        {"DOJO_BASE_URL",
+         absl::StrCat("https://localhost:", stack->emulator_https_port_)},
+        {"DOJO_CA_FILE", certs + "/ca.pem"},
+        {"DOJO_API_KEY_FILE", dir.File("api-key")},
+        {"DOJO_ACCOUNTS_FILE", dir.File("accounts")},
+        {"DOJO_WEBHOOK_SECRETS_FILE", dir.File("webhook-secrets")},
+    };
+    for (auto& [name, value] : options.server_env) {
+      auto same = [&name](const auto& e) { return e.first == name; };
+      auto it = std::find_if(server.env.begin(), server.env.end(), same);
+      if (it != server.env.end()) {
+        it->second = value;
+      } else {
+        server.env.emplace_back(name, value);
+      }
+    }
+    stack->servers_.push_back(std::move(server));
+    if (absl::Status s = stack->RestartServer(i); !s.ok()) return s;
   }
   return stack;
 }
 
+absl::Status TestStack::RestartServer(int index) {
+  Server& server = servers_[index];
+  auto process = ChildProcess::Start({.binary = PAYMENTS_SERVER_BIN,
+                                      .args = {},
+                                      .extra_env = server.env,
+                                      .log_path = server.log});
+  if (!process.ok()) return process.status();
+  server.process = *std::move(process);
+  return WaitForTcpPort(server.grpc_port, kStartTimeout);
+}
+
+int TestStack::StopServer(int index, int signal) {
+  const int code = servers_[index].process->Stop(signal);
+  servers_[index].process.reset();
+  return code;
+}
+
 TestStack::~TestStack() {
-  if (server_ != nullptr) server_->Stop();
+  for (Server& server : servers_) {
+    if (server.process != nullptr) server.process->Stop();
+  }
   if (emulator_ != nullptr) emulator_->Stop();
 }
 
-std::string TestStack::grpc_target() const {
-  return absl::StrCat("127.0.0.1:", grpc_port_);
+std::string TestStack::grpc_target(int index) const {
+  return absl::StrCat("127.0.0.1:", servers_[index].grpc_port);
 }
 
 absl::StatusOr<nlohmann::json> TestStack::Control(absl::string_view method,
@@ -167,8 +187,9 @@ void TestStack::ResetEmulator() {
   (void)Control("DELETE", "/_emulator/faults");
 }
 
-absl::StatusOr<std::string> TestStack::ScrapeMetrics() {
-  return HttpGet(absl::StrCat("http://127.0.0.1:", metrics_port_, "/metrics"));
+absl::StatusOr<std::string> TestStack::ScrapeMetrics(int index) {
+  return HttpGet(absl::StrCat("http://127.0.0.1:",
+                              servers_[index].metrics_port, "/metrics"));
 }
 
 absl::StatusOr<std::string> TestStack::HttpGet(const std::string& url) {

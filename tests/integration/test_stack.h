@@ -33,8 +33,12 @@ inline constexpr absl::string_view kWebhookSecret = "whsec_rotated_in_0V4nT9q";
 inline constexpr absl::string_view kDocsWebhookSecret = "PDYkJQq6sESYHp_zJuTTBQ";
 
 struct StackOptions {
-  // Extra environment for payments-server.
+  // Extra environment for payments-server (overrides the defaults).
   std::vector<std::pair<std::string, std::string>> server_env;
+  // How many servers share the emulator and the store.
+  int servers = 1;
+  // PAYMENTS_STORE; empty: an SQLite file in the stack's directory.
+  std::string store;
 };
 
 class TestStack final {
@@ -43,11 +47,16 @@ class TestStack final {
       StackOptions options = {});
   ~TestStack();
 
-  // host:port of the gRPC server.
-  std::string grpc_target() const;
-  int metrics_port() const { return metrics_port_; }
-  const std::string& server_log_path() const { return server_log_; }
-  ChildProcess& server() { return *server_; }
+  // host:port of server `index`.
+  std::string grpc_target(int index = 0) const;
+  const std::string& server_log_path(int index = 0) const {
+    return servers_[index].log;
+  }
+  // Stops server `index` with `signal` (SIGKILL: no cleanup at all) and
+  // returns its exit status.
+  int StopServer(int index, int signal);
+  // Starts server `index` again on its ports, store and log.
+  absl::Status RestartServer(int index);
 
   // Emulator control API (plain HTTP). Returns the parsed JSON body.
   absl::StatusOr<nlohmann::json> Control(absl::string_view method,
@@ -58,25 +67,30 @@ class TestStack final {
   // Clears the emulator's request log and scripted faults.
   void ResetEmulator();
 
-  // GET http://127.0.0.1:<metrics_port>/metrics.
-  absl::StatusOr<std::string> ScrapeMetrics();
+  // GET http://127.0.0.1:<metrics port of server `index`>/metrics.
+  absl::StatusOr<std::string> ScrapeMetrics(int index = 0);
 
   // Every secret the stack configured, for leak checks.
   static std::vector<std::string> AllSecrets();
 
  private:
+  struct Server {
+    int grpc_port = 0;
+    int metrics_port = 0;
+    std::string log;
+    std::vector<std::pair<std::string, std::string>> env;
+    std::unique_ptr<ChildProcess> process;
+  };
+
   TestStack() = default;
   absl::StatusOr<std::string> HttpGet(const std::string& url);
 
   TempDir dir_;
   std::unique_ptr<dojo::CurlMultiTransport> http_;
   std::unique_ptr<ChildProcess> emulator_;
-  std::unique_ptr<ChildProcess> server_;
   int emulator_http_port_ = 0;
   int emulator_https_port_ = 0;
-  int grpc_port_ = 0;
-  int metrics_port_ = 0;
-  std::string server_log_;
+  std::vector<Server> servers_;
 };
 
 }  // namespace payments::testing

@@ -4,6 +4,7 @@
 // Small helpers for tests that start servers: ports, files, readiness waits.
 // All are thread-safe.
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,6 +23,10 @@ absl::Status WaitForTcpPort(int port, absl::Duration timeout);
 
 // OK once `path` exists; DEADLINE_EXCEEDED if it did not within `timeout`.
 absl::Status WaitForFile(const std::string& path, absl::Duration timeout);
+
+// Polls `condition` every 50 ms until it holds (true) or `timeout` passes
+// (false).
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
 
 // The whole file; NOT_FOUND or INTERNAL (with the errno text) on failure.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

@@ -1,0 +1,101 @@
+#ifndef LIB_IDEMPOTENCY_SQLITE_STORE_H_
+#define LIB_IDEMPOTENCY_SQLITE_STORE_H_
+
+// The embedded idempotency store: one SQLite file, durable across restarts
+// (WAL journal, synchronous=FULL: a committed change survives a crash or
+// power loss). Meant for one replica; several processes on one host may
+// share the file (SQLite serializes writers, waiting up to busy_timeout).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "lib/idempotency/idempotency_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace payments::idempotency {
+
+struct SQLiteStoreOptions {
+  // How long a write waits for another connection's (another process's)
+  // write transaction before failing with UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(5);
+};
+
+// Thread-safe: one connection, guarded by a mutex (SQLite serializes
+// writers anyway, and every operation is a few microseconds of work plus an
+// fsync). Error semantics as in idempotency_store.h; SQLite failures (disk
+// full, I/O error, lock wait exceeded) are UNAVAILABLE.
+class SQLiteStore final : public IdempotencyStore {
+ public:
+  // Opens (creating if needed) the database file at `path`. Does not
+  // migrate. INVALID_ARGUMENT if the file cannot be opened or is not a
+  // database.
+  static absl::StatusOr<std::unique_ptr<SQLiteStore>> Open(
+      const std::string& path, const SQLiteStoreOptions& options = {});
+
+  ~SQLiteStore() override;
+  SQLiteStore(const SQLiteStore&) = delete;
+  SQLiteStore& operator=(const SQLiteStore&) = delete;
+
+  absl::Status Migrate() override;
+  absl::StatusOr<ReserveResult> Reserve(const Key& key,
+                                        const std::string& fingerprint,
+                                        const std::string& owner,
+                                        absl::Time now, absl::Duration lease,
+                                        absl::Duration retention) override;
+  absl::StatusOr<std::optional<Record>> Get(const Key& key,
+                                            absl::Time now) override;
+  absl::Status TakeOver(const Key& key, int64_t expected_version,
+                        const std::string& owner, absl::Time now,
+                        absl::Duration lease) override;
+  absl::Status Complete(const Key& key, const std::string& owner,
+                        const std::string& result, absl::Time now) override;
+  absl::Status MarkUnknown(const Key& key, const std::string& owner,
+                           absl::Time now) override;
+  absl::Status Release(const Key& key, const std::string& owner) override;
+  absl::StatusOr<int64_t> ReapExpired(absl::Time now) override;
+  absl::StatusOr<std::optional<absl::Time>> RememberEvent(
+      const std::string& event_id, absl::Time now,
+      absl::Duration retention) override;
+  absl::Status Ping() override;
+
+ private:
+  explicit SQLiteStore(sqlite3* db);
+
+  // A prepared statement for `sql` (a string literal: cached by address),
+  // prepared on first use and reset by the caller after use.
+  absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (rolled back on error).
+  template <typename Body>
+  auto InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+      -> decltype(body());
+  // The record for `key` whatever its expiry, if any.
+  absl::StatusOr<std::optional<Record>> Load(const Key& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a conditional UPDATE or DELETE (`sql` binds account, reference,
+  // owner, then `more`); returns the number of rows changed.
+  template <typename... More>
+  absl::StatusOr<int> Change(const char* sql, const Key& key,
+                             const std::string& owner, const More&... more)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  sqlite3* const db_;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace payments::idempotency
+
+#endif  // LIB_IDEMPOTENCY_SQLITE_STORE_H_

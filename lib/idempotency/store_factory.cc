@@ -1,0 +1,39 @@
+// OpenStore (declared in idempotency_store.h): picks the backend by the
+// scheme of PAYMENTS_STORE.
+
+#include <memory>
+#include <string>
+
+#include "lib/idempotency/idempotency_store.h"
+#include "lib/idempotency/postgres_store.h"
+#include "lib/idempotency/sqlite_store.h"
+
+namespace payments::idempotency {
+namespace {
+
+bool StartsWith(const std::string& text, const char* prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IdempotencyStore>> OpenStore(
+    const std::string& url) {
+  if (StartsWith(url, "sqlite:")) {
+    absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
+        SQLiteStore::Open(url.substr(sizeof("sqlite:") - 1));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<IdempotencyStore>(*std::move(store));
+  }
+  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> store =
+        PostgresStore::Open(url);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<IdempotencyStore>(*std::move(store));
+  }
+  // The value is not echoed: a mistyped URL may still hold a password.
+  return absl::InvalidArgumentError(
+      "idempotency store must be sqlite:<path> or postgresql://...");
+}
+
+}  // namespace payments::idempotency
