@@ -38,6 +38,7 @@
 #include "lib/payments/store_monitor.h"
 #include "lib/webhook/signature_verifier.h"
 #include "prometheus/exposer.h"
+#include "server/credentials_reloader.h"
 #include "server/payments_grpc_service.h"
 #include "server/rpc_metrics_interceptor.h"
 
@@ -69,6 +70,8 @@ ABSL_FLAG(std::string, retry_budget_ratio, "", "tokens per success (PAYMENTS_RET
 ABSL_FLAG(std::string, idempotency_retention, "", "how long create records are kept (PAYMENTS_IDEMPOTENCY_RETENTION)");
 ABSL_FLAG(std::string, webhook_retention, "", "how long webhook ids are remembered (PAYMENTS_WEBHOOK_RETENTION)");
 ABSL_FLAG(std::string, store_workers, "", "threads doing store I/O (PAYMENTS_STORE_WORKERS)");
+ABSL_FLAG(std::string, credentials_reload_interval, "", "how often key/secret files are re-read (PAYMENTS_CREDENTIALS_RELOAD_INTERVAL)");
+ABSL_FLAG(std::string, drain_delay, "", "NOT_SERVING time before refusing calls after SIGTERM (PAYMENTS_DRAIN_DELAY)");
 
 namespace {
 
@@ -133,18 +136,18 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   const std::map<absl::string_view, std::string> flags = FlagValues();
+  const payments::config::SettingLookup lookup =
+      [&flags](absl::string_view env) -> std::optional<std::string> {
+    if (auto it = flags.find(env); it != flags.end() && !it->second.empty()) {
+      return it->second;
+    }
+    if (const char* value = std::getenv(std::string(env).c_str())) {
+      return std::string(value);
+    }
+    return std::nullopt;
+  };
   absl::StatusOr<payments::config::ServerConfig> loaded =
-      payments::config::LoadServerConfig(
-          [&flags](absl::string_view env) -> std::optional<std::string> {
-            if (auto it = flags.find(env);
-                it != flags.end() && !it->second.empty()) {
-              return it->second;
-            }
-            if (const char* value = std::getenv(std::string(env).c_str())) {
-              return std::string(value);
-            }
-            return std::nullopt;
-          });
+      payments::config::LoadServerConfig(lookup);
   if (!loaded.ok()) Fail(loaded.status().message());
   const payments::config::ServerConfig& config = *loaded;
 
@@ -188,13 +191,16 @@ int main(int argc, char** argv) {
        .instance_id = InstanceId()},
       &metrics);
 
-  payments::AccountKeys accounts(config.dojo_accounts,
-                                 std::string(payments::config::kDefaultAccount));
-  std::vector<payments::webhook::WebhookSecret> secrets;
-  for (const auto& secret : config.webhook_secrets) {
-    secrets.push_back({secret.id, secret.secret});
-  }
-  payments::webhook::SignatureVerifier verifier(std::move(secrets));
+  const payments::config::Credentials credentials{
+      .dojo_accounts = config.dojo_accounts,
+      .webhook_secrets = config.webhook_secrets};
+  payments::Reloadable<payments::AccountKeys> accounts(
+      payments::server::AccountKeysFrom(credentials));
+  payments::Reloadable<payments::webhook::SignatureVerifier> verifier(
+      payments::server::VerifierFrom(credentials));
+  payments::server::CredentialsReloader reloader(
+      lookup, credentials, accounts, verifier,
+      config.credentials_reload_interval);
   payments::PaymentsService service(
       dojo, creator, **store, pool, accounts, verifier,
       {.max_webhook_body_bytes = config.max_webhook_body_bytes,
@@ -260,6 +266,7 @@ int main(int argc, char** argv) {
   // accepting and give in-flight calls the grace period.
   draining.store(true);
   health->Shutdown();
+  absl::SleepFor(config.drain_delay);
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();
   Log(LogLevel::kInfo, "stopped");

@@ -102,7 +102,7 @@ absl::StatusOr<std::optional<std::string>> SecretValue(
   return inline_value;
 }
 
-absl::Status LoadAccounts(const SettingLookup& lookup, ServerConfig& config) {
+absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
   absl::StatusOr<std::optional<std::string>> key =
       SecretValue(lookup, "DOJO_API_KEY", "DOJO_API_KEY_FILE");
   if (!key.ok()) return key.status();
@@ -145,7 +145,7 @@ absl::Status LoadAccounts(const SettingLookup& lookup, ServerConfig& config) {
 }
 
 absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
-                                ServerConfig& config) {
+                                Credentials& config) {
   absl::StatusOr<std::optional<std::string>> text = SecretValue(
       lookup, "DOJO_WEBHOOK_SECRETS", "DOJO_WEBHOOK_SECRETS_FILE");
   if (!text.ok()) return text.status();
@@ -223,6 +223,10 @@ const std::vector<SettingSpec>& AllSettings() {
        "how long webhook event ids are remembered"},
       {"PAYMENTS_STORE_WORKERS", "store_workers",
        "threads doing store I/O"},
+      {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "credentials_reload_interval",
+       "how often key and secret files are re-read"},
+      {"PAYMENTS_DRAIN_DELAY", "drain_delay",
+       "NOT_SERVING time before refusing calls after SIGTERM"},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes",
        "largest webhook body VerifyWebhook accepts"},
   };
@@ -251,6 +255,13 @@ ParseNamedValues(absl::string_view text, absl::string_view what,
         std::string(absl::StripAsciiWhitespace(entry.substr(equals + 1))));
   }
   return entries;
+}
+
+absl::StatusOr<Credentials> LoadCredentials(const SettingLookup& lookup) {
+  Credentials credentials;
+  PAYMENTS_RETURN_IF_ERROR(LoadAccounts(lookup, credentials));
+  PAYMENTS_RETURN_IF_ERROR(LoadWebhookSecrets(lookup, credentials));
+  return credentials;
 }
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
@@ -289,8 +300,10 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
     PAYMENTS_RETURN_IF_ERROR(
         ReadWholeFile("DOJO_CA_FILE", config.dojo_ca_file).status());
   }
-  PAYMENTS_RETURN_IF_ERROR(LoadAccounts(lookup, config));
-  PAYMENTS_RETURN_IF_ERROR(LoadWebhookSecrets(lookup, config));
+  absl::StatusOr<Credentials> credentials = LoadCredentials(lookup);
+  if (!credentials.ok()) return credentials.status();
+  config.dojo_accounts = std::move(credentials->dojo_accounts);
+  config.webhook_secrets = std::move(credentials->webhook_secrets);
 
   struct DurationSetting {
     absl::string_view env;
@@ -314,6 +327,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                            &config.idempotency_retention},
            DurationSetting{"PAYMENTS_WEBHOOK_RETENTION",
                            &config.webhook_retention},
+           DurationSetting{"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL",
+                           &config.credentials_reload_interval},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       absl::StatusOr<absl::Duration> parsed =
@@ -363,6 +378,14 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                                                  setting.min, " to ",
                                                  setting.max));
       }
+    }
+  }
+  if (std::optional<std::string> text = lookup("PAYMENTS_DRAIN_DELAY")) {
+    if (!absl::ParseDuration(*text, &config.drain_delay) ||
+        config.drain_delay < absl::ZeroDuration() ||
+        config.drain_delay > absl::Minutes(5)) {
+      return Invalid("PAYMENTS_DRAIN_DELAY",
+                     "expected a duration from 0s to 5m, e.g. 5s");
     }
   }
   if (std::optional<std::string> text = lookup("PAYMENTS_MAX_WEBHOOK_BYTES")) {

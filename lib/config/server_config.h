@@ -22,6 +22,17 @@ inline constexpr absl::string_view kDefaultAccount = "default";
 struct WebhookSecret {
   std::string id;
   std::string secret;
+
+  friend bool operator==(const WebhookSecret&, const WebhookSecret&) = default;
+};
+
+// The secrets a server holds, which may be rotated while it runs.
+struct Credentials {
+  // Account name -> API key. Always holds kDefaultAccount.
+  std::map<std::string, std::string, std::less<>> dojo_accounts;
+  std::vector<WebhookSecret> webhook_secrets;
+
+  friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
 struct ServerConfig {
@@ -59,6 +70,12 @@ struct ServerConfig {
   // Threads doing store I/O.
   int store_workers = 4;
 
+  // How often the credential files are re-read for rotations.
+  absl::Duration credentials_reload_interval = absl::Seconds(10);
+  // After SIGTERM: how long health reports NOT_SERVING while the server
+  // still accepts calls, so that load balancers stop sending new ones.
+  absl::Duration drain_delay = absl::ZeroDuration();
+
   // How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(25);
   size_t max_webhook_body_bytes = 64 * 1024;
@@ -84,6 +101,11 @@ using SettingLookup =
 // here. Errors are INVALID_ARGUMENT naming the setting, never its value when
 // the setting is secret.
 absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup);
+
+// Loads only the credentials (DOJO_API_KEY[_FILE], DOJO_ACCOUNTS_FILE,
+// DOJO_WEBHOOK_SECRETS[_FILE]), reading their files now: what a running
+// server re-reads when mounted secrets change. Errors as LoadServerConfig.
+absl::StatusOr<Credentials> LoadCredentials(const SettingLookup& lookup);
 
 // Parses `name=value` entries separated by newlines or commas; blank entries
 // and lines starting with '#' are skipped. Whitespace around names and

@@ -40,8 +40,9 @@ PaymentsService::PaymentsService(dojo::DojoClient& dojo,
                                  IdempotentCreator& creator,
                                  idempotency::IdempotencyStore& store,
                                  idempotency::WorkerPool& pool,
-                                 const AccountKeys& accounts,
-                                 const webhook::SignatureVerifier& verifier,
+                                 const Reloadable<AccountKeys>& accounts,
+                                 const Reloadable<webhook::SignatureVerifier>&
+                                     verifier,
                                  PaymentsServiceOptions options,
                                  metrics::Metrics* metrics)
     : dojo_(dojo),
@@ -61,14 +62,15 @@ void PaymentsService::CreateValidatedIntent(
     std::move(done)(std::move(valid));
     return;
   }
-  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
   if (!key.ok()) {
     std::move(done)(key.status());
     return;
   }
   // The idempotency key names the account even when the default is meant.
   if (request.account().empty()) {
-    request.set_account(accounts_.default_account());
+    request.set_account(accounts->default_account());
   }
   const bool with_secret = request.include_client_session_secret();
   creator_.Create(
@@ -168,7 +170,8 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
     std::move(done)(std::move(valid));
     return;
   }
-  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
   if (!key.ok()) {
     std::move(done)(key.status());
     return;
@@ -194,7 +197,8 @@ void PaymentsService::RefreshClientSessionSecret(
     std::move(done)(std::move(valid));
     return;
   }
-  absl::StatusOr<absl::string_view> key = accounts_.KeyFor(request.account());
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
   if (!key.ok()) {
     std::move(done)(key.status());
     return;
@@ -272,7 +276,7 @@ PaymentsService::VerifyWebhookSignature(
   const std::string signature =
       webhook::SignatureFromHeaders(request.signature(), headers);
   absl::StatusOr<std::string> matched =
-      verifier_.Verify(request.body(), signature);
+      verifier_.Get()->Verify(request.body(), signature);
   if (!matched.ok()) {
     std::optional<google::rpc::ErrorInfo> info =
         GetErrorInfo(matched.status());

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/common/call_context.h"
+#include "lib/common/reloadable.h"
 #include "lib/dojo/dojo_client.h"
 #include "lib/metrics/metrics.h"
 #include "lib/idempotency/idempotency_store.h"
@@ -37,10 +38,13 @@ struct PaymentsServiceOptions {
 class PaymentsService final {
  public:
   // All references must outlive the service; `metrics` may be null.
+  // `accounts` and `verifier` may be replaced while the service runs (key
+  // and secret rotation); each call uses the snapshot current at its start.
   PaymentsService(dojo::DojoClient& dojo, IdempotentCreator& creator,
                   idempotency::IdempotencyStore& store,
-                  idempotency::WorkerPool& pool, const AccountKeys& accounts,
-                  const webhook::SignatureVerifier& verifier,
+                  idempotency::WorkerPool& pool,
+                  const Reloadable<AccountKeys>& accounts,
+                  const Reloadable<webhook::SignatureVerifier>& verifier,
                   PaymentsServiceOptions options, metrics::Metrics* metrics);
 
   void CreateIntent(const v1::CreateIntentRequest& request, const CallContext& context,
@@ -71,8 +75,8 @@ class PaymentsService final {
   IdempotentCreator& creator_;
   idempotency::IdempotencyStore& store_;
   idempotency::WorkerPool& pool_;
-  const AccountKeys& accounts_;
-  const webhook::SignatureVerifier& verifier_;
+  const Reloadable<AccountKeys>& accounts_;
+  const Reloadable<webhook::SignatureVerifier>& verifier_;
   const PaymentsServiceOptions options_;
   metrics::Metrics* const metrics_;
 };

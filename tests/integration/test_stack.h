@@ -55,6 +55,9 @@ class TestStack final {
   // Stops server `index` with `signal` (SIGKILL: no cleanup at all) and
   // returns its exit status.
   int StopServer(int index, int signal);
+  // A file of the stack's directory: "api-key", "accounts" and
+  // "webhook-secrets" are the servers' credential files.
+  std::string File(const std::string& name) const { return dir_.File(name); }
   // Starts server `index` again on its ports, store and log.
   absl::Status RestartServer(int index);
 

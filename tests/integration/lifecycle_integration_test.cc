@@ -1,0 +1,208 @@
+// Operating the server: SIGTERM with calls in flight, and credentials
+// rotated through their mounted files without a restart.
+
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "lib/webhook/signature_verifier.h"
+#include "payments/v1/payments_service.grpc.pb.h"
+#include "tests/integration/rpc_test_util.h"
+#include "tests/integration/test_stack.h"
+#include "tests/support/wait_for.h"
+
+namespace payments::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr absl::string_view kDocsBody =
+    R"({"id":"evt_hnnHxIKR_Uy6bhZCusCltw","event":"payment_intent.created","accountId":"acc_test","createdAt":"2022-02-01T13:07:41.8667859Z","data":{"paymentIntentId":"pi_vpwd4ooAPEqyNAQe4z89WQ","paymentStatus":"Created","captureMode":"Auto"}})";
+
+void WriteFile(const std::string& path, absl::string_view contents) {
+  // Like a Kubernetes Secret volume: the new content appears at once.
+  const std::string staging = path + ".new";
+  std::ofstream(staging, std::ios::trunc) << contents;
+  std::rename(staging.c_str(), path.c_str());
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto stack = TestStack::Start(
+        {.server_env = {{"PAYMENTS_DRAIN_DELAY", "1s"},
+                        {"PAYMENTS_SHUTDOWN_GRACE", "10s"},
+                        {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "200ms"}}});
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    stub_ = v1::PaymentsService::NewStub(grpc::CreateChannel(
+        stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+  }
+
+  std::string Health() {
+    auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+        stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service("payments.v1.PaymentsService");
+    grpc::health::v1::HealthCheckResponse response;
+    grpc::Status status = health->Check(
+        ContextWithDeadline(absl::Milliseconds(500)).get(), request, &response);
+    if (!status.ok()) return "unreachable";
+    return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+        response.status());
+  }
+
+  grpc::Status VerifyDocsVector() {
+    v1::VerifyWebhookRequest request;
+    request.set_body(std::string(kDocsBody));
+    request.set_signature(webhook::ComputeSignature(kDocsWebhookSecret,
+                                                    request.body()));
+    v1::VerifyWebhookResponse response;
+    return stub_->VerifyWebhook(ContextWithDeadline().get(), request,
+                                &response);
+  }
+
+  std::unique_ptr<TestStack> stack_;
+  std::unique_ptr<v1::PaymentsService::Stub> stub_;
+};
+
+TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
+  v1::CreateIntentResponse created;
+  ASSERT_TRUE(stub_
+                  ->CreateIntent(ContextWithDeadline().get(),
+                                 MinimalCreate("Order-drain"), &created)
+                  .ok());
+  // Every read is slow: 100 of them are in flight when SIGTERM arrives.
+  ASSERT_TRUE(stack_
+                  ->Control("POST", "/_emulator/faults",
+                            json::parse(R"({"method":"GET","path":"/payment-intents/*",
+                              "responses":[{"delayMs":2000,"repeat":100}]})"))
+                  .ok());
+  constexpr int kCalls = 100;
+  struct Call {
+    grpc::ClientContext context;
+    v1::GetIntentRequest request;
+    v1::GetIntentResponse response;
+    grpc::Status status;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::Mutex mutex;
+  int finished = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
+    call->request.set_id(created.intent().id());
+    Call* raw = call.get();
+    stub_->async()->GetIntent(&raw->context, &raw->request, &raw->response,
+                              [raw, &mutex, &finished](grpc::Status status) {
+                                absl::MutexLock lock(&mutex);
+                                raw->status = std::move(status);
+                                ++finished;
+                              });
+    calls.push_back(std::move(call));
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // All of them reach the server.
+  ASSERT_EQ(Health(), "SERVING");
+
+  const absl::Time sigterm = absl::Now();
+  int exit_code = -1;
+  std::thread stopper(
+      [&] { exit_code = stack_->StopServer(0, SIGTERM); });
+  // Health turns NOT_SERVING first, while calls are still accepted.
+  EXPECT_TRUE(WaitFor([&] { return Health() == "NOT_SERVING"; },
+                      absl::Milliseconds(800)));
+  // After the drain delay new calls are refused.
+  absl::SleepFor(absl::Milliseconds(1200));
+  v1::GetIntentRequest late;
+  late.set_id(created.intent().id());
+  v1::GetIntentResponse late_response;
+  auto late_stub = v1::PaymentsService::NewStub(grpc::CreateChannel(
+      stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(late_stub
+                ->GetIntent(ContextWithDeadline(absl::Seconds(1)).get(), late,
+                            &late_response)
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+
+  stopper.join();
+  EXPECT_EQ(exit_code, 0);
+  EXPECT_LT(absl::Now() - sigterm, absl::Seconds(10)) << "within the grace";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::MutexLock lock(&mutex);
+        return finished == kCalls;
+      },
+      absl::Seconds(5)));
+  int ok = 0;
+  for (const auto& call : calls) {
+    ok += call->status.ok() && call->response.intent().id() == created.intent().id();
+  }
+  EXPECT_EQ(ok, kCalls) << "every call in flight completes";
+}
+
+TEST_F(LifecycleTest, RemovedWebhookSecretStopsVerifyingWithoutRestart) {
+  ASSERT_TRUE(VerifyDocsVector().ok());
+  // Rotation: the docs secret is removed, a new one added.
+  WriteFile(stack_->File("webhook-secrets"),
+            absl::StrCat("current=", kWebhookSecret, "\nnext=whsec_next_0Q9\n"));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return VerifyDocsVector().error_code() ==
+               grpc::StatusCode::UNAUTHENTICATED;
+      },
+      absl::Seconds(5)));
+  grpc::Status status = VerifyDocsVector();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ReasonOf(status), "SIGNATURE_MISMATCH");
+
+  v1::VerifyWebhookRequest request;
+  request.set_body(std::string(kDocsBody));
+  request.set_signature(webhook::ComputeSignature("whsec_next_0Q9", kDocsBody));
+  v1::VerifyWebhookResponse response;
+  ASSERT_TRUE(
+      stub_->VerifyWebhook(ContextWithDeadline().get(), request, &response).ok());
+  EXPECT_EQ(response.matched_secret_id(), "next");
+}
+
+TEST_F(LifecycleTest, RotatedDojoKeyIsUsedWithoutRestart) {
+  v1::CreateIntentRequest request = MinimalCreate("Order-rotate-1");
+  request.set_account("revoked");
+  v1::CreateIntentResponse response;
+  EXPECT_EQ(stub_->CreateIntent(ContextWithDeadline().get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // The operator mounts a valid key for the account.
+  WriteFile(stack_->File("accounts"),
+            absl::StrCat("second=", kSecondKey, "\nrevoked=", kSecondKey, "\n"));
+  request.set_reference("Order-rotate-2");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        request.set_reference(
+            absl::StrCat("Order-rotate-", absl::ToUnixMicros(absl::Now())));
+        return stub_
+            ->CreateIntent(ContextWithDeadline().get(), request, &response)
+            .ok();
+      },
+      absl::Seconds(5)));
+  const std::vector<json> upstream = stack_->UpstreamRequests();
+  EXPECT_EQ(upstream.back()["account"], "second") << "the new key is sent";
+  auto log = ReadFile(stack_->server_log_path());
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("credentials_reloaded"), std::string::npos);
+  EXPECT_EQ(log->find(std::string(kSecondKey)), std::string::npos);
+}
+
+}  // namespace
+}  // namespace payments::testing
