@@ -24,8 +24,7 @@ webhook::SignatureVerifier VerifierFrom(const config::Credentials& credentials);
 class CredentialsReloader final {
  public:
   // `lookup` must stay callable, and the holders alive, until destruction.
-  CredentialsReloader(config::SettingLookup lookup,
-                      config::Credentials current,
+  CredentialsReloader(config::SettingLookup lookup, config::Credentials current,
                       Reloadable<AccountKeys>& accounts,
                       Reloadable<webhook::SignatureVerifier>& verifier,
                       absl::Duration interval);

@@ -29,9 +29,9 @@
 #include "lib/config/server_config.h"
 #include "lib/dojo/curl_multi_transport.h"
 #include "lib/dojo/dojo_client.h"
-#include "lib/metrics/metrics.h"
 #include "lib/idempotency/idempotency_store.h"
 #include "lib/idempotency/worker_pool.h"
+#include "lib/metrics/metrics.h"
 #include "lib/payments/account_keys.h"
 #include "lib/payments/idempotent_creator.h"
 #include "lib/payments/payments_service.h"
@@ -46,32 +46,60 @@
 // lib/config/server_config.h); a flag given on the command line wins.
 // Inline secrets (DOJO_API_KEY, DOJO_WEBHOOK_SECRETS) are environment-only
 // so they never show up in a process listing.
-ABSL_FLAG(std::string, listen_addr, "", "gRPC listen address (PAYMENTS_LISTEN_ADDR)");
-ABSL_FLAG(std::string, metrics_addr, "", "Prometheus /metrics address (PAYMENTS_METRICS_ADDR)");
-ABSL_FLAG(std::string, store, "", "sqlite:<path> or postgresql://... (PAYMENTS_STORE)");
+ABSL_FLAG(std::string, listen_addr, "",
+          "gRPC listen address (PAYMENTS_LISTEN_ADDR)");
+ABSL_FLAG(std::string, metrics_addr, "",
+          "Prometheus /metrics address (PAYMENTS_METRICS_ADDR)");
+ABSL_FLAG(std::string, store, "",
+          "sqlite:<path> or postgresql://... (PAYMENTS_STORE)");
 ABSL_FLAG(std::string, dojo_base_url, "", "Dojo API base URL (DOJO_BASE_URL)");
-ABSL_FLAG(std::string, dojo_api_key_file, "", "file with the default account's key (DOJO_API_KEY_FILE)");
-ABSL_FLAG(std::string, dojo_accounts_file, "", "file of name=key lines (DOJO_ACCOUNTS_FILE)");
-ABSL_FLAG(std::string, dojo_api_version, "", "Dojo version header (DOJO_API_VERSION)");
-ABSL_FLAG(std::string, dojo_ca_file, "", "extra CA bundle for Dojo's TLS (DOJO_CA_FILE)");
-ABSL_FLAG(std::string, dojo_webhook_secrets_file, "", "file of id=secret lines (DOJO_WEBHOOK_SECRETS_FILE)");
-ABSL_FLAG(std::string, default_deadline, "", "deadline when a caller sets none, e.g. 30s (PAYMENTS_DEFAULT_DEADLINE)");
-ABSL_FLAG(std::string, upstream_timeout, "", "longest HTTP attempt to Dojo (PAYMENTS_UPSTREAM_TIMEOUT)");
-ABSL_FLAG(std::string, shutdown_grace, "", "drain time after SIGTERM (PAYMENTS_SHUTDOWN_GRACE)");
-ABSL_FLAG(std::string, max_webhook_bytes, "", "largest webhook body (PAYMENTS_MAX_WEBHOOK_BYTES)");
-ABSL_FLAG(std::string, upstream_max_connections, "", "connections per Dojo host (PAYMENTS_UPSTREAM_MAX_CONNECTIONS)");
-ABSL_FLAG(std::string, upstream_connect_timeout, "", "DNS+TCP+TLS limit (PAYMENTS_UPSTREAM_CONNECT_TIMEOUT)");
-ABSL_FLAG(std::string, retry_max_attempts, "", "attempts per Dojo call (PAYMENTS_RETRY_MAX_ATTEMPTS)");
-ABSL_FLAG(std::string, retry_initial_backoff, "", "first backoff (PAYMENTS_RETRY_INITIAL_BACKOFF)");
-ABSL_FLAG(std::string, retry_max_backoff, "", "longest backoff (PAYMENTS_RETRY_MAX_BACKOFF)");
-ABSL_FLAG(std::string, retry_max_retry_after, "", "longest Retry-After honoured (PAYMENTS_RETRY_MAX_RETRY_AFTER)");
-ABSL_FLAG(std::string, retry_budget_tokens, "", "retry budget tokens (PAYMENTS_RETRY_BUDGET_TOKENS)");
-ABSL_FLAG(std::string, retry_budget_ratio, "", "tokens per success (PAYMENTS_RETRY_BUDGET_RATIO)");
-ABSL_FLAG(std::string, idempotency_retention, "", "how long create records are kept (PAYMENTS_IDEMPOTENCY_RETENTION)");
-ABSL_FLAG(std::string, webhook_retention, "", "how long webhook ids are remembered (PAYMENTS_WEBHOOK_RETENTION)");
-ABSL_FLAG(std::string, store_workers, "", "threads doing store I/O (PAYMENTS_STORE_WORKERS)");
-ABSL_FLAG(std::string, credentials_reload_interval, "", "how often key/secret files are re-read (PAYMENTS_CREDENTIALS_RELOAD_INTERVAL)");
-ABSL_FLAG(std::string, drain_delay, "", "NOT_SERVING time before refusing calls after SIGTERM (PAYMENTS_DRAIN_DELAY)");
+ABSL_FLAG(std::string, dojo_api_key_file, "",
+          "file with the default account's key (DOJO_API_KEY_FILE)");
+ABSL_FLAG(std::string, dojo_accounts_file, "",
+          "file of name=key lines (DOJO_ACCOUNTS_FILE)");
+ABSL_FLAG(std::string, dojo_api_version, "",
+          "Dojo version header (DOJO_API_VERSION)");
+ABSL_FLAG(std::string, dojo_ca_file, "",
+          "extra CA bundle for Dojo's TLS (DOJO_CA_FILE)");
+ABSL_FLAG(std::string, dojo_webhook_secrets_file, "",
+          "file of id=secret lines (DOJO_WEBHOOK_SECRETS_FILE)");
+ABSL_FLAG(
+    std::string, default_deadline, "",
+    "deadline when a caller sets none, e.g. 30s (PAYMENTS_DEFAULT_DEADLINE)");
+ABSL_FLAG(std::string, upstream_timeout, "",
+          "longest HTTP attempt to Dojo (PAYMENTS_UPSTREAM_TIMEOUT)");
+ABSL_FLAG(std::string, shutdown_grace, "",
+          "drain time after SIGTERM (PAYMENTS_SHUTDOWN_GRACE)");
+ABSL_FLAG(std::string, max_webhook_bytes, "",
+          "largest webhook body (PAYMENTS_MAX_WEBHOOK_BYTES)");
+ABSL_FLAG(std::string, upstream_max_connections, "",
+          "connections per Dojo host (PAYMENTS_UPSTREAM_MAX_CONNECTIONS)");
+ABSL_FLAG(std::string, upstream_connect_timeout, "",
+          "DNS+TCP+TLS limit (PAYMENTS_UPSTREAM_CONNECT_TIMEOUT)");
+ABSL_FLAG(std::string, retry_max_attempts, "",
+          "attempts per Dojo call (PAYMENTS_RETRY_MAX_ATTEMPTS)");
+ABSL_FLAG(std::string, retry_initial_backoff, "",
+          "first backoff (PAYMENTS_RETRY_INITIAL_BACKOFF)");
+ABSL_FLAG(std::string, retry_max_backoff, "",
+          "longest backoff (PAYMENTS_RETRY_MAX_BACKOFF)");
+ABSL_FLAG(std::string, retry_max_retry_after, "",
+          "longest Retry-After honoured (PAYMENTS_RETRY_MAX_RETRY_AFTER)");
+ABSL_FLAG(std::string, retry_budget_tokens, "",
+          "retry budget tokens (PAYMENTS_RETRY_BUDGET_TOKENS)");
+ABSL_FLAG(std::string, retry_budget_ratio, "",
+          "tokens per success (PAYMENTS_RETRY_BUDGET_RATIO)");
+ABSL_FLAG(std::string, idempotency_retention, "",
+          "how long create records are kept (PAYMENTS_IDEMPOTENCY_RETENTION)");
+ABSL_FLAG(std::string, webhook_retention, "",
+          "how long webhook ids are remembered (PAYMENTS_WEBHOOK_RETENTION)");
+ABSL_FLAG(std::string, store_workers, "",
+          "threads doing store I/O (PAYMENTS_STORE_WORKERS)");
+ABSL_FLAG(std::string, credentials_reload_interval, "",
+          "how often key/secret files are re-read "
+          "(PAYMENTS_CREDENTIALS_RELOAD_INTERVAL)");
+ABSL_FLAG(std::string, drain_delay, "",
+          "NOT_SERVING time before refusing calls after SIGTERM "
+          "(PAYMENTS_DRAIN_DELAY)");
 
 namespace {
 
@@ -187,8 +215,7 @@ int main(int argc, char** argv) {
   payments::idempotency::WorkerPool pool(config.store_workers);
   payments::IdempotentCreator creator(
       **store, pool, dojo, **transport,
-      {.retention = config.idempotency_retention,
-       .instance_id = InstanceId()},
+      {.retention = config.idempotency_retention, .instance_id = InstanceId()},
       &metrics);
 
   const payments::config::Credentials credentials{
@@ -216,8 +243,8 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(config.listen_addr,
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&grpc_service);
-  std::vector<std::unique_ptr<
-      grpc::experimental::ServerInterceptorFactoryInterface>>
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(
       std::make_unique<payments::server::RpcMetricsInterceptorFactory>(
@@ -254,8 +281,7 @@ int main(int argc, char** argv) {
        {"dojo_base_url", config.dojo_base_url},
        {"dojo_api_version", config.dojo_api_version},
        {"accounts", absl::StrJoin(account_names, ",")},
-       {"webhook_secrets",
-        static_cast<int>(config.webhook_secrets.size())}});
+       {"webhook_secrets", static_cast<int>(config.webhook_secrets.size())}});
 
   int received = 0;
   sigwait(&signals, &received);

@@ -108,7 +108,8 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::CreateIntent(
     const v1::CreateIntentRequest* request,
     v1::CreateIntentResponse* response) {
   auto* reactor = new CancellableReactor();
-  service_.CreateIntent(*request, ContextOf(*context, *reactor, default_deadline_),
+  service_.CreateIntent(*request,
+                        ContextOf(*context, *reactor, default_deadline_),
                         Complete(context, reactor, response, "CreateIntent"));
   return reactor;
 }

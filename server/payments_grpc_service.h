@@ -10,8 +10,7 @@ namespace payments::server {
 // The gRPC face of PaymentsService: proto in, absl::Status -> grpc::Status
 // out, one structured log line per failed RPC. Handlers never block: each
 // returns its reactor at once and Finish() runs when the use case completes.
-class PaymentsGrpcService final
-    : public v1::PaymentsService::CallbackService {
+class PaymentsGrpcService final : public v1::PaymentsService::CallbackService {
  public:
   // `service` must outlive this object. `default_deadline` applies when the
   // caller sets none.

@@ -36,8 +36,8 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
     metrics_.RpcStarted(type_, service_, method_);
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods)
-      override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       metrics_.RpcHandled(

@@ -21,7 +21,8 @@ struct LogField {
   using Value = std::variant<std::string, std::int64_t, double, bool>;
   LogField(absl::string_view k, absl::string_view v)
       : key(k), value(std::string(v)) {}
-  LogField(absl::string_view k, const char* v) : key(k), value(std::string(v)) {}
+  LogField(absl::string_view k, const char* v)
+      : key(k), value(std::string(v)) {}
   LogField(absl::string_view k, const std::string& v) : key(k), value(v) {}
   LogField(absl::string_view k, int v) : key(k), value(std::int64_t{v}) {}
   LogField(absl::string_view k, std::int64_t v) : key(k), value(v) {}

@@ -82,9 +82,9 @@ absl::Status InvalidArgumentError(
   return status;
 }
 
-absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
-                             absl::string_view reason,
-                             const std::map<std::string, std::string>& metadata) {
+absl::Status ErrorWithReason(
+    absl::StatusCode code, absl::string_view message, absl::string_view reason,
+    const std::map<std::string, std::string>& metadata) {
   absl::Status status(code, message);
   SetErrorInfo(status, reason, metadata);
   return status;

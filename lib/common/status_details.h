@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -71,10 +71,9 @@ absl::Status InvalidArgumentError(
     absl::string_view message, const std::vector<FieldViolation>& violations);
 
 // A status with an ErrorInfo reason attached.
-absl::Status ErrorWithReason(absl::StatusCode code, absl::string_view message,
-                             absl::string_view reason,
-                             const std::map<std::string, std::string>&
-                                 metadata = {});
+absl::Status ErrorWithReason(
+    absl::StatusCode code, absl::string_view message, absl::string_view reason,
+    const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace payments
 

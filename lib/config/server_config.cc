@@ -35,8 +35,8 @@ absl::Status ValidateAddress(absl::string_view setting,
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
       port > 65535) {
-    return Invalid(setting, absl::StrCat("expected host:port, got '", address,
-                                         "'"));
+    return Invalid(setting,
+                   absl::StrCat("expected host:port, got '", address, "'"));
   }
   return absl::OkStatus();
 }
@@ -91,8 +91,8 @@ absl::StatusOr<std::optional<std::string>> SecretValue(
   std::optional<std::string> inline_value = lookup(env);
   std::optional<std::string> file = lookup(file_env);
   if (inline_value.has_value() && file.has_value()) {
-    return Invalid(env, absl::StrCat("set either ", env, " or ", file_env,
-                                     ", not both"));
+    return Invalid(
+        env, absl::StrCat("set either ", env, " or ", file_env, ", not both"));
   }
   if (file.has_value()) {
     absl::StatusOr<std::string> contents = ReadWholeFile(file_env, *file);
@@ -146,8 +146,8 @@ absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
 
 absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
                                 Credentials& config) {
-  absl::StatusOr<std::optional<std::string>> text = SecretValue(
-      lookup, "DOJO_WEBHOOK_SECRETS", "DOJO_WEBHOOK_SECRETS_FILE");
+  absl::StatusOr<std::optional<std::string>> text =
+      SecretValue(lookup, "DOJO_WEBHOOK_SECRETS", "DOJO_WEBHOOK_SECRETS_FILE");
   if (!text.ok()) return text.status();
   if (!text->has_value()) return absl::OkStatus();
   auto entries = ParseNamedValues(**text, "DOJO_WEBHOOK_SECRETS",
@@ -155,14 +155,14 @@ absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
   if (!entries.ok()) return entries.status();
   for (auto& [id, secret] : *entries) {
     if (!IsAccountName(id)) {
-      return Invalid("DOJO_WEBHOOK_SECRETS",
-                     absl::StrCat("secret id '", id,
-                                  "' must be 1-64 of [A-Za-z0-9_-]"));
+      return Invalid(
+          "DOJO_WEBHOOK_SECRETS",
+          absl::StrCat("secret id '", id, "' must be 1-64 of [A-Za-z0-9_-]"));
     }
     if (!IsTokenSafe(secret)) {
-      return Invalid("DOJO_WEBHOOK_SECRETS",
-                     absl::StrCat("secret '", id,
-                                  "' must be one printable token"));
+      return Invalid(
+          "DOJO_WEBHOOK_SECRETS",
+          absl::StrCat("secret '", id, "' must be one printable token"));
     }
     for (const WebhookSecret& existing : config.webhook_secrets) {
       if (existing.id == id) {
@@ -192,8 +192,7 @@ const std::vector<SettingSpec>& AllSettings() {
        "file of name=key lines for more accounts"},
       {"DOJO_API_VERSION", "dojo_api_version", "Dojo `version` header"},
       {"DOJO_CA_FILE", "dojo_ca_file", "extra CA bundle for Dojo's TLS"},
-      {"DOJO_WEBHOOK_SECRETS", "", "webhook secrets as id=secret pairs",
-       true},
+      {"DOJO_WEBHOOK_SECRETS", "", "webhook secrets as id=secret pairs", true},
       {"DOJO_WEBHOOK_SECRETS_FILE", "dojo_webhook_secrets_file",
        "file of id=secret webhook secrets"},
       {"PAYMENTS_DEFAULT_DEADLINE", "default_deadline",
@@ -221,8 +220,7 @@ const std::vector<SettingSpec>& AllSettings() {
        "how long create records are kept"},
       {"PAYMENTS_WEBHOOK_RETENTION", "webhook_retention",
        "how long webhook event ids are remembered"},
-      {"PAYMENTS_STORE_WORKERS", "store_workers",
-       "threads doing store I/O"},
+      {"PAYMENTS_STORE_WORKERS", "store_workers", "threads doing store I/O"},
       {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "credentials_reload_interval",
        "how often key and secret files are re-read"},
       {"PAYMENTS_DRAIN_DELAY", "drain_delay",
@@ -280,8 +278,7 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
       ValidateAddress("PAYMENTS_LISTEN_ADDR", config.listen_addr));
   PAYMENTS_RETURN_IF_ERROR(
       ValidateAddress("PAYMENTS_METRICS_ADDR", config.metrics_addr));
-  if (!(absl::StartsWith(config.store, "sqlite:") &&
-        config.store.size() > 7) &&
+  if (!(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7) &&
       !absl::StartsWith(config.store, "postgresql://") &&
       !absl::StartsWith(config.store, "postgres://")) {
     // Only the scheme is named: a PostgreSQL URL may carry a password.
@@ -353,9 +350,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       if (!absl::SimpleAtoi(*text, setting.field) ||
           *setting.field < setting.min || *setting.field > setting.max) {
-        return Invalid(setting.env, absl::StrCat("expected an integer from ",
-                                                 setting.min, " to ",
-                                                 setting.max));
+        return Invalid(setting.env,
+                       absl::StrCat("expected an integer from ", setting.min,
+                                    " to ", setting.max));
       }
     }
   }
@@ -374,9 +371,9 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       if (!absl::SimpleAtod(*text, setting.field) ||
           !(*setting.field >= setting.min && *setting.field <= setting.max)) {
-        return Invalid(setting.env, absl::StrCat("expected a number from ",
-                                                 setting.min, " to ",
-                                                 setting.max));
+        return Invalid(setting.env,
+                       absl::StrCat("expected a number from ", setting.min,
+                                    " to ", setting.max));
       }
     }
   }

@@ -284,7 +284,8 @@ class CurlMultiTransport::Loop {
     {
       absl::MutexLock lock(&mu_);
       if (stopped_) return;  // `fn` is destroyed without running.
-      timers_.push_back(PendingTimer{due, next_timer_sequence_++, std::move(fn)});
+      timers_.push_back(
+          PendingTimer{due, next_timer_sequence_++, std::move(fn)});
       std::push_heap(timers_.begin(), timers_.end(), LaterTimer);
     }
     curl_multi_wakeup(multi_);
@@ -561,7 +562,8 @@ class CurlMultiTransport::Loop {
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> incoming_ ABSL_GUARDED_BY(mu_);
-  std::vector<PendingTimer> timers_ ABSL_GUARDED_BY(mu_);  // Heap, see LaterTimer.
+  std::vector<PendingTimer> timers_
+      ABSL_GUARDED_BY(mu_);  // Heap, see LaterTimer.
   uint64_t next_timer_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

@@ -33,8 +33,7 @@ absl::string_view TransportErrorType(const absl::Status& status) {
 }
 
 bool IsSuccess(const absl::StatusOr<HttpResponse>& result) {
-  return result.ok() && result->status_code >= 200 &&
-         result->status_code < 300;
+  return result.ok() && result->status_code >= 200 && result->status_code < 300;
 }
 
 absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
@@ -112,8 +111,8 @@ class DojoClient::Attempts final
     const absl::Time now = absl::Now();
     const absl::Duration remaining = context_.deadline - now;
     if (remaining <= absl::ZeroDuration()) {
-      return FinishUnsent(absl::DeadlineExceededError(
-          "deadline passed before calling Dojo"));
+      return FinishUnsent(
+          absl::DeadlineExceededError("deadline passed before calling Dojo"));
     }
     HttpRequest request;
     request.method = exchange_.method;
@@ -159,8 +158,7 @@ class DojoClient::Attempts final
         context_.IsCancelled()) {
       return Finish(std::move(result));
     }
-    absl::Duration delay =
-        BackoffDelay(client_.options_.retry, attempts_);
+    absl::Duration delay = BackoffDelay(client_.options_.retry, attempts_);
     if (result.ok()) {
       if (std::optional<absl::Duration> after = RetryAfterOf(*result)) {
         if (*after > client_.options_.retry.max_retry_after) {
@@ -310,17 +308,17 @@ class DojoClient::CreateCall final
     CallContext attempt = context_;
     const absl::Duration remaining = context_.deadline - sent_at_;
     attempt.deadline -= std::min(remaining / 4, absl::Seconds(2));
-    client_.Send({.operation = "create_payment_intent",
-                  .method = "POST",
-                  .path = "/payment-intents",
-                  .body = body_,
-                  .api_key = api_key_,
-                  .idempotency = Idempotency::kUnsafe},
-                 attempt,
-                 [self = shared_from_this()](
-                     absl::StatusOr<HttpResponse> result) {
-                   self->OnCreated(std::move(result));
-                 });
+    client_.Send(
+        {.operation = "create_payment_intent",
+         .method = "POST",
+         .path = "/payment-intents",
+         .body = body_,
+         .api_key = api_key_,
+         .idempotency = Idempotency::kUnsafe},
+        attempt,
+        [self = shared_from_this()](absl::StatusOr<HttpResponse> result) {
+          self->OnCreated(std::move(result));
+        });
   }
 
  private:
@@ -345,10 +343,9 @@ class DojoClient::CreateCall final
     }
     const absl::Duration margin = client_.options_.reconcile_margin;
     client_.FindCreatedIntent(
-        api_key_, reference_, amount_, sent_at_ - margin,
-        absl::Now() + margin, context_,
-        [self = shared_from_this()](
-            absl::StatusOr<v1::PaymentIntent> found) {
+        api_key_, reference_, amount_, sent_at_ - margin, absl::Now() + margin,
+        context_,
+        [self = shared_from_this()](absl::StatusOr<v1::PaymentIntent> found) {
           self->OnReconciled(std::move(found));
         });
   }
@@ -421,8 +418,8 @@ void DojoClient::Send(Exchange exchange, const CallContext& context,
 void DojoClient::SendForIntent(Exchange exchange, const CallContext& context,
                                IntentCallback done) {
   Send(std::move(exchange), context,
-       [deadline = context.deadline, done = std::move(done)](
-           absl::StatusOr<HttpResponse> result) mutable {
+       [deadline = context.deadline,
+        done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
          if (!IsSuccess(result)) {
            return std::move(done)(ExchangeFailure(result, deadline));
          }
@@ -457,14 +454,13 @@ void DojoClient::RefreshClientSessionSecret(absl::string_view api_key,
                                             absl::string_view id,
                                             const CallContext& context,
                                             IntentCallback done) {
-  SendForIntent(
-      {.operation = "refresh_client_session_secret",
-       .method = "POST",
-       .path = absl::StrCat("/payment-intents/", id,
-                            "/refresh-client-session-secret"),
-       .api_key = std::string(api_key),
-       .idempotency = Idempotency::kSafe},
-      context, std::move(done));
+  SendForIntent({.operation = "refresh_client_session_secret",
+                 .method = "POST",
+                 .path = absl::StrCat("/payment-intents/", id,
+                                      "/refresh-client-session-secret"),
+                 .api_key = std::string(api_key),
+                 .idempotency = Idempotency::kSafe},
+                context, std::move(done));
 }
 
 void DojoClient::FindCreatedIntent(absl::string_view api_key,

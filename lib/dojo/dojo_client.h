@@ -72,10 +72,10 @@ class DojoClient final {
 
   // The intent with `reference` and `amount` created between `start` and
   // `end` (POST /payment-intents/search, paged; retried), or NOT_FOUND.
-  void FindCreatedIntent(absl::string_view api_key,
-                         absl::string_view reference, const v1::Money& amount,
-                         absl::Time start, absl::Time end,
-                         const CallContext& context, IntentCallback done);
+  void FindCreatedIntent(absl::string_view api_key, absl::string_view reference,
+                         const v1::Money& amount, absl::Time start,
+                         absl::Time end, const CallContext& context,
+                         IntentCallback done);
 
  private:
   struct Exchange;

@@ -78,15 +78,14 @@ Problem ParseProblem(absl::string_view body) {
     for (const auto& [field, messages] : errors->items()) {
       if (problem.violations.size() == kMaxViolations) break;
       std::string description;
-      if (messages.is_array() && !messages.empty() &&
-          messages[0].is_string()) {
+      if (messages.is_array() && !messages.empty() && messages[0].is_string()) {
         description = messages[0].get<std::string>();
       } else if (messages.is_string()) {
         description = messages.get<std::string>();
       }
-      FieldViolation violation{Truncate(DojoFieldToProtoPath(field),
-                                        kMaxFieldLength),
-                               Truncate(description, kMaxDescriptionLength)};
+      FieldViolation violation{
+          Truncate(DojoFieldToProtoPath(field), kMaxFieldLength),
+          Truncate(description, kMaxDescriptionLength)};
       // ~6 bytes of protobuf framing per violation.
       const size_t cost =
           violation.field.size() + violation.description.size() + 6;
@@ -113,9 +112,9 @@ std::string SnakeCase(absl::string_view word) {
     const char c = word[i];
     if (absl::ascii_isupper(c)) {
       const bool after_lower = i > 0 && absl::ascii_islower(word[i - 1]);
-      const bool before_lower =
-          i > 0 && i + 1 < word.size() && absl::ascii_isupper(word[i - 1]) &&
-          absl::ascii_islower(word[i + 1]);
+      const bool before_lower = i > 0 && i + 1 < word.size() &&
+                                absl::ascii_isupper(word[i - 1]) &&
+                                absl::ascii_islower(word[i + 1]);
       if (after_lower || before_lower) out.push_back('_');
       out.push_back(absl::ascii_tolower(c));
     } else {
@@ -153,7 +152,8 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
     metadata["trace_id"] = Truncate(problem.trace_id, kMaxTraceIdLength);
   }
   const std::string detail =
-      problem.message.empty() ? "" : absl::StrCat(": ", Truncate(problem.message));
+      problem.message.empty() ? ""
+                              : absl::StrCat(": ", Truncate(problem.message));
 
   absl::Status status;
   if (code == 400 || code == 422) {

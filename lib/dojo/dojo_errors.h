@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "lib/dojo/http_transport.h"
 
 namespace payments::dojo {

@@ -223,7 +223,8 @@ absl::Status WrongType(absl::string_view path, absl::string_view expected) {
       absl::StrCat("dojo json: ", path, " is not ", expected));
 }
 
-const FieldDescriptor* FindField(const Descriptor& type, absl::string_view key) {
+const FieldDescriptor* FindField(const Descriptor& type,
+                                 absl::string_view key) {
   for (int i = 0; i < type.field_count(); ++i) {
     const FieldDescriptor* field = type.field(i);
     if (absl::EqualsIgnoreCase(DojoKey(*field), key)) return field;
@@ -366,8 +367,8 @@ absl::Status SetValue(const Json& json, Message& message,
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       if (!json.is_string()) return WrongType(path, "an enum string");
-      const EnumValueDescriptor* value = EnumFromDojo(
-          *field.enum_type(), json.get_ref<const std::string&>());
+      const EnumValueDescriptor* value =
+          EnumFromDojo(*field.enum_type(), json.get_ref<const std::string&>());
       repeated ? r.AddEnum(&message, &field, value)
                : r.SetEnum(&message, &field, value);
       return absl::OkStatus();
@@ -456,7 +457,8 @@ absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {
   Json parsed = Json::parse(json.begin(), json.end(), nullptr,
                             /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
-    return absl::InvalidArgumentError("dojo json: search page is not an object");
+    return absl::InvalidArgumentError(
+        "dojo json: search page is not an object");
   }
   SearchPage page;
   auto data = parsed.find("data");
@@ -526,9 +528,8 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
   if (parts.size() != 3) return invalid();
   int64_t hours = 0;
   int64_t minutes = 0;
-  if (!ParseDigits(parts[0], &hours) ||
-      !ParseDigits(parts[1], &minutes) || hours < 0 || hours > 23 ||
-      minutes < 0 || minutes > 59) {
+  if (!ParseDigits(parts[0], &hours) || !ParseDigits(parts[1], &minutes) ||
+      hours < 0 || hours > 23 || minutes < 0 || minutes > 59) {
     return invalid();
   }
   absl::string_view seconds_text = parts[2];
@@ -538,8 +539,8 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
     seconds_text = seconds_text.substr(0, point);
   }
   int64_t seconds = 0;
-  if (!ParseDigits(seconds_text, &seconds) || seconds < 0 ||
-      seconds > 59 || fraction.size() > 9) {
+  if (!ParseDigits(seconds_text, &seconds) || seconds < 0 || seconds > 59 ||
+      fraction.size() > 9) {
     return invalid();
   }
   int64_t nanos = 0;

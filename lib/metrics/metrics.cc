@@ -27,9 +27,10 @@ constexpr std::array<absl::string_view, 17> kCodeNames = {
 
 // Latency buckets in seconds, from a fast local reply to a slow upstream.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-  static const auto* const kBuckets = new prometheus::Histogram::BucketBoundaries{
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-      0.5,   1,      2.5,   5,    10,    20,   30,  60};
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+          0.5,   1,      2.5,   5,    10,    20,   30,  60};
   return *kBuckets;
 }
 

@@ -16,9 +16,9 @@ using idempotency::Record;
 using idempotency::RecordState;
 
 absl::Status StoreUnavailable(const absl::Status& cause) {
-  absl::Status status = absl::UnavailableError(absl::StrCat(
-      "idempotency store unavailable, nothing was sent to Dojo: ",
-      cause.message()));
+  absl::Status status = absl::UnavailableError(
+      absl::StrCat("idempotency store unavailable, nothing was sent to Dojo: ",
+                   cause.message()));
   SetErrorInfo(status, reason::kStoreUnavailable);
   SetRetryInfo(status, absl::Seconds(1));
   return status;
@@ -85,10 +85,8 @@ class IdempotentCreator::Call final
   // Runs `step` on the worker pool.
   template <typename Step>
   void OnPool(Step step) {
-    creator_.pool_.Post(
-        [self = shared_from_this(), step = std::move(step)]() mutable {
-          step(*self);
-        });
+    creator_.pool_.Post([self = shared_from_this(),
+                         step = std::move(step)]() mutable { step(*self); });
   }
 
   absl::Duration Lease() const {
@@ -184,8 +182,8 @@ class IdempotentCreator::Call final
   }
 
   void Reexamine() {
-    absl::StatusOr<std::optional<Record>> record = Timed(
-        "get", [this] { return creator_.store_.Get(key_, absl::Now()); });
+    absl::StatusOr<std::optional<Record>> record =
+        Timed("get", [this] { return creator_.store_.Get(key_, absl::Now()); });
     if (!record.ok()) return Finish(StoreUnavailable(record.status()));
     if (!record->has_value()) return Reserve();  // Released: try again.
     Examine(**record);
@@ -195,8 +193,8 @@ class IdempotentCreator::Call final
   // and ask Dojo what happened before creating anything.
   void TakeOver(const Record& record) {
     absl::Status taken = Timed("take_over", [&] {
-      return creator_.store_.TakeOver(key_, record.version, owner_,
-                                      absl::Now(), Lease());
+      return creator_.store_.TakeOver(key_, record.version, owner_, absl::Now(),
+                                      Lease());
     });
     if (taken.code() == absl::StatusCode::kFailedPrecondition) {
       return WaitAndExamine();  // Someone else took it first.

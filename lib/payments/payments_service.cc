@@ -36,15 +36,12 @@ std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
   return absl::StrCat("https://pay.dojo.tech/checkout/", intent.id());
 }
 
-PaymentsService::PaymentsService(dojo::DojoClient& dojo,
-                                 IdempotentCreator& creator,
-                                 idempotency::IdempotencyStore& store,
-                                 idempotency::WorkerPool& pool,
-                                 const Reloadable<AccountKeys>& accounts,
-                                 const Reloadable<webhook::SignatureVerifier>&
-                                     verifier,
-                                 PaymentsServiceOptions options,
-                                 metrics::Metrics* metrics)
+PaymentsService::PaymentsService(
+    dojo::DojoClient& dojo, IdempotentCreator& creator,
+    idempotency::IdempotencyStore& store, idempotency::WorkerPool& pool,
+    const Reloadable<AccountKeys>& accounts,
+    const Reloadable<webhook::SignatureVerifier>& verifier,
+    PaymentsServiceOptions options, metrics::Metrics* metrics)
     : dojo_(dojo),
       creator_(creator),
       store_(store),
@@ -54,9 +51,9 @@ PaymentsService::PaymentsService(dojo::DojoClient& dojo,
       options_(options),
       metrics_(metrics) {}
 
-void PaymentsService::CreateValidatedIntent(
-    v1::CreateIntentRequest request, const CallContext& context,
-    CreateDone done) {
+void PaymentsService::CreateValidatedIntent(v1::CreateIntentRequest request,
+                                            const CallContext& context,
+                                            CreateDone done) {
   if (absl::Status valid = ValidateCreateIntent(request, absl::Now());
       !valid.ok()) {
     std::move(done)(std::move(valid));
@@ -114,8 +111,7 @@ void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
                                    Done<v1::CreateIntentResponse> done) {
   CreateValidatedIntent(
       request, context,
-      [done = std::move(done)](
-          absl::StatusOr<CreateOutcome> outcome) mutable {
+      [done = std::move(done)](absl::StatusOr<CreateOutcome> outcome) mutable {
         if (!outcome.ok()) {
           std::move(done)(outcome.status());
           return;
@@ -139,8 +135,7 @@ void PaymentsService::CreatePaymentLink(
   }
   CreateValidatedIntent(
       std::move(create), context,
-      [done = std::move(done)](
-          absl::StatusOr<CreateOutcome> outcome) mutable {
+      [done = std::move(done)](absl::StatusOr<CreateOutcome> outcome) mutable {
         if (!outcome.ok()) {
           std::move(done)(outcome.status());
           return;
@@ -176,22 +171,22 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
     std::move(done)(key.status());
     return;
   }
-  dojo_.GetPaymentIntent(
-      *key, request.id(), request.return_canceled(), context,
-      [done = std::move(done)](
-          absl::StatusOr<v1::PaymentIntent> intent) mutable {
-        if (!intent.ok()) {
-          std::move(done)(intent.status());
-          return;
-        }
-        v1::GetIntentResponse response;
-        *response.mutable_intent() = *std::move(intent);
-        std::move(done)(std::move(response));
-      });
+  dojo_.GetPaymentIntent(*key, request.id(), request.return_canceled(), context,
+                         [done = std::move(done)](
+                             absl::StatusOr<v1::PaymentIntent> intent) mutable {
+                           if (!intent.ok()) {
+                             std::move(done)(intent.status());
+                             return;
+                           }
+                           v1::GetIntentResponse response;
+                           *response.mutable_intent() = *std::move(intent);
+                           std::move(done)(std::move(response));
+                         });
 }
 
 void PaymentsService::RefreshClientSessionSecret(
-    const v1::RefreshClientSessionSecretRequest& request, const CallContext& context,
+    const v1::RefreshClientSessionSecretRequest& request,
+    const CallContext& context,
     Done<v1::RefreshClientSessionSecretResponse> done) {
   if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
     std::move(done)(std::move(valid));
@@ -205,15 +200,15 @@ void PaymentsService::RefreshClientSessionSecret(
   }
   dojo_.RefreshClientSessionSecret(
       *key, request.id(), context,
-      [done = std::move(done)](
-          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+      [done =
+           std::move(done)](absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (!intent.ok()) {
           std::move(done)(intent.status());
           return;
         }
         if (intent->client_session_secret().empty()) {
-          absl::Status status = absl::UnavailableError(
-              "Dojo issued no client session secret");
+          absl::Status status =
+              absl::UnavailableError("Dojo issued no client session secret");
           SetErrorInfo(status, reason::kDojoBadResponse);
           std::move(done)(std::move(status));
           return;
@@ -238,9 +233,8 @@ void PaymentsService::VerifyWebhook(const v1::VerifyWebhookRequest& request,
   pool_.Post([this, response = *std::move(verified),
               done = std::move(done)]() mutable {
     const absl::Time now = absl::Now();
-    absl::StatusOr<std::optional<absl::Time>> first_seen =
-        store_.RememberEvent(response.event().id(), now,
-                             options_.webhook_retention);
+    absl::StatusOr<std::optional<absl::Time>> first_seen = store_.RememberEvent(
+        response.event().id(), now, options_.webhook_retention);
     if (metrics_ != nullptr) {
       metrics_->StoreOperation("remember_event",
                                absl::ToDoubleSeconds(absl::Now() - now),
@@ -278,8 +272,7 @@ PaymentsService::VerifyWebhookSignature(
   absl::StatusOr<std::string> matched =
       verifier_.Get()->Verify(request.body(), signature);
   if (!matched.ok()) {
-    std::optional<google::rpc::ErrorInfo> info =
-        GetErrorInfo(matched.status());
+    std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(matched.status());
     record(info.has_value() ? absl::AsciiStrToLower(info->reason())
                             : "rejected");
     return matched.status();
@@ -303,9 +296,9 @@ PaymentsService::VerifyWebhookSignature(
     *out.mutable_created_at() = ToProto(event->created_at);
   }
   out.set_payment_intent_id(event->payment_intent_id);
-  out.set_payment_status(static_cast<v1::PaymentIntentStatus>(
-      dojo::EnumFromDojoName(*v1::PaymentIntentStatus_descriptor(),
-                             event->payment_status)));
+  out.set_payment_status(
+      static_cast<v1::PaymentIntentStatus>(dojo::EnumFromDojoName(
+          *v1::PaymentIntentStatus_descriptor(), event->payment_status)));
   out.set_capture_mode(static_cast<v1::CaptureMode>(dojo::EnumFromDojoName(
       *v1::CaptureMode_descriptor(), event->capture_mode)));
   response.set_matched_secret_id(*std::move(matched));

@@ -12,9 +12,9 @@
 #include "lib/common/call_context.h"
 #include "lib/common/reloadable.h"
 #include "lib/dojo/dojo_client.h"
-#include "lib/metrics/metrics.h"
 #include "lib/idempotency/idempotency_store.h"
 #include "lib/idempotency/worker_pool.h"
+#include "lib/metrics/metrics.h"
 #include "lib/payments/account_keys.h"
 #include "lib/payments/idempotent_creator.h"
 #include "lib/webhook/signature_verifier.h"
@@ -47,15 +47,17 @@ class PaymentsService final {
                   const Reloadable<webhook::SignatureVerifier>& verifier,
                   PaymentsServiceOptions options, metrics::Metrics* metrics);
 
-  void CreateIntent(const v1::CreateIntentRequest& request, const CallContext& context,
+  void CreateIntent(const v1::CreateIntentRequest& request,
+                    const CallContext& context,
                     Done<v1::CreateIntentResponse> done);
-  void GetIntent(const v1::GetIntentRequest& request, const CallContext& context,
-                 Done<v1::GetIntentResponse> done);
+  void GetIntent(const v1::GetIntentRequest& request,
+                 const CallContext& context, Done<v1::GetIntentResponse> done);
   void CreatePaymentLink(const v1::CreatePaymentLinkRequest& request,
                          const CallContext& context,
                          Done<v1::CreatePaymentLinkResponse> done);
   void RefreshClientSessionSecret(
-      const v1::RefreshClientSessionSecretRequest& request, const CallContext& context,
+      const v1::RefreshClientSessionSecretRequest& request,
+      const CallContext& context,
       Done<v1::RefreshClientSessionSecretResponse> done);
 
   // Checks the signature and parses the event (inline, no I/O), then

@@ -67,8 +67,7 @@ class Violations {
     const std::string& country = address.country_code();
     if (country.size() != 2 || !absl::ascii_isupper(country[0]) ||
         !absl::ascii_isupper(country[1])) {
-      Add(prefix + "country_code",
-          "is required: ISO 3166-1 alpha-2, e.g. GB");
+      Add(prefix + "country_code", "is required: ISO 3166-1 alpha-2, e.g. GB");
     }
   }
 
@@ -138,8 +137,7 @@ void ValidateParties(const v1::CreateIntentRequest& request, Violations& v) {
   if (request.has_customer()) {
     v.MaxLength("customer.email_address", request.customer().email_address(),
                 254);
-    v.MaxLength("customer.phone_number", request.customer().phone_number(),
-                50);
+    v.MaxLength("customer.phone_number", request.customer().phone_number(), 50);
   }
   if (request.has_billing_address()) {
     v.Address("billing_address", request.billing_address());

@@ -6,9 +6,8 @@
 // violation per problem; field paths use the proto's names
 // ("amount.currency_code", "item_lines[2].name").
 
-
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "payments/v1/payments_service.pb.h"
 

@@ -6,55 +6,14 @@
 set -euo pipefail
 
 server_bin=$1 emulator_bin=$2 buf_bin=$3 gen_certs=$4
-work=$(mktemp -d)
-emulator_pid="" server_pid=""
-cleanup() {
-  for pid in $server_pid $emulator_pid; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-checks=0
-pass() { checks=$((checks + 1)); echo "ok   $*"; }
-fail() {
-  echo "FAIL $*" >&2
-  echo "--- server log (tail)" >&2; tail -n 20 "$work/server.log" >&2 || true
-  exit 1
-}
-wait_for() {  # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
-}
+source "$(dirname "$0")/stack.sh"
 
 # Fake credentials: still checked for leaks below.
 api_key=sk_sandbox_e2e_Hq3LtdPm0m1w2n3o4p5q6r7s8t9u
 webhook_secret=PDYkJQq6sESYHp_zJuTTBQ  # the secret of Dojo's docs vector
 
-"$gen_certs" "$work/certs"
-printf 'default=%s\n' "$api_key" > "$work/emulator-keys"
-"$emulator_bin" --http-port=0 --https-port=0 \
-  --tls-cert="$work/certs/server.pem" --tls-key="$work/certs/server.key" \
-  --api-keys="$work/emulator-keys" --port-file="$work/ports.json" \
-  > "$work/emulator.log" 2>&1 &
-emulator_pid=$!
-wait_for 20 test -s "$work/ports.json" || fail "emulator did not start"
-https_port=$(jq -r .https "$work/ports.json")
-
-DOJO_API_KEY=$api_key DOJO_WEBHOOK_SECRETS="docs=$webhook_secret" \
-  "$server_bin" --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
-  --store="sqlite:$work/payments.db" \
-  --dojo_base_url="https://localhost:$https_port" \
-  --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &
-server_pid=$!
-wait_for 20 grep -q '"event":"started"' "$work/server.log" || fail "server did not start"
-started=$(grep '"event":"started"' "$work/server.log")
-port=$(jq -r .port <<< "$started")
-metrics_port=$(jq -r .metrics_port <<< "$started")
-target=http://127.0.0.1:$port
+e2e_start_stack "$api_key" "docs=$webhook_secret"
+target=http://$target
 
 # The raw bytes of the first error detail of TYPE in buf's error JSON (FILE).
 # buf curl prints details it cannot decode as base64; grep -a reads them.

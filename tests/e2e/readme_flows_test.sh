@@ -14,27 +14,7 @@
 set -euo pipefail
 
 markdown=$1 server_bin=$2 emulator_bin=$3 gen_certs=$4 ctl_bin=$5
-work=$(mktemp -d)
-emulator_pid="" server_pid=""
-cleanup() {
-  for pid in $server_pid $emulator_pid; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL $*" >&2
-  echo "--- server log (tail)" >&2; tail -n 20 "$work/server.log" >&2 || true
-  exit 1
-}
-wait_for() {  # wait_for SECONDS COMMAND...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.1
-  done
-}
+source "$(dirname "$0")/stack.sh"
 
 # --- the flow blocks, in order; each is preceded by a marker line so that
 # a failure can be traced to its block.
@@ -47,25 +27,10 @@ blocks=$(grep -c '^echo "--- flow block' "$work/flows.sh" || true)
 [ "$blocks" -ge 5 ] || fail "found $blocks \`\`\`sh flow blocks in $markdown, want at least 5"
 
 # --- a fresh stack, as run-local.sh configures it (see there).
-"$gen_certs" "$work/certs" > /dev/null
-"$emulator_bin" --http-port=0 --https-port=0 \
-  --tls-cert="$work/certs/server.pem" --tls-key="$work/certs/server.key" \
-  --port-file="$work/ports.json" > "$work/emulator.log" 2>&1 &
-emulator_pid=$!
-wait_for 20 test -s "$work/ports.json" || fail "emulator did not start"
-https_port=$(jq -r .https "$work/ports.json")
-http_port=$(jq -r .http "$work/ports.json")
+e2e_start_emulator
+e2e_start_server DOJO_API_KEY=sk_sandbox_local_demo_key DOJO_WEBHOOK_SECRETS=local=whsec_local_demo_secret
 
-DOJO_API_KEY=sk_sandbox_local_demo_key DOJO_WEBHOOK_SECRETS=local=whsec_local_demo_secret \
-  "$server_bin" --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
-  --store="sqlite:$work/payments.db" \
-  --dojo_base_url="https://localhost:$https_port" \
-  --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &
-server_pid=$!
-wait_for 20 grep -q '"event":"started"' "$work/server.log" || fail "server did not start"
-port=$(jq -r .port <<< "$(grep '"event":"started"' "$work/server.log")")
-
-sed -i "s#http://127\.0\.0\.1:8080#http://127.0.0.1:$http_port#g" "$work/flows.sh"
+sed -i "s#http://127\.0\.0\.1:8080#http://127.0.0.1:$emulator_http#g" "$work/flows.sh"
 mkdir -p "$work/bin" "$work/run"
 ln -s "$(realpath "$ctl_bin")" "$work/bin/paymentsctl"
 

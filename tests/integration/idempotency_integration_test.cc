@@ -18,13 +18,14 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "lib/webhook/signature_verifier.h"
 #include "payments/v1/payments_service.grpc.pb.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/integration/rpc_test_util.h"
+#include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait_for.h"
@@ -63,8 +64,8 @@ class Postgres {
     const bool start = verb == "start";
     const std::string command = absl::StrCat(
         POSTGRES_SCRIPT, " ", verb, " ", dir_.File("pg"),
-        start ? absl::StrCat(" ", port_, " > ", dir_.File("url")) : "",
-        " 2>> ", dir_.File("pg.log"));
+        start ? absl::StrCat(" ", port_, " > ", dir_.File("url")) : "", " 2>> ",
+        dir_.File("pg.log"));
     return std::system(command.c_str()) == 0;
   }
 
@@ -73,66 +74,29 @@ class Postgres {
   std::string url_;
 };
 
-class IdempotencyTest : public ::testing::Test {
+class IdempotencyTest : public StackTest {
  protected:
-  // Suite set-up records failures for SetUp() to report: a fatal failure
-  // in SetUpTestSuite would show as skipped tests, not failed ones.
   static void StartStack(StackOptions options) {
     options.server_env.emplace_back("PAYMENTS_UPSTREAM_TIMEOUT", "2s");
     options.server_env.emplace_back("PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms");
-    auto stack = TestStack::Start(std::move(options));
-    if (!stack.ok()) {
-      setup_error_ = stack.status().ToString();
-      return;
-    }
-    stack_ = stack->release();
+    StackTest::StartStack(std::move(options));
   }
   static void SetUpTestSuite() { StartStack({}); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
-
-  void SetUp() override {
-    ASSERT_NE(stack_, nullptr) << setup_error_;
-    stack_->ResetEmulator();
-  }
-
-  static std::unique_ptr<v1::PaymentsService::Stub> Stub(int server = 0) {
-    return v1::PaymentsService::NewStub(grpc::CreateChannel(
-        stack_->grpc_target(server), grpc::InsecureChannelCredentials()));
-  }
 
   static grpc::Status Create(const v1::CreateIntentRequest& request,
-                             v1::CreateIntentResponse& response,
-                             int server = 0,
+                             v1::CreateIntentResponse& response, int server = 0,
                              absl::Duration deadline = absl::Seconds(10)) {
     return Stub(server)->CreateIntent(ContextWithDeadline(deadline).get(),
                                       request, &response);
   }
 
-  void Script(absl::string_view method, absl::string_view path,
-              const json& responses) {
-    ASSERT_TRUE(stack_
-                    ->Control("POST", "/_emulator/faults",
-                              json{{"method", std::string(method)},
-                                   {"path", std::string(path)},
-                                   {"responses", responses}})
-                    .ok());
-  }
-
   static int UpstreamCreates() {
     int creates = 0;
     for (const json& entry : stack_->UpstreamRequests()) {
-      creates += entry["method"] == "POST" && entry["path"] == "/payment-intents";
+      creates +=
+          entry["method"] == "POST" && entry["path"] == "/payment-intents";
     }
     return creates;
-  }
-
-  static size_t IntentsWithReference(const std::string& reference) {
-    auto found = stack_->Control(
-        "GET", "/_emulator/payment-intents?reference=" + reference);
-    return found.ok() ? (*found)["data"].size() : 0;
   }
 
   static std::string Unique(absl::string_view prefix) {
@@ -157,8 +121,9 @@ class IdempotencyTest : public ::testing::Test {
     link.set_reference(reference);
     *link.mutable_amount() = MinimalCreate(reference).amount();
     v1::CreatePaymentLinkResponse link_response;
-    ASSERT_TRUE(Stub()->CreatePaymentLink(ContextWithDeadline().get(), link,
-                                          &link_response)
+    ASSERT_TRUE(Stub()
+                    ->CreatePaymentLink(ContextWithDeadline().get(), link,
+                                        &link_response)
                     .ok());
     EXPECT_TRUE(link_response.idempotent_replay());
     EXPECT_EQ(link_response.intent().id(), first.intent().id());
@@ -171,13 +136,7 @@ class IdempotencyTest : public ::testing::Test {
     EXPECT_EQ(UpstreamCreates(), 1) << "replays must not call Dojo";
     EXPECT_EQ(IntentsWithReference(reference), 1u);
   }
-
-  static TestStack* stack_;
-  static std::string setup_error_;
 };
-
-TestStack* IdempotencyTest::stack_ = nullptr;
-std::string IdempotencyTest::setup_error_;
 
 TEST_F(IdempotencyTest, SqliteReplaysAndRefusesMismatches) {
   ExpectReplayAndMismatch();
@@ -185,8 +144,10 @@ TEST_F(IdempotencyTest, SqliteReplaysAndRefusesMismatches) {
 
 TEST_F(IdempotencyTest, DefiniteFailureReleasesTheKey) {
   const std::string reference = Unique("Order-rejected");
-  Script("POST", "/payment-intents",
-         json::parse(R"([{"status":400,"body":"{\"title\":\"Bad\",\"status\":400}","contentType":"application/problem+json"}])"));
+  Script(
+      "POST", "/payment-intents",
+      json::parse(
+          R"([{"status":400,"body":"{\"title\":\"Bad\",\"status\":400}","contentType":"application/problem+json"}])"));
   v1::CreateIntentResponse response;
   EXPECT_EQ(Create(MinimalCreate(reference), response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
@@ -201,7 +162,8 @@ TEST_F(IdempotencyTest, UnknownOutcomeIsReconciledByTheNextCall) {
   const std::string reference = Unique("Order-unknown");
   // Dojo creates the intent but the answer is lost, and the search that
   // would find it fails too: the outcome stays unknown.
-  Script("POST", "/payment-intents", json::parse(R"([{"processThenDrop":true}])"));
+  Script("POST", "/payment-intents",
+         json::parse(R"([{"processThenDrop":true}])"));
   Script("POST", "/payment-intents/search",
          json::parse(R"([{"status":500},{"status":500},{"status":500}])"));
   v1::CreateIntentResponse response;
@@ -295,8 +257,9 @@ TEST_F(IdempotencyTest, DuplicateWebhookDeliveriesAreFlagged) {
       Stub()->VerifyWebhook(ContextWithDeadline().get(), request, &first).ok());
   EXPECT_FALSE(first.duplicate());
   v1::VerifyWebhookResponse second;
-  ASSERT_TRUE(
-      Stub()->VerifyWebhook(ContextWithDeadline().get(), request, &second).ok());
+  ASSERT_TRUE(Stub()
+                  ->VerifyWebhook(ContextWithDeadline().get(), request, &second)
+                  .ok());
   EXPECT_TRUE(second.duplicate());
   EXPECT_GT(second.first_seen_at().seconds(), 0);
   EXPECT_LE(second.first_seen_at().seconds(), absl::ToUnixSeconds(absl::Now()));
@@ -307,10 +270,7 @@ class PostgresIdempotencyTest : public IdempotencyTest {
  protected:
   static void SetUpTestSuite() {
     postgres_ = Postgres::Start().release();
-    if (postgres_ == nullptr) {
-      setup_error_ = "PostgreSQL did not start";
-      return;
-    }
+    if (postgres_ == nullptr) return FailStart("PostgreSQL did not start");
     StartStack({.servers = 2, .store = postgres_->url()});
   }
   static void TearDownTestSuite() {
@@ -393,7 +353,8 @@ TEST_F(PostgresIdempotencyTest, StoreOutageRefusesCreatesAndRecovers) {
       webhook::ComputeSignature(kWebhookSecret, webhook.body()));
   v1::VerifyWebhookResponse verified;
   EXPECT_TRUE(
-      Stub()->VerifyWebhook(ContextWithDeadline().get(), webhook, &verified)
+      Stub()
+          ->VerifyWebhook(ContextWithDeadline().get(), webhook, &verified)
           .ok());
 
   ASSERT_TRUE(postgres_->Restart());

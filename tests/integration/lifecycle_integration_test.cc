@@ -67,8 +67,8 @@ class LifecycleTest : public ::testing::Test {
   grpc::Status VerifyDocsVector() {
     v1::VerifyWebhookRequest request;
     request.set_body(std::string(kDocsBody));
-    request.set_signature(webhook::ComputeSignature(kDocsWebhookSecret,
-                                                    request.body()));
+    request.set_signature(
+        webhook::ComputeSignature(kDocsWebhookSecret, request.body()));
     v1::VerifyWebhookResponse response;
     return stub_->VerifyWebhook(ContextWithDeadline().get(), request,
                                 &response);
@@ -85,11 +85,12 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
                                  MinimalCreate("Order-drain"), &created)
                   .ok());
   // Every read is slow: 100 of them are in flight when SIGTERM arrives.
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/faults",
-                            json::parse(R"({"method":"GET","path":"/payment-intents/*",
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/faults",
+                    json::parse(R"({"method":"GET","path":"/payment-intents/*",
                               "responses":[{"delayMs":2000,"repeat":100}]})"))
-                  .ok());
+          .ok());
   constexpr int kCalls = 100;
   struct Call {
     grpc::ClientContext context;
@@ -102,7 +103,8 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
   int finished = 0;
   for (int i = 0; i < kCalls; ++i) {
     auto call = std::make_unique<Call>();
-    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
     call->request.set_id(created.intent().id());
     Call* raw = call.get();
     stub_->async()->GetIntent(&raw->context, &raw->request, &raw->response,
@@ -118,8 +120,7 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
 
   const absl::Time sigterm = absl::Now();
   int exit_code = -1;
-  std::thread stopper(
-      [&] { exit_code = stack_->StopServer(0, SIGTERM); });
+  std::thread stopper([&] { exit_code = stack_->StopServer(0, SIGTERM); });
   // Health turns NOT_SERVING first, while calls are still accepted.
   EXPECT_TRUE(WaitFor([&] { return Health() == "NOT_SERVING"; },
                       absl::Milliseconds(800)));
@@ -147,7 +148,8 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
       absl::Seconds(5)));
   int ok = 0;
   for (const auto& call : calls) {
-    ok += call->status.ok() && call->response.intent().id() == created.intent().id();
+    ok += call->status.ok() &&
+          call->response.intent().id() == created.intent().id();
   }
   EXPECT_EQ(ok, kCalls) << "every call in flight completes";
 }
@@ -155,8 +157,9 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
 TEST_F(LifecycleTest, RemovedWebhookSecretStopsVerifyingWithoutRestart) {
   ASSERT_TRUE(VerifyDocsVector().ok());
   // Rotation: the docs secret is removed, a new one added.
-  WriteFile(stack_->File("webhook-secrets"),
-            absl::StrCat("current=", kWebhookSecret, "\nnext=whsec_next_0Q9\n"));
+  WriteFile(
+      stack_->File("webhook-secrets"),
+      absl::StrCat("current=", kWebhookSecret, "\nnext=whsec_next_0Q9\n"));
   EXPECT_TRUE(WaitFor(
       [&] {
         return VerifyDocsVector().error_code() ==
@@ -172,7 +175,8 @@ TEST_F(LifecycleTest, RemovedWebhookSecretStopsVerifyingWithoutRestart) {
   request.set_signature(webhook::ComputeSignature("whsec_next_0Q9", kDocsBody));
   v1::VerifyWebhookResponse response;
   ASSERT_TRUE(
-      stub_->VerifyWebhook(ContextWithDeadline().get(), request, &response).ok());
+      stub_->VerifyWebhook(ContextWithDeadline().get(), request, &response)
+          .ok());
   EXPECT_EQ(response.matched_secret_id(), "next");
 }
 
@@ -184,8 +188,9 @@ TEST_F(LifecycleTest, RotatedDojoKeyIsUsedWithoutRestart) {
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // The operator mounts a valid key for the account.
-  WriteFile(stack_->File("accounts"),
-            absl::StrCat("second=", kSecondKey, "\nrevoked=", kSecondKey, "\n"));
+  WriteFile(
+      stack_->File("accounts"),
+      absl::StrCat("second=", kSecondKey, "\nrevoked=", kSecondKey, "\n"));
   request.set_reference("Order-rotate-2");
   EXPECT_TRUE(WaitFor(
       [&] {

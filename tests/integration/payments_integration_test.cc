@@ -15,6 +15,7 @@
 #include "lib/webhook/signature_verifier.h"
 #include "payments/v1/payments_service.grpc.pb.h"
 #include "tests/integration/rpc_test_util.h"
+#include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
 #include "tests/support/wait_for.h"
 
@@ -30,27 +31,13 @@ constexpr absl::string_view kDocsSignature =
     "sha256=4B-49-F8-FE-25-A7-E6-7D-00-4F-A7-9C-F8-0B-63-00-C7-77-B4-F2-2D-"
     "E5-E1-22-84-FA-04-18-50-A1-76-FD";
 
-class PaymentsIntegrationTest : public ::testing::Test {
+class PaymentsIntegrationTest : public StackTest {
  protected:
-  static void SetUpTestSuite() {
-    // A fatal failure here would show as skipped tests: SetUp() reports it.
-    auto stack = TestStack::Start();
-    if (!stack.ok()) {
-      setup_error_ = stack.status().ToString();
-      return;
-    }
-    stack_ = stack->release();
-  }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
+  static void SetUpTestSuite() { StartStack({}); }
 
   void SetUp() override {
-    ASSERT_NE(stack_, nullptr) << setup_error_;
-    stack_->ResetEmulator();
-    stub_ = v1::PaymentsService::NewStub(grpc::CreateChannel(
-        stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+    StackTest::SetUp();
+    stub_ = Stub();
   }
 
   static std::unique_ptr<grpc::ClientContext> Context(
@@ -73,13 +60,8 @@ class PaymentsIntegrationTest : public ::testing::Test {
     return response.intent();
   }
 
-  static TestStack* stack_;
-  static std::string setup_error_;
   std::unique_ptr<v1::PaymentsService::Stub> stub_;
 };
-
-TestStack* PaymentsIntegrationTest::stack_ = nullptr;
-std::string PaymentsIntegrationTest::setup_error_;
 
 TEST_F(PaymentsIntegrationTest, CreateIntentSendsExactlyOneConformingRequest) {
   v1::CreateIntentRequest request = MinimalCreate("Order-create-1");
@@ -118,7 +100,8 @@ TEST_F(PaymentsIntegrationTest, CreateIntentSendsExactlyOneConformingRequest) {
       "metadata": {"order": "1"}})"));
 
   // What the emulator holds is what we returned.
-  auto held = stack_->Control("GET", "/_emulator/payment-intents/" + intent.id());
+  auto held =
+      stack_->Control("GET", "/_emulator/payment-intents/" + intent.id());
   ASSERT_TRUE(held.ok()) << held.status();
   EXPECT_EQ((*held)["reference"], "Order-create-1");
 }
@@ -131,8 +114,8 @@ TEST_F(PaymentsIntegrationTest, CreateIntentWithClientSessionSecretRefreshes) {
 
   EXPECT_FALSE(intent.client_session_secret().empty());
   ASSERT_TRUE(intent.has_client_session_secret_expires_at());
-  const absl::Time expires =
-      absl::FromUnixSeconds(intent.client_session_secret_expires_at().seconds());
+  const absl::Time expires = absl::FromUnixSeconds(
+      intent.client_session_secret_expires_at().seconds());
   EXPECT_GT(expires, before + absl::Minutes(29));
   EXPECT_LT(expires, before + absl::Minutes(31));
 
@@ -149,12 +132,12 @@ TEST_F(PaymentsIntegrationTest, CreateIntentWithClientSessionSecretRefreshes) {
 
 TEST_F(PaymentsIntegrationTest, GetIntentReturnsWhatDojoHolds) {
   const v1::PaymentIntent created = CreateOrDie(MinimalCreate("Order-get-1"));
-  ASSERT_TRUE(stack_
-                  ->Control("POST",
-                            "/_emulator/payment-intents/" + created.id() +
-                                "/status",
-                            json{{"status", "Authorized"}})
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST",
+                    "/_emulator/payment-intents/" + created.id() + "/status",
+                    json{{"status", "Authorized"}})
+          .ok());
 
   v1::GetIntentRequest request;
   request.set_id(created.id());
@@ -215,8 +198,8 @@ TEST_F(PaymentsIntegrationTest, CreatePaymentLinkReturnsLinkAndExpiry) {
                                 "/checkout/" + response.intent().id()));
   EXPECT_EQ(response.expires_at().seconds(), request.expire_at().seconds());
   EXPECT_EQ(response.intent().amount().currency_code(), "EUR");
-  const json body = json::parse(
-      stack_->UpstreamRequests().at(0)["body"].get<std::string>());
+  const json body =
+      json::parse(stack_->UpstreamRequests().at(0)["body"].get<std::string>());
   EXPECT_EQ(body["config"], json::parse(R"({"title":"Pay for order 1",
       "redirectUrl":"https://shop.example/return"})"));
   EXPECT_FALSE(body.contains("account"));
@@ -228,8 +211,8 @@ TEST_F(PaymentsIntegrationTest, RefreshClientSessionSecretIssuesFreshSecrets) {
   request.set_id(intent.id());
   v1::RefreshClientSessionSecretResponse first;
   v1::RefreshClientSessionSecretResponse second;
-  ASSERT_TRUE(stub_->RefreshClientSessionSecret(Context().get(), request, &first)
-                  .ok());
+  ASSERT_TRUE(
+      stub_->RefreshClientSessionSecret(Context().get(), request, &first).ok());
   ASSERT_TRUE(
       stub_->RefreshClientSessionSecret(Context().get(), request, &second)
           .ok());
@@ -287,8 +270,7 @@ TEST_F(PaymentsIntegrationTest, DojoValidationErrorIsInvalidArgument) {
   auto bad_request = FindDetail<google::rpc::BadRequest>(status);
   ASSERT_TRUE(bad_request.has_value());
   ASSERT_EQ(bad_request->field_violations_size(), 1);
-  EXPECT_EQ(bad_request->field_violations(0).field(),
-            "customer.email_address");
+  EXPECT_EQ(bad_request->field_violations(0).field(), "customer.email_address");
   auto info = FindDetail<google::rpc::ErrorInfo>(status);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), "DOJO_REJECTED");
@@ -300,7 +282,8 @@ TEST_F(PaymentsIntegrationTest, UnknownKeyIsFailedPreconditionUnauthorized) {
   v1::CreateIntentRequest request = MinimalCreate("Order-401");
   request.set_account("revoked");
   v1::CreateIntentResponse response;
-  grpc::Status status = stub_->CreateIntent(Context().get(), request, &response);
+  grpc::Status status =
+      stub_->CreateIntent(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(status), "DOJO_UNAUTHORIZED");
   EXPECT_EQ(stack_->UpstreamRequests().at(0)["status"], 401);
@@ -310,7 +293,8 @@ TEST_F(PaymentsIntegrationTest, ForbiddenKeyIsFailedPreconditionForbidden) {
   v1::CreateIntentRequest request = MinimalCreate("Order-403");
   request.set_account("limited");
   v1::CreateIntentResponse response;
-  grpc::Status status = stub_->CreateIntent(Context().get(), request, &response);
+  grpc::Status status =
+      stub_->CreateIntent(Context().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(status), "DOJO_FORBIDDEN");
 }
@@ -318,12 +302,12 @@ TEST_F(PaymentsIntegrationTest, ForbiddenKeyIsFailedPreconditionForbidden) {
 TEST_F(PaymentsIntegrationTest, DojoServerErrorsAreUnavailableWithRetryInfo) {
   // A Retry-After beyond what the server waits for ends the call at once
   // and passes the delay on to the caller.
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/faults",
-                            json::parse(R"({"method":"GET",
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/faults", json::parse(R"({"method":"GET",
                               "path":"/payment-intents/*",
                               "responses":[{"status":503,"retryAfter":"30"}]})"))
-                  .ok());
+          .ok());
   v1::GetIntentRequest request;
   request.set_id("pi_sandbox_AAAAAAAAAAAAAAAAAAAAAA");
   v1::GetIntentResponse response;
@@ -337,12 +321,12 @@ TEST_F(PaymentsIntegrationTest, DojoServerErrorsAreUnavailableWithRetryInfo) {
 }
 
 TEST_F(PaymentsIntegrationTest, ExpiredDeadlineFailsFast) {
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/faults",
-                            json::parse(R"({"method":"GET",
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/faults", json::parse(R"({"method":"GET",
                               "path":"/payment-intents/*",
                               "responses":[{"delayMs":3000}]})"))
-                  .ok());
+          .ok());
   v1::GetIntentRequest request;
   request.set_id("pi_sandbox_AAAAAAAAAAAAAAAAAAAAAA");
   v1::GetIntentResponse response;
@@ -357,17 +341,16 @@ TEST_F(PaymentsIntegrationTest, WebhookFromEmulatorVerifies) {
   v1::CreateIntentRequest create = MinimalCreate("Order-webhook");
   create.set_capture_mode(v1::CAPTURE_MODE_MANUAL);
   const v1::PaymentIntent intent = CreateOrDie(create);
-  ASSERT_TRUE(stack_
-                  ->Control("POST",
-                            "/_emulator/payment-intents/" + intent.id() +
-                                "/status",
-                            json{{"status", "Authorized"}})
-                  .ok());
-  auto sent = stack_->Control(
-      "POST", "/_emulator/webhooks/send",
-      json{{"secret", std::string(kWebhookSecret)},
-           {"paymentIntentId", intent.id()},
-           {"event", "payment_intent.status_updated"}});
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST",
+                    "/_emulator/payment-intents/" + intent.id() + "/status",
+                    json{{"status", "Authorized"}})
+          .ok());
+  auto sent = stack_->Control("POST", "/_emulator/webhooks/send",
+                              json{{"secret", std::string(kWebhookSecret)},
+                                   {"paymentIntentId", intent.id()},
+                                   {"event", "payment_intent.status_updated"}});
   ASSERT_TRUE(sent.ok()) << sent.status();
 
   v1::VerifyWebhookRequest request;
@@ -452,16 +435,17 @@ TEST_F(PaymentsIntegrationTest, MetricsCountEveryMethodAndCode) {
 
   auto text = stack_->ScrapeMetrics();
   ASSERT_TRUE(text.ok()) << text.status();
-  for (absl::string_view expected : {
-           R"(grpc_server_handled_total{grpc_code="OK",grpc_method="CreateIntent",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} )",
-           R"(grpc_server_handled_total{grpc_code="NOT_FOUND",grpc_method="GetIntent",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} )",
-           // Pre-initialised at zero for every method and code.
-           R"(grpc_server_handled_total{grpc_code="DATA_LOSS",grpc_method="VerifyWebhook",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} 0)",
-           R"(grpc_server_started_total{grpc_method="CreateIntent")",
-           R"(grpc_server_handling_seconds_bucket{grpc_method="GetIntent")",
-           R"(http_client_request_duration_seconds_count{error_type="",http_request_method="POST",http_response_status_code="200",operation="create_payment_intent"})",
-           "http_client_active_requests 0",
-       }) {
+  for (
+      absl::string_view expected : {
+          R"(grpc_server_handled_total{grpc_code="OK",grpc_method="CreateIntent",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} )",
+          R"(grpc_server_handled_total{grpc_code="NOT_FOUND",grpc_method="GetIntent",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} )",
+          // Pre-initialised at zero for every method and code.
+          R"(grpc_server_handled_total{grpc_code="DATA_LOSS",grpc_method="VerifyWebhook",grpc_service="payments.v1.PaymentsService",grpc_type="unary"} 0)",
+          R"(grpc_server_started_total{grpc_method="CreateIntent")",
+          R"(grpc_server_handling_seconds_bucket{grpc_method="GetIntent")",
+          R"(http_client_request_duration_seconds_count{error_type="",http_request_method="POST",http_response_status_code="200",operation="create_payment_intent"})",
+          "http_client_active_requests 0",
+      }) {
     EXPECT_TRUE(absl::StrContains(*text, expected)) << expected;
   }
 }

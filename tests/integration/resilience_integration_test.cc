@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "payments/v1/payments_service.grpc.pb.h"
 #include "tests/integration/rpc_test_util.h"
+#include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
 
 namespace payments::testing {
@@ -29,38 +30,13 @@ StackOptions FastRetries() {
                          {"PAYMENTS_RETRY_MAX_BACKOFF", "200ms"}}};
 }
 
-class ResilienceTest : public ::testing::Test {
+class ResilienceTest : public StackTest {
  protected:
-  static void StartStack(StackOptions options) {
-    // A fatal failure here would show as skipped tests: SetUp() reports it.
-    auto stack = TestStack::Start(std::move(options));
-    if (!stack.ok()) {
-      setup_error_ = stack.status().ToString();
-      return;
-    }
-    stack_ = stack->release();
-  }
   static void SetUpTestSuite() { StartStack(FastRetries()); }
-  static void TearDownTestSuite() {
-    delete stack_;
-    stack_ = nullptr;
-  }
 
   void SetUp() override {
-    ASSERT_NE(stack_, nullptr) << setup_error_;
-    stack_->ResetEmulator();
-    stub_ = v1::PaymentsService::NewStub(grpc::CreateChannel(
-        stack_->grpc_target(), grpc::InsecureChannelCredentials()));
-  }
-
-  void Script(absl::string_view method, absl::string_view path,
-              const json& responses) {
-    ASSERT_TRUE(stack_
-                    ->Control("POST", "/_emulator/faults",
-                              json{{"method", std::string(method)},
-                                   {"path", std::string(path)},
-                                   {"responses", responses}})
-                    .ok());
+    StackTest::SetUp();
+    stub_ = Stub();
   }
 
   // An intent to read, created before faults are scripted.
@@ -83,48 +59,24 @@ class ResilienceTest : public ::testing::Test {
                             &response);
   }
 
-  // (method path status) of every request Dojo received, in order.
-  std::vector<std::string> UpstreamSequence() {
-    std::vector<std::string> sequence;
-    for (const json& entry : stack_->UpstreamRequests()) {
-      sequence.push_back(absl::StrCat(entry["method"].get<std::string>(), " ",
-                                      entry["path"].get<std::string>(), " ",
-                                      entry["status"].get<int>()));
-    }
-    return sequence;
-  }
-
-  // How many intents the emulator holds for `reference`, any account.
-  size_t IntentsWithReference(const std::string& reference) {
-    auto found = stack_->Control(
-        "GET", "/_emulator/payment-intents?reference=" + reference);
-    EXPECT_TRUE(found.ok());
-    return found.ok() ? (*found)["data"].size() : 0;
-  }
-
   static std::string NextSuffix() { return absl::StrCat(++counter_); }
 
-  static TestStack* stack_;
-  static std::string setup_error_;
-  static int counter_;
+  inline static int counter_ = 0;
   std::unique_ptr<v1::PaymentsService::Stub> stub_;
 };
 
-TestStack* ResilienceTest::stack_ = nullptr;
-std::string ResilienceTest::setup_error_;
-int ResilienceTest::counter_ = 0;
-
 TEST_F(ResilienceTest, GetIsRetriedThrough503s) {
   const std::string id = ExistingIntentId();
-  Script("GET", "/payment-intents/*", json::parse(R"([{"status":503},{"status":503}])"));
+  Script("GET", "/payment-intents/*",
+         json::parse(R"([{"status":503},{"status":503}])"));
   v1::GetIntentResponse response;
   grpc::Status status = Get(id, response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.intent().id(), id);
   const std::string path = "GET /payment-intents/" + id;
-  EXPECT_EQ(UpstreamSequence(),
-            (std::vector<std::string>{path + " 503", path + " 503",
-                                      path + " 200"}));
+  EXPECT_EQ(
+      UpstreamSequence(),
+      (std::vector<std::string>{path + " 503", path + " 503", path + " 200"}));
 }
 
 TEST_F(ResilienceTest, RateLimitIsWaitedOutPerRetryAfter) {
@@ -248,8 +200,9 @@ TEST_F(ResilienceTest, UnresolvableOutcomeIsUnavailableOutcomeUnknown) {
 
 TEST_F(ResilienceTest, Html502AndEmpty401MapCleanly) {
   const std::string id = ExistingIntentId();
-  Script("GET", "/payment-intents/*",
-         json::parse(R"([{"status":502,"kind":"html"},{"status":502,"kind":"html"},
+  Script(
+      "GET", "/payment-intents/*",
+      json::parse(R"([{"status":502,"kind":"html"},{"status":502,"kind":"html"},
                          {"status":502,"kind":"html"},{"status":401,"kind":"empty"}])"));
   v1::GetIntentResponse response;
   grpc::Status status = Get(id, response);

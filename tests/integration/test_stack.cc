@@ -31,8 +31,8 @@ absl::StatusOr<dojo::HttpResponse> SendAndWait(dojo::HttpTransport& transport,
 }  // namespace
 
 std::vector<std::string> TestStack::AllSecrets() {
-  return {std::string(kDefaultKey), std::string(kSecondKey),
-          std::string(kForbiddenKey), std::string(kUnknownKey),
+  return {std::string(kDefaultKey),    std::string(kSecondKey),
+          std::string(kForbiddenKey),  std::string(kUnknownKey),
           std::string(kWebhookSecret), std::string(kDocsWebhookSecret)};
 }
 
@@ -51,9 +51,9 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
     return absl::InternalError("gen-test-certs.sh failed");
   }
 
-  WriteFile(dir.File("emulator-keys"),
-            absl::StrCat("default=", kDefaultKey, "\nsecond=", kSecondKey,
-                         "\n"));
+  WriteFile(
+      dir.File("emulator-keys"),
+      absl::StrCat("default=", kDefaultKey, "\nsecond=", kSecondKey, "\n"));
   WriteFile(dir.File("emulator-forbidden"),
             absl::StrCat("limited=", kForbiddenKey, "\n"));
   const std::string port_file = dir.File("emulator-ports.json");
@@ -79,15 +79,14 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
 
   WriteFile(dir.File("api-key"), absl::StrCat(kDefaultKey, "\n"));
   WriteFile(dir.File("accounts"),
-            absl::StrCat("# extra accounts\nsecond=", kSecondKey,
-                         "\nlimited=", kForbiddenKey, "\nrevoked=",
-                         kUnknownKey, "\n"));
+            absl::StrCat("# extra accounts\nsecond=", kSecondKey, "\nlimited=",
+                         kForbiddenKey, "\nrevoked=", kUnknownKey, "\n"));
   WriteFile(dir.File("webhook-secrets"),
-            absl::StrCat("current=", kWebhookSecret, "\ndocs=",
-                         kDocsWebhookSecret, "\n"));
-  const std::string store =
-      options.store.empty() ? "sqlite:" + dir.File("payments.db")
-                            : options.store;
+            absl::StrCat("current=", kWebhookSecret,
+                         "\ndocs=", kDocsWebhookSecret, "\n"));
+  const std::string store = options.store.empty()
+                                ? "sqlite:" + dir.File("payments.db")
+                                : options.store;
   for (int i = 0; i < options.servers; ++i) {
     Server server;
     auto grpc_port = PickFreePort();
@@ -170,8 +169,7 @@ absl::StatusOr<nlohmann::json> TestStack::Control(absl::string_view method,
                                             response->status_code));
   }
   if (response->body.empty()) return nlohmann::json::object();
-  nlohmann::json parsed =
-      nlohmann::json::parse(response->body, nullptr, false);
+  nlohmann::json parsed = nlohmann::json::parse(response->body, nullptr, false);
   if (parsed.is_discarded()) return absl::InternalError("control: bad JSON");
   return parsed;
 }
@@ -188,8 +186,8 @@ void TestStack::ResetEmulator() {
 }
 
 absl::StatusOr<std::string> TestStack::ScrapeMetrics(int index) {
-  return HttpGet(absl::StrCat("http://127.0.0.1:",
-                              servers_[index].metrics_port, "/metrics"));
+  return HttpGet(absl::StrCat("http://127.0.0.1:", servers_[index].metrics_port,
+                              "/metrics"));
 }
 
 absl::StatusOr<std::string> TestStack::HttpGet(const std::string& url) {

@@ -30,7 +30,8 @@ inline constexpr absl::string_view kUnknownKey =
     "sk_sandbox_revoked_KZLSk8OPLT0cZolbeuYJSBvzD";
 inline constexpr absl::string_view kWebhookSecret = "whsec_rotated_in_0V4nT9q";
 // The secret of the test vector in Dojo's webhook documentation.
-inline constexpr absl::string_view kDocsWebhookSecret = "PDYkJQq6sESYHp_zJuTTBQ";
+inline constexpr absl::string_view kDocsWebhookSecret =
+    "PDYkJQq6sESYHp_zJuTTBQ";
 
 struct StackOptions {
   // Extra environment for payments-server (overrides the defaults).

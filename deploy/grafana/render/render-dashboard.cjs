@@ -44,7 +44,16 @@ function timeseries(p, series, w, h) {
   const times = [];
   for (let t = t0; t <= t1; t += STEP) times.push(t);
   const grid = series.map((s) => { const m = new Map(s.values.map(([t, v]) => [Math.round(t), Number(v)])); return times.map((t) => (m.has(t) ? m.get(t) : null)); });
-  if (stacked) for (let i = 1; i < grid.length; i++) grid[i] = grid[i].map((v, j) => (v === null ? null : v + (grid[i - 1][j] || 0)));
+  // Stacking as in Grafana: each series sits on the sum of all series before it, a missing point
+  // counting as 0 (a series that starts late must not drop the ones above it to the floor).
+  const bases = grid.map(() => times.map(() => 0));
+  if (stacked) {
+    const sum = times.map(() => 0);
+    grid.forEach((g, si) => {
+      bases[si] = sum.slice();
+      grid[si] = g.map((v, j) => (v === null || !Number.isFinite(v) ? v : (sum[j] += v)));
+    });
+  }
   let max = 0;
   grid.forEach((g) => g.forEach((v) => { if (v !== null && Number.isFinite(v)) max = Math.max(max, v); }));
   max = max > 0 ? max * 1.1 : 1;
@@ -69,7 +78,7 @@ function timeseries(p, series, w, h) {
       open = true;
     });
     if (stacked) {
-      const below = si > 0 ? grid[si - 1] : g.map(() => 0);
+      const below = bases[si];
       const pts = g.map((v, i) => (v === null ? null : [x(i), y(v)])).filter(Boolean);
       const back = below.map((v, i) => (g[i] === null ? null : [x(i), y(v || 0)])).filter(Boolean).reverse();
       if (pts.length) area = `<path d="M${pts.concat(back).map((q) => q.map((z) => z.toFixed(1)).join(",")).join("L")}Z" fill="${c}" fill-opacity="0.25"/>`;

@@ -1,17 +1,30 @@
 #!/usr/bin/env bash
 # Renders docs/images/grafana-dashboard.png from real metrics: runs payments-server against the
-# Dojo emulator, drives a few minutes of mixed traffic (successes, invalid input, upstream 503s and
-# slow answers, webhook signatures good and bad), lets Debian's Prometheus scrape /metrics every
-# second, evaluates every query of deploy/grafana/payments-gateway.json with Prometheus'
+# Dojo emulator, drives a few minutes of mixed traffic, lets Debian's Prometheus scrape /metrics
+# every second, evaluates every query of deploy/grafana/payments-gateway.json with Prometheus'
 # query_range API, and draws the panels (layout and queries from the dashboard JSON) into an HTML
 # page that headless Chromium screenshots. Grafana itself is not packaged in Debian.
 #
-# Usage: deploy/grafana/render/render-dashboard.sh [BUILD_DIR] [SECONDS]   (root; default build, 150)
+# The traffic, in four equal phases:
+#  - throughout: two client loops create intents (a third of them sent twice: idempotent replays;
+#    every tenth reference reused with another amount: mismatches), read them, refresh secrets,
+#    create links, send invalid input, and verify webhooks (fresh events signed by the emulator,
+#    half of them delivered twice, a fifth with a bad signature); a third loop sends bursts of
+#    four identical concurrent creates (one creates, the others wait for it or replay it);
+#  - phase 2: every 4 s, Dojo loses one create: the answer is late (the intent exists; the server,
+#    run with --upstream_timeout=900ms, gives up and finds it by search), the request is lost (the
+#    search finds nothing and the create is sent again), or the answer is late and the search
+#    fails too (the caller gets OUTCOME_UNKNOWN, retries with the same reference a second later,
+#    and the server reconciles it);
+#  - phase 3: Dojo answers 503 to a share of reads and is slow (400 ms) for creates;
+#  - phase 4: recovery.
+#
+# Usage: deploy/grafana/render/render-dashboard.sh [BUILD_DIR] [SECONDS]   (root; default build, 240)
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 repo=$PWD
 build=${1:-build}
-duration=${2:-150}
+duration=${2:-240}
 for p in prometheus chromium fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$p" >/dev/null
@@ -35,7 +48,7 @@ until [ -s "$work/ports.json" ]; do sleep 0.1; done
 E=http://127.0.0.1:$(jq -r .http "$work/ports.json")/_emulator
 DOJO_API_KEY=sk_sandbox_render_dashboard DOJO_WEBHOOK_SECRETS=docs=PDYkJQq6sESYHp_zJuTTBQ \
   "$work/payments-server" --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
-  --store="sqlite:$work/payments.db" --dojo_base_url="https://localhost:$(jq -r .https "$work/ports.json")" \
+  --store="sqlite:$work/payments.db" --upstream_timeout=900ms --dojo_base_url="https://localhost:$(jq -r .https "$work/ports.json")" \
   --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &
 pids+=($!)
 until grep -qs '"event":"started"' "$work/server.log"; do sleep 0.1; done
@@ -58,35 +71,78 @@ pids+=($!)
 until curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null; do sleep 0.2; done
 
 call() { "$buf" curl --protocol grpc --http2-prior-knowledge "http://127.0.0.1:$port/$1" -d "$2" >/dev/null 2>&1 || true; }
+create() {  # prints the intent id, or nothing; a caller told UNAVAILABLE retries once, same reference
+  local out
+  out=$("$buf" curl --protocol grpc --http2-prior-knowledge "http://127.0.0.1:$port/payments.v1.PaymentsService/CreateIntent" -d "$1" 2>&1) || true
+  if ! jq -er .intent.id <<< "$out" 2>/dev/null && grep -q '"unavailable"' <<< "$out"; then
+    sleep 1
+    "$buf" curl --protocol grpc --http2-prior-knowledge "http://127.0.0.1:$port/payments.v1.PaymentsService/CreateIntent" \
+      -d "$1" 2>/dev/null | jq -r .intent.id 2>/dev/null || true
+  fi
+}
+secret=PDYkJQq6sESYHp_zJuTTBQ
+# Bad signature: Dojo's documented test vector with one byte of the body changed.
 body='{"id":"evt_hnnHxIKR_Uy6bhZCusCltw","event":"payment_intent.created","accountId":"acc_test","createdAt":"2022-02-01T13:07:41.8667859Z","data":{"paymentIntentId":"pi_vpwd4ooAPEqyNAQe4z89WQ","paymentStatus":"Created","captureMode":"Auto"}}'
 sig=sha256=4B-49-F8-FE-25-A7-E6-7D-00-4F-A7-9C-F8-0B-63-00-C7-77-B4-F2-2D-E5-E1-22-84-FA-04-18-50-A1-76-FD
-good=$(printf '%s' "$body" | base64 -w0)
 bad=$(printf '%s' "${body/Created/created}" | base64 -w0)
 start=$(date +%s)
 echo "render-dashboard: ${duration}s of traffic (server :$port, Prometheus :$prom_port)"
 traffic() {  # one client loop; $1 seeds the references
-  local n=0 now phase id
+  local n=0 now phase id req event
   while now=$(date +%s); [ $((now - start)) -lt "$duration" ]; do
     n=$((n + 1)); phase=$(( (now - start) * 4 / duration ))
-    id=$("$buf" curl --protocol grpc --http2-prior-knowledge "http://127.0.0.1:$port/payments.v1.PaymentsService/CreateIntent" \
-      -d "{\"reference\":\"R-$1-$n\",\"amount\":{\"value\":$((500 + n % 40 * 125)),\"currencyCode\":\"GBP\"}}" 2>/dev/null | jq -r .intent.id) || id=""
+    req="{\"reference\":\"R-$1-$n\",\"amount\":{\"value\":$((500 + n % 40 * 125)),\"currencyCode\":\"GBP\"}}"
+    id=$(create "$req")
+    [ $((n % 3)) -ne 0 ] || call payments.v1.PaymentsService/CreateIntent "$req"   # replay
+    [ $((n % 10)) -ne 5 ] || call payments.v1.PaymentsService/CreateIntent "{\"reference\":\"R-$1-$n\",\"amount\":{\"value\":99,\"currencyCode\":\"GBP\"}}"  # mismatch
     [ -z "$id" ] || call payments.v1.PaymentsService/GetIntent "{\"id\":\"$id\"}"
     [ $((n % 3)) -ne 0 ] || [ -z "$id" ] || call payments.v1.PaymentsService/RefreshClientSessionSecret "{\"id\":\"$id\"}"
     [ $((n % 4)) -ne 0 ] || call payments.v1.PaymentsService/CreatePaymentLink "{\"reference\":\"L-$1-$n\",\"amount\":{\"value\":2500,\"currencyCode\":\"EUR\"}}"
-    call payments.v1.PaymentsService/VerifyWebhook "{\"body\":\"$good\",\"signature\":\"$sig\"}"
+    if [ -n "$id" ] && event=$(curl -sf "$E/webhooks/send" -d "{\"secret\":\"$secret\",\"paymentIntentId\":\"$id\"}" |
+        jq -c '{body: (.body | @base64), signature}'); then
+      call payments.v1.PaymentsService/VerifyWebhook "$event"
+      [ $((n % 2)) -ne 0 ] || call payments.v1.PaymentsService/VerifyWebhook "$event"   # redelivery
+    fi
     [ $((n % 5)) -ne 0 ] || call payments.v1.PaymentsService/VerifyWebhook "{\"body\":\"$bad\",\"signature\":\"$sig\"}"
     [ $((n % 7)) -ne 0 ] || call payments.v1.PaymentsService/CreateIntent '{"reference":"","amount":{"value":0,"currencyCode":"GBP"}}'
     [ $((n % 9)) -ne 0 ] || call payments.v1.PaymentsService/GetIntent '{"id":"pi_sandbox_doesnotexist0000000000"}'
     [ "$phase" -ne 2 ] || [ $((n % 2)) -ne 0 ] || call payments.v1.PaymentsService/GetIntent "{\"id\":\"$id\"}"
   done
 }
+bursts() {  # four identical creates at once, every 3 s
+  local n=0
+  while [ $(($(date +%s) - start)) -lt "$duration" ]; do
+    n=$((n + 1))
+    for _ in 1 2 3 4; do
+      call payments.v1.PaymentsService/CreateIntent "{\"reference\":\"W-$n\",\"amount\":{\"value\":1500,\"currencyCode\":\"GBP\"}}" &
+    done
+    wait
+    sleep 3
+  done
+}
 traffic a & pids+=($!)
 traffic b & pids+=($!)
-# Phase 2 of 4: Dojo answers 503 to a share of reads and is slow for creates.
-sleep $((duration / 2))
-curl -sf "$E/faults" -d '{"method":"GET","path":"/payment-intents/*","responses":[{"status":503,"repeat":150}]}' >/dev/null
-curl -sf "$E/faults" -d '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":400,"repeat":150}]}' >/dev/null
-sleep $((duration / 4))
+bursts & pids+=($!)
+fault() { curl -sf "$E/faults" -d "$1" >/dev/null; }
+# Phase 2 of 4: every 4 s one create's answer is lost (a late answer after a create, a lost
+# request, or a late answer whose reconciliation search fails too).
+k=0
+sleep $((start + duration / 4 - $(date +%s)))
+while [ $(($(date +%s) - start)) -lt $((duration / 2 - 3)) ]; do
+  case $((k % 3)) in
+    0) fault '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":3000}]}' ;;
+    1) fault '{"method":"POST","path":"/payment-intents","responses":[{"drop":true,"delayMs":3000}]}' ;;
+    2) fault '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":3000}]}'
+       fault '{"method":"POST","path":"/payment-intents/search","responses":[{"status":503,"repeat":3}]}' ;;
+  esac
+  k=$((k + 1))
+  sleep 4
+done
+# Phase 3 of 4: Dojo answers 503 to a share of reads and is slow for creates.
+sleep $((start + duration / 2 - $(date +%s)))
+fault '{"method":"GET","path":"/payment-intents/*","responses":[{"status":503,"repeat":150}]}'
+fault '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":400,"repeat":150}]}'
+sleep $((start + duration * 3 / 4 - $(date +%s)))
 curl -sf -X DELETE "$E/faults" >/dev/null
 wait "${pids[@]:3}" 2>/dev/null || true
 sleep 3

@@ -66,8 +66,8 @@ TEST(RetryReasonTest, CancellationIsNeverRetried) {
 TEST(OutcomeUnknownTest, OnlyWhatMayHaveReachedDojo) {
   EXPECT_TRUE(OutcomeUnknown(Answer(500)));
   EXPECT_TRUE(OutcomeUnknown(Answer(504)));
-  EXPECT_TRUE(OutcomeUnknown(TransportError(
-      absl::StatusCode::kDeadlineExceeded, TransportStage::kSent)));
+  EXPECT_TRUE(OutcomeUnknown(TransportError(absl::StatusCode::kDeadlineExceeded,
+                                            TransportStage::kSent)));
   EXPECT_FALSE(OutcomeUnknown(TransportError(absl::StatusCode::kUnavailable,
                                              TransportStage::kNotSent)));
   EXPECT_FALSE(OutcomeUnknown(Answer(400)));
