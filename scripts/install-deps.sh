@@ -13,10 +13,10 @@ packages=(
   libcurl4-openssl-dev libssl-dev openssl ca-certificates prometheus-cpp-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpq-dev postgresql
   nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
-  curl jq
+  curl jq python3
 )
 # Not needed to compile (PAYMENTS_DEPS=build leaves them out).
-not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq)
+not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3)
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
   all) ;;
