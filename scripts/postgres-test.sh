@@ -46,10 +46,12 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Below Linux's ephemeral range (32768+), where outgoing connections could
+# hold the port between this check and the server's bind.
 pick_port() {
   local port
   for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     if ! port_in_use "$port"; then
       echo "$port"
       return
@@ -75,8 +77,9 @@ cmd_start() {
       exit 1
     fi
   fi
+  local picked=0
   if [[ "$port" == auto ]]; then
-    if [[ -s "$dir/port" ]]; then port="$(cat "$dir/port")"; else port="$(pick_port)"; fi
+    if [[ -s "$dir/port" ]]; then port="$(cat "$dir/port")"; else port="$(pick_port)"; picked=1; fi
   fi
   if [[ ! "$port" =~ ^[0-9]+$ ]]; then usage; fi
 
@@ -101,14 +104,25 @@ CONF
     url_of "$dir"  # Already running.
     return 0
   fi
-  echo "$port" >"$dir/port"
-  chmod a+r "$dir/port"
   # -o sets the port for this start; -w waits until it accepts connections.
-  if ! as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-p $port" start >/dev/null; then
+  # A port this script picked may be taken between the check and the bind:
+  # then it picks another, a few times.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    echo "$port" >"$dir/port"
+    chmod a+r "$dir/port"
+    if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
+      -o "-p $port" start >/dev/null; then
+      break
+    fi
+    if [[ "$picked" == 1 && "$attempt" -lt 5 ]] &&
+      tail -n 5 "$dir/postgres.log" | grep -q "could not bind"; then
+      port="$(pick_port)"
+      continue
+    fi
     tail -n 20 "$dir/postgres.log" >&2 || true
     exit 1
-  fi
+  done
   if [[ "$fresh" == 1 ]]; then
     "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres payments_test
   fi

@@ -48,9 +48,11 @@ bool IsLocalOnly(const FieldDescriptor& field) {
 }
 
 // Fields Dojo's schema requires even at their proto default: Money needs
-// both members, so a free item line is {"value":0,"currencyCode":"GBP"}.
+// both members, so a free item line is {"value":0,"currencyCode":"GBP"};
+// a modifier needs its quantity.
 bool AlwaysWritten(const FieldDescriptor& field) {
-  return field.full_name() == "payments.v1.Money.value";
+  return field.full_name() == "payments.v1.Money.value" ||
+         field.full_name() == "payments.v1.Modifier.quantity";
 }
 
 std::string DojoKey(const FieldDescriptor& field) {

@@ -26,13 +26,15 @@ class Violations {
     }
   }
 
-  // A required, positive or non-negative amount in a currency Dojo accepts.
-  void Money(const std::string& field, const v1::Money& money,
-             bool allow_zero) {
-    if (allow_zero ? money.value() < 0 : money.value() <= 0) {
-      Add(field + ".value", allow_zero ? "must not be negative"
-                                       : "must be greater than zero (minor "
-                                         "units, e.g. 1000 = 10.00)");
+  enum class Sign { kPositive, kNonNegative, kAny };
+
+  // A required amount of the given sign in a currency Dojo accepts.
+  void Money(const std::string& field, const v1::Money& money, Sign sign) {
+    if (sign == Sign::kPositive && money.value() <= 0) {
+      Add(field + ".value",
+          "must be greater than zero (minor units, e.g. 1000 = 10.00)");
+    } else if (sign == Sign::kNonNegative && money.value() < 0) {
+      Add(field + ".value", "must not be negative");
     }
     if (money.currency_code().empty()) {
       Add(field + ".currency_code", "is required (GBP or EUR)");
@@ -100,7 +102,8 @@ void ValidateLines(const v1::CreateIntentRequest& request, Violations& v) {
     if (!line.has_amount_total()) {
       v.Add(field + ".amount_total", "is required");
     } else {
-      v.Money(field + ".amount_total", line.amount_total(), true);
+      v.Money(field + ".amount_total", line.amount_total(),
+              Violations::Sign::kNonNegative);
     }
     for (int m = 0; m < line.modifiers_size(); ++m) {
       const v1::Modifier& modifier = line.modifiers(m);
@@ -110,8 +113,9 @@ void ValidateLines(const v1::CreateIntentRequest& request, Violations& v) {
       if (!modifier.has_amount_per_modifier()) {
         v.Add(mfield + ".amount_per_modifier", "is required");
       } else {
+        // A negative modifier is a discount (Dojo's spec).
         v.Money(mfield + ".amount_per_modifier", modifier.amount_per_modifier(),
-                true);
+                Violations::Sign::kAny);
       }
     }
   }
@@ -128,7 +132,8 @@ void ValidateLines(const v1::CreateIntentRequest& request, Violations& v) {
     if (!line.has_amount_total()) {
       v.Add(field + ".amount_total", "is required");
     } else {
-      v.Money(field + ".amount_total", line.amount_total(), true);
+      v.Money(field + ".amount_total", line.amount_total(),
+              Violations::Sign::kNonNegative);
     }
   }
 }
@@ -233,7 +238,7 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
   if (!request.has_amount()) {
     v.Add("amount", "is required");
   } else {
-    v.Money("amount", request.amount(), false);
+    v.Money("amount", request.amount(), Violations::Sign::kPositive);
   }
   v.MaxLength("description", request.description(), kMaxDescriptionLength);
   const std::string& currency = request.amount().currency_code();
@@ -252,7 +257,7 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
                     request.service_charge_amount()}}) {
     if (!extra.present) continue;
     const std::string field(extra.field);
-    v.Money(field, extra.money, true);
+    v.Money(field, extra.money, Violations::Sign::kNonNegative);
     if (extra.money.currency_code() != currency) {
       v.Add(field + ".currency_code", "must match amount.currency_code");
     }

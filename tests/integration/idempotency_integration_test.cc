@@ -42,9 +42,6 @@ class Postgres {
     auto pg = std::unique_ptr<Postgres>(new Postgres());
     // PostgreSQL runs as the postgres user, who must reach the cluster.
     chmod(pg->dir_.path().c_str(), 0755);
-    auto port = PickFreePort();
-    if (!port.ok()) return nullptr;
-    pg->port_ = *port;
     if (!pg->Run("start")) return nullptr;
     auto url = ReadFile(pg->dir_.File("url"));
     if (!url.ok()) return nullptr;
@@ -59,18 +56,17 @@ class Postgres {
 
  private:
   Postgres() = default;
-  // `start` prints the URL (kept in DIR/url); `stop` takes no port.
+  // `start` picks a free port the first time and keeps it on restarts; it
+  // prints the URL (kept in DIR/url).
   bool Run(absl::string_view verb) {
-    const bool start = verb == "start";
     const std::string command = absl::StrCat(
         POSTGRES_SCRIPT, " ", verb, " ", dir_.File("pg"),
-        start ? absl::StrCat(" ", port_, " > ", dir_.File("url")) : "", " 2>> ",
+        verb == "start" ? absl::StrCat(" > ", dir_.File("url")) : "", " 2>> ",
         dir_.File("pg.log"));
     return std::system(command.c_str()) == 0;
   }
 
   TempDir dir_;
-  int port_ = 0;
   std::string url_;
 };
 

@@ -610,6 +610,22 @@ TEST(DojoJsonWrite, ZeroMoneyValueIsStillWritten) {
       << CreatePaymentIntentBody(r);
 }
 
+TEST(DojoJsonWrite, ModifierQuantityIsAlwaysWritten) {
+  v1::CreateIntentRequest r;
+  v1::ItemLine* line = r.add_item_lines();
+  *line->mutable_amount_total() = MakeMoney(500);
+  v1::Modifier* modifier = line->add_modifiers();
+  modifier->set_id("m1");
+  modifier->set_name("No cheese");
+  *modifier->mutable_amount_per_modifier() = MakeMoney(-50);
+  const Json written = ParseJson(CreatePaymentIntentBody(r));
+  EXPECT_EQ(written["itemLines"][0]["modifiers"][0],
+            Json({{"id", "m1"},
+                  {"name", "No cheese"},
+                  {"amountPerModifier", MoneyJson(-50)},
+                  {"quantity", 0}}));
+}
+
 TEST(DojoJsonWrite, RenamedFieldsUseDojoNames) {
   v1::PaymentIntent intent;
   intent.mutable_client_session_secret_expires_at()->set_seconds(1707835828);

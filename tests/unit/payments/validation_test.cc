@@ -80,6 +80,20 @@ TEST(ValidateCreateIntent, RichValidRequest) {
   EXPECT_THAT(Fields(status), IsEmpty());
 }
 
+TEST(ValidateCreateIntent, NegativeModifierIsADiscount) {
+  v1::CreateIntentRequest request = Minimal();
+  v1::ItemLine* line = request.add_item_lines();
+  line->mutable_amount_total()->set_value(900);
+  line->mutable_amount_total()->set_currency_code("GBP");
+  v1::Modifier* modifier = line->add_modifiers();
+  modifier->set_id("student");
+  modifier->set_name("Student discount");
+  modifier->mutable_amount_per_modifier()->set_value(-100);
+  modifier->mutable_amount_per_modifier()->set_currency_code("GBP");
+  modifier->set_quantity(1);
+  EXPECT_TRUE(ValidateCreateIntent(request, kNow).ok());
+}
+
 TEST(ValidateCreateIntent, Reference) {
   v1::CreateIntentRequest r = Minimal();
   r.set_reference("");
