@@ -424,6 +424,9 @@ class CurlMultiTransport::Loop {
       set(CURLOPT_PIPEWAIT, 1L);
     }
     set(CURLOPT_TCP_KEEPALIVE, 1L);
+    // libcurl re-sends a request, POST included, when a reused connection
+    // dies before the answer starts; a fresh connection is never re-sent.
+    if (!request.reuse_connection) set(CURLOPT_FRESH_CONNECT, 1L);
     set(CURLOPT_USERAGENT, options_.user_agent.c_str());
     set(CURLOPT_HTTPHEADER, transfer.header_list);
     set(CURLOPT_HEADERFUNCTION, &OnHeader);

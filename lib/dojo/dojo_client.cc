@@ -127,6 +127,7 @@ class DojoClient::Attempts final
     }
     request.body = exchange_.body;
     request.timeout = std::min(remaining, client_.options_.attempt_timeout);
+    request.reuse_connection = exchange_.idempotency == Idempotency::kSafe;
     attempt_start_ = now;
     ++attempts_;
     if (client_.metrics_ != nullptr) {

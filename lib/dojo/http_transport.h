@@ -21,6 +21,11 @@ struct HttpRequest {
   std::string body;  // Sent only when non-empty or method is POST.
   // Whole-exchange timeout for this attempt (connect + send + receive).
   absl::Duration timeout = absl::Seconds(30);
+  // False for a request that must never be sent twice (a create). HTTP
+  // clients silently re-send a request whose reused keep-alive connection
+  // turns out dead before any answer; on a fresh connection that cannot
+  // happen, at the price of a new handshake.
+  bool reuse_connection = true;
 };
 
 struct HttpResponse {

@@ -43,6 +43,12 @@ pass "buf curl --list-methods lists the five RPCs and health"
   fail "service health"
 pass "health Check: overall and payments.v1.PaymentsService SERVING"
 
+# Watch streams the current status first, then changes; end it after that.
+watched=$(timeout 3 "$buf_bin" curl --protocol grpc --http2-prior-knowledge \
+  "$target/grpc.health.v1.Health/Watch" -d '{"service":"payments.v1.PaymentsService"}' || true)
+[ "$(jq -rs '.[0].status' <<< "$watched")" = SERVING ] || fail "health Watch"
+pass "health Watch streams payments.v1.PaymentsService SERVING"
+
 created=$(call payments.v1.PaymentsService/CreateIntent \
   '{"reference":"E2E-1","amount":{"value":1000,"currencyCode":"GBP"},"description":"e2e"}') ||
   fail "CreateIntent"

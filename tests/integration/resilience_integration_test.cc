@@ -162,6 +162,27 @@ TEST_F(ResilienceTest, CreateProcessedThenDroppedIsFoundNotRecreated) {
   EXPECT_EQ(IntentsWithReference(reference), 1u);
 }
 
+TEST_F(ResilienceTest, CreateDroppedOnAReusedConnectionIsNotResent) {
+  // A read first, so a keep-alive connection to Dojo is open. HTTP clients
+  // silently re-send a request whose reused connection dies unanswered:
+  // for a create that would be a second intent.
+  const std::string id = ExistingIntentId();
+  v1::GetIntentResponse read;
+  ASSERT_TRUE(Get(id, read).ok());
+  const std::string reference = "Order-reused-" + NextSuffix();
+  Script("POST", "/payment-intents",
+         json::parse(R"([{"processThenDrop":true}])"));
+  v1::CreateIntentResponse response;
+  grpc::Status status = stub_->CreateIntent(
+      ContextWithDeadline().get(), MinimalCreate(reference), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(UpstreamSequence(),
+            (std::vector<std::string>{"GET /payment-intents/" + id + " 200",
+                                      "POST /payment-intents 0",
+                                      "POST /payment-intents/search 200"}));
+  EXPECT_EQ(IntentsWithReference(reference), 1u);
+}
+
 TEST_F(ResilienceTest, CreateTimingOutAfterProcessingIsFoundNotRecreated) {
   const std::string reference = "Order-slow-" + NextSuffix();
   // Processed at once, answered after the 1 s attempt timeout.
