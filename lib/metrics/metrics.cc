@@ -112,7 +112,23 @@ Metrics::Metrics()
       webhook_verifications_(prometheus::BuildCounter()
                                  .Name("payments_webhook_verifications_total")
                                  .Help("Webhook verifications by result.")
-                                 .Register(*registry_)) {}
+                                 .Register(*registry_)) {
+  // Counters that alerts and dashboards take increase() of start at 0, so
+  // that their first event counts.
+  for (absl::string_view operation :
+       {"create_payment_intent", "get_payment_intent",
+        "refresh_client_session_secret", "search_payment_intents"}) {
+    retry_budget_exhausted_.Add({{"operation", std::string(operation)}});
+  }
+  unknown_outcomes_.Add({{"operation", "create_payment_intent"}});
+  for (absl::string_view result : {"found", "not_found", "failed"}) {
+    reconciliations_.Add({{"result", std::string(result)}});
+  }
+  for (absl::string_view result :
+       {"miss", "replay", "wait", "mismatch", "reconciled"}) {
+    idempotency_results_.Add({{"result", std::string(result)}});
+  }
+}
 
 void Metrics::InitRpcMethod(absl::string_view type, absl::string_view service,
                             absl::string_view method) {
