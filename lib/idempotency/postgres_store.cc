@@ -330,11 +330,6 @@ absl::Status PostgresStore::Migrate() {
 absl::StatusOr<ReserveResult> PostgresStore::Reserve(
     const Key& key, const std::string& fingerprint, const std::string& owner,
     absl::Time now, absl::Duration lease, absl::Duration retention) {
-  if (absl::Status s =
-          internal::ValidateReserve(key, fingerprint, owner, lease, retention);
-      !s.ok()) {
-    return s;
-  }
   const std::vector<PostgresParam> params = {
       Param(key.account),
       Param(key.reference),
@@ -366,23 +361,14 @@ absl::StatusOr<ReserveResult> PostgresStore::Reserve(
 }
 
 absl::StatusOr<std::optional<Record>> PostgresStore::Get(const Key& key,
-                                                         absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (record.ok() && record->has_value() && (*record)->expires_at <= now) {
-    return std::nullopt;
-  }
-  return record;
+                                                         absl::Time /*now*/) {
+  // Expired records are hidden by ValidatingStore.
+  return Load(key);
 }
 
 absl::Status PostgresStore::TakeOver(const Key& key, int64_t expected_version,
                                      const std::string& owner, absl::Time now,
                                      absl::Duration lease) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
-  if (absl::Status s = internal::ValidatePositive(lease, "lease"); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<int64_t> changed = Change(
       kTakeOver, {Param(key.account), Param(key.reference), Param(owner),
                   Param(now + lease), Param(now), Param(expected_version)});
@@ -400,8 +386,6 @@ absl::Status PostgresStore::TakeOver(const Key& key, int64_t expected_version,
 absl::Status PostgresStore::Complete(const Key& key, const std::string& owner,
                                      const std::string& result,
                                      absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::StatusOr<int64_t> changed =
       Change(kComplete, {Param(key.account), Param(key.reference), Param(owner),
                          Bytes(result), Param(now)});
@@ -419,8 +403,6 @@ absl::Status PostgresStore::Complete(const Key& key, const std::string& owner,
 absl::Status PostgresStore::MarkUnknown(const Key& key,
                                         const std::string& owner,
                                         absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::StatusOr<int64_t> changed = Change(
       kMarkUnknown,
       {Param(key.account), Param(key.reference), Param(owner), Param(now)});
@@ -436,8 +418,6 @@ absl::Status PostgresStore::MarkUnknown(const Key& key,
 }
 
 absl::Status PostgresStore::Release(const Key& key, const std::string& owner) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::StatusOr<int64_t> changed = Change(
       kRelease, {Param(key.account), Param(key.reference), Param(owner)});
   if (!changed.ok()) return changed.status();
@@ -459,14 +439,6 @@ absl::StatusOr<int64_t> PostgresStore::ReapExpired(absl::Time now) {
 
 absl::StatusOr<std::optional<absl::Time>> PostgresStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
-  if (absl::Status s = internal::ValidateText(event_id, "webhook event id");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = internal::ValidatePositive(retention, "retention");
-      !s.ok()) {
-    return s;
-  }
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
     absl::StatusOr<PostgresResult> inserted = Run(
         kRememberEvent, {Param(event_id), Param(now), Param(now + retention)});

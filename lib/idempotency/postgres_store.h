@@ -42,6 +42,11 @@ struct PostgresStoreOptions {
 // UNAVAILABLE (promptly: within connect_timeout or statement_timeout + 1 s)
 // while the server is away. Error messages never contain the connection
 // string or the password.
+//
+// Arguments are not validated here, and Get returns a record whatever its
+// expiry: OpenStore wraps the store in ValidatingStore (validating_store.h),
+// which does both. Callers of Open directly must pass valid arguments (as
+// idempotency_store.h describes them) and ignore expired records.
 class PostgresStore final : public IdempotencyStore {
  public:
   // `conninfo`: a postgresql:// URL (or libpq key=value string). Does not

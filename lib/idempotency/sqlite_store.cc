@@ -369,11 +369,6 @@ absl::Status SQLiteStore::Migrate() {
 absl::StatusOr<ReserveResult> SQLiteStore::Reserve(
     const Key& key, const std::string& fingerprint, const std::string& owner,
     absl::Time now, absl::Duration lease, absl::Duration retention) {
-  if (absl::Status s =
-          internal::ValidateReserve(key, fingerprint, owner, lease, retention);
-      !s.ok()) {
-    return s;
-  }
   absl::MutexLock lock(&mu_);
   return InTransaction([&]() -> absl::StatusOr<ReserveResult> {
     absl::StatusOr<std::optional<Record>> existing = Load(key);
@@ -418,24 +413,15 @@ absl::StatusOr<ReserveResult> SQLiteStore::Reserve(
 }
 
 absl::StatusOr<std::optional<Record>> SQLiteStore::Get(const Key& key,
-                                                       absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
+                                                       absl::Time /*now*/) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (record.ok() && record->has_value() && (*record)->expires_at <= now) {
-    return std::nullopt;
-  }
-  return record;
+  // Expired records are hidden by ValidatingStore.
+  return Load(key);
 }
 
 absl::Status SQLiteStore::TakeOver(const Key& key, int64_t expected_version,
                                    const std::string& owner, absl::Time now,
                                    absl::Duration lease) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
-  if (absl::Status s = internal::ValidatePositive(lease, "lease"); !s.ok()) {
-    return s;
-  }
   absl::MutexLock lock(&mu_);
   absl::StatusOr<int> changed = Change(kTakeOver, key, owner, now + lease,
                                        now + lease, now, expected_version);
@@ -452,8 +438,6 @@ absl::Status SQLiteStore::TakeOver(const Key& key, int64_t expected_version,
 
 absl::Status SQLiteStore::Complete(const Key& key, const std::string& owner,
                                    const std::string& result, absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kComplete);
   if (!stmt.ok()) return stmt.status();
@@ -480,8 +464,6 @@ absl::Status SQLiteStore::Complete(const Key& key, const std::string& owner,
 
 absl::Status SQLiteStore::MarkUnknown(const Key& key, const std::string& owner,
                                       absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   absl::StatusOr<int> changed = Change(kMarkUnknown, key, owner, now);
   if (!changed.ok()) return changed.status();
@@ -496,8 +478,6 @@ absl::Status SQLiteStore::MarkUnknown(const Key& key, const std::string& owner,
 }
 
 absl::Status SQLiteStore::Release(const Key& key, const std::string& owner) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  if (absl::Status s = internal::ValidateOwner(owner); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   absl::StatusOr<int> changed = Change(kRelease, key, owner);
   if (!changed.ok()) return changed.status();
@@ -527,14 +507,6 @@ absl::StatusOr<int64_t> SQLiteStore::ReapExpired(absl::Time now) {
 
 absl::StatusOr<std::optional<absl::Time>> SQLiteStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
-  if (absl::Status s = internal::ValidateText(event_id, "webhook event id");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = internal::ValidatePositive(retention, "retention");
-      !s.ok()) {
-    return s;
-  }
   absl::MutexLock lock(&mu_);
   return InTransaction([&]() -> absl::StatusOr<std::optional<absl::Time>> {
     {

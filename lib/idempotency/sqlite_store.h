@@ -34,6 +34,11 @@ struct SQLiteStoreOptions {
 // writers anyway, and every operation is a few microseconds of work plus an
 // fsync). Error semantics as in idempotency_store.h; SQLite failures (disk
 // full, I/O error, lock wait exceeded) are UNAVAILABLE.
+//
+// Arguments are not validated here, and Get returns a record whatever its
+// expiry: OpenStore wraps the store in ValidatingStore (validating_store.h),
+// which does both. Callers of Open directly must pass valid arguments (as
+// idempotency_store.h describes them) and ignore expired records.
 class SQLiteStore final : public IdempotencyStore {
  public:
   // Opens (creating if needed) the database file at `path`. Does not

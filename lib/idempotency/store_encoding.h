@@ -1,8 +1,9 @@
 #ifndef LIB_IDEMPOTENCY_STORE_ENCODING_H_
 #define LIB_IDEMPOTENCY_STORE_ENCODING_H_
 
-// Internal to lib/idempotency: how both backends encode records and check
-// arguments, so that SQLite and PostgreSQL store exactly the same values.
+// Internal to lib/idempotency: how both backends encode records, so that
+// SQLite and PostgreSQL store exactly the same values, and how
+// ValidatingStore checks arguments for both.
 //
 // Times are stored as int64 Unix microseconds; absl::InfinitePast() and
 // absl::InfiniteFuture() map to the int64 minimum and maximum. States are

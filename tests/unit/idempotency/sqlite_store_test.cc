@@ -25,13 +25,12 @@ using testing::StoreDatabase;
 
 const absl::Time kNow = absl::FromUnixMicros(1'700'000'000'000'000);
 
+// Opens through OpenStore, as the server does, so that the suite covers the
+// argument checks ValidatingStore adds to the backend.
 class SqliteDatabase final : public StoreDatabase {
  public:
   absl::StatusOr<std::unique_ptr<IdempotencyStore>> Open() override {
-    absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
-        SQLiteStore::Open(dir_.File("store.db"));
-    if (!store.ok()) return store.status();
-    return std::unique_ptr<IdempotencyStore>(*std::move(store));
+    return OpenStore("sqlite:" + dir_.File("store.db"));
   }
 
  private:
