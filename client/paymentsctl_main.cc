@@ -4,7 +4,7 @@
 //
 // Exit status: the gRPC code of the call (0 OK, 3 INVALID_ARGUMENT,
 // 5 NOT_FOUND, 14 UNAVAILABLE, 16 UNAUTHENTICATED, ...); 64 for a usage
-// error found before any call. See docs/README-client-sections.md.
+// error found before any call. See README.md, "paymentsctl".
 
 #include <cstdlib>
 #include <iostream>
