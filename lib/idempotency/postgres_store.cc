@@ -18,11 +18,6 @@ namespace {
 using internal::MicrosToTime;
 using internal::TimeToMicros;
 
-// The columns of a Record, in the order ReadRecord expects them.
-#define PAYMENTS_RECORD_COLUMNS                              \
-  "account, reference, fingerprint, state, owner, version, " \
-  "lease_expires_at, attempt_started_at, result, created_at, expires_at"
-
 // Serializes Migrate across replicas (pg_advisory_xact_lock key: an
 // arbitrary constant for "payments idempotency schema").
 constexpr char kMigrationLock[] =
@@ -166,11 +161,6 @@ absl::StatusOr<Record> ReadRecord(const PostgresResult& result, int row) {
   if (!bytes.ok()) return bytes.status();
   record.result = *std::move(bytes);
   return record;
-}
-
-absl::Status Conflict(const char* operation) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      operation, ": idempotency record changed, is gone or has another owner"));
 }
 
 }  // namespace
@@ -374,13 +364,9 @@ absl::Status PostgresStore::TakeOver(const Key& key, int64_t expected_version,
                   Param(now + lease), Param(now), Param(expected_version)});
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kInFlight &&
-      (*record)->owner == owner && (*record)->version == expected_version + 1) {
-    return absl::OkStatus();  // Already taken over by this owner.
-  }
-  return Conflict("take over");
+  return internal::AlreadyDoneOrConflict(Load(key), "take over", owner,
+                                         RecordState::kInFlight,
+                                         expected_version + 1);
 }
 
 absl::Status PostgresStore::Complete(const Key& key, const std::string& owner,
@@ -391,13 +377,8 @@ absl::Status PostgresStore::Complete(const Key& key, const std::string& owner,
                          Bytes(result), Param(now)});
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kCompleted &&
-      (*record)->owner == owner) {
-    return absl::OkStatus();  // Already completed by this owner.
-  }
-  return Conflict("complete");
+  return internal::AlreadyDoneOrConflict(Load(key), "complete", owner,
+                                         RecordState::kCompleted);
 }
 
 absl::Status PostgresStore::MarkUnknown(const Key& key,
@@ -408,13 +389,8 @@ absl::Status PostgresStore::MarkUnknown(const Key& key,
       {Param(key.account), Param(key.reference), Param(owner), Param(now)});
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kUnknown &&
-      (*record)->owner == owner) {
-    return absl::OkStatus();  // Already marked by this owner.
-  }
-  return Conflict("mark unknown");
+  return internal::AlreadyDoneOrConflict(Load(key), "mark unknown", owner,
+                                         RecordState::kUnknown);
 }
 
 absl::Status PostgresStore::Release(const Key& key, const std::string& owner) {
@@ -422,10 +398,9 @@ absl::Status PostgresStore::Release(const Key& key, const std::string& owner) {
       kRelease, {Param(key.account), Param(key.reference), Param(owner)});
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (!record->has_value()) return absl::OkStatus();  // Already gone.
-  return Conflict("release");
+  // Released already if the record is gone.
+  return internal::AlreadyDoneOrConflict(Load(key), "release", owner,
+                                         /*state=*/std::nullopt);
 }
 
 absl::StatusOr<int64_t> PostgresStore::ReapExpired(absl::Time now) {

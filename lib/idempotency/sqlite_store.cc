@@ -14,11 +14,6 @@ namespace {
 using internal::MicrosToTime;
 using internal::TimeToMicros;
 
-// The columns of a Record, in the order ReadRecord expects them.
-#define PAYMENTS_RECORD_COLUMNS                              \
-  "account, reference, fingerprint, state, owner, version, " \
-  "lease_expires_at, attempt_started_at, result, created_at, expires_at"
-
 // Schema migrations, applied in order inside one BEGIN IMMEDIATE
 // transaction; schema_version holds the last one applied. Times are int64
 // Unix microseconds (see store_encoding.h), as in the PostgreSQL backend.
@@ -217,11 +212,6 @@ absl::StatusOr<Record> ReadRecord(const Statement& row) {
   record.created_at = row.Time(9);
   record.expires_at = row.Time(10);
   return record;
-}
-
-absl::Status Conflict(const char* operation) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      operation, ": idempotency record changed, is gone or has another owner"));
 }
 
 }  // namespace
@@ -427,13 +417,9 @@ absl::Status SQLiteStore::TakeOver(const Key& key, int64_t expected_version,
                                        now + lease, now, expected_version);
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kInFlight &&
-      (*record)->owner == owner && (*record)->version == expected_version + 1) {
-    return absl::OkStatus();  // Already taken over by this owner.
-  }
-  return Conflict("take over");
+  return internal::AlreadyDoneOrConflict(Load(key), "take over", owner,
+                                         RecordState::kInFlight,
+                                         expected_version + 1);
 }
 
 absl::Status SQLiteStore::Complete(const Key& key, const std::string& owner,
@@ -453,13 +439,8 @@ absl::Status SQLiteStore::Complete(const Key& key, const std::string& owner,
   }
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kCompleted &&
-      (*record)->owner == owner) {
-    return absl::OkStatus();  // Already completed by this owner.
-  }
-  return Conflict("complete");
+  return internal::AlreadyDoneOrConflict(Load(key), "complete", owner,
+                                         RecordState::kCompleted);
 }
 
 absl::Status SQLiteStore::MarkUnknown(const Key& key, const std::string& owner,
@@ -468,13 +449,8 @@ absl::Status SQLiteStore::MarkUnknown(const Key& key, const std::string& owner,
   absl::StatusOr<int> changed = Change(kMarkUnknown, key, owner, now);
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (record->has_value() && (*record)->state == RecordState::kUnknown &&
-      (*record)->owner == owner) {
-    return absl::OkStatus();  // Already marked by this owner.
-  }
-  return Conflict("mark unknown");
+  return internal::AlreadyDoneOrConflict(Load(key), "mark unknown", owner,
+                                         RecordState::kUnknown);
 }
 
 absl::Status SQLiteStore::Release(const Key& key, const std::string& owner) {
@@ -482,10 +458,9 @@ absl::Status SQLiteStore::Release(const Key& key, const std::string& owner) {
   absl::StatusOr<int> changed = Change(kRelease, key, owner);
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  absl::StatusOr<std::optional<Record>> record = Load(key);
-  if (!record.ok()) return record.status();
-  if (!record->has_value()) return absl::OkStatus();  // Already gone.
-  return Conflict("release");
+  // Released already if the record is gone.
+  return internal::AlreadyDoneOrConflict(Load(key), "release", owner,
+                                         /*state=*/std::nullopt);
 }
 
 absl::StatusOr<int64_t> SQLiteStore::ReapExpired(absl::Time now) {

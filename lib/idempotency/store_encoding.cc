@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+
 namespace payments::idempotency::internal {
 
 int64_t TimeToMicros(absl::Time t) {
@@ -119,6 +121,28 @@ absl::Status ValidateReserve(const Key& key, const std::string& fingerprint,
 absl::Time ExpiryFor(absl::Time now, absl::Duration lease,
                      absl::Duration retention) {
   return std::max(now + retention, now + lease);
+}
+
+absl::Status Conflict(const char* operation) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      operation, ": idempotency record changed, is gone or has another owner"));
+}
+
+absl::Status AlreadyDoneOrConflict(
+    const absl::StatusOr<std::optional<Record>>& reread, const char* operation,
+    const std::string& owner, std::optional<RecordState> state,
+    std::optional<int64_t> version) {
+  if (!reread.ok()) return reread.status();
+  const std::optional<Record>& record = *reread;
+  if (!state.has_value()) {
+    if (!record.has_value()) return absl::OkStatus();  // Already gone.
+    return Conflict(operation);
+  }
+  if (record.has_value() && record->state == *state && record->owner == owner &&
+      (!version.has_value() || record->version == *version)) {
+    return absl::OkStatus();  // Already done by this owner.
+  }
+  return Conflict(operation);
 }
 
 }  // namespace payments::idempotency::internal

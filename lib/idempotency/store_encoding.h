@@ -2,8 +2,9 @@
 #define LIB_IDEMPOTENCY_STORE_ENCODING_H_
 
 // Internal to lib/idempotency: how both backends encode records, so that
-// SQLite and PostgreSQL store exactly the same values, and how
-// ValidatingStore checks arguments for both.
+// SQLite and PostgreSQL store exactly the same values, what both report
+// when a change finds its record changed, and how ValidatingStore checks
+// arguments for both.
 //
 // Times are stored as int64 Unix microseconds; absl::InfinitePast() and
 // absl::InfiniteFuture() map to the int64 minimum and maximum. States are
@@ -15,8 +16,15 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "lib/idempotency/idempotency_store.h"
+
+// The columns of a Record, in the order both backends read them. A macro so
+// that statements can splice it into string literals at compile time.
+#define PAYMENTS_RECORD_COLUMNS                              \
+  "account, reference, fingerprint, state, owner, version, " \
+  "lease_expires_at, attempt_started_at, result, created_at, expires_at"
 
 namespace payments::idempotency::internal {
 
@@ -50,6 +58,21 @@ absl::Status ValidateReserve(const Key& key, const std::string& fingerprint,
 // lease ends, so a record is not reaped while someone works on it.
 absl::Time ExpiryFor(absl::Time now, absl::Duration lease,
                      absl::Duration retention);
+
+// FAILED_PRECONDITION for an `operation` ("complete", ...) whose record
+// changed, is gone or has another owner.
+absl::Status Conflict(const char* operation);
+
+// For a change by `owner` that matched no row: `reread` is the record read
+// again afterwards. Returns its error if the read failed; OK if the record
+// shows the change already made, as when an UNAVAILABLE hid a change that
+// did happen (the record is in `state`, held by `owner` and, when
+// `version` is set, at that version; or, when `state` is not set, the
+// record is gone); otherwise Conflict(operation).
+absl::Status AlreadyDoneOrConflict(
+    const absl::StatusOr<std::optional<Record>>& reread, const char* operation,
+    const std::string& owner, std::optional<RecordState> state,
+    std::optional<int64_t> version = std::nullopt);
 
 }  // namespace payments::idempotency::internal
 
