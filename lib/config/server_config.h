@@ -82,11 +82,12 @@ struct ServerConfig {
 };
 
 // One setting: its environment variable name, which is also the key main()
-// uses for the matching flag. `secret` settings are never echoed.
+// uses for the matching flag (the flag's help text is in main.cc, the
+// description in the README table). `secret` settings are environment-only
+// (no flag) and never echoed.
 struct SettingSpec {
   absl::string_view env;
   absl::string_view flag;
-  absl::string_view help;
   bool secret = false;
 };
 

@@ -30,6 +30,12 @@ StackOptions FastRetries() {
                          {"PAYMENTS_RETRY_MAX_BACKOFF", "200ms"}}};
 }
 
+StackOptions FastRetriesWith(std::string name, std::string value) {
+  StackOptions options = FastRetries();
+  options.server_env.emplace_back(std::move(name), std::move(value));
+  return options;
+}
+
 class ResilienceTest : public StackTest {
  protected:
   static void SetUpTestSuite() { StartStack(FastRetries()); }
@@ -258,10 +264,8 @@ TEST_F(ResilienceTest, MalformedCreateAnswerIsReconciled) {
 class UnreachableDojoTest : public ResilienceTest {
  protected:
   static void SetUpTestSuite() {
-    StackOptions options = FastRetries();
     // Port 1 on loopback: nothing listens, connect is refused at once.
-    options.server_env.emplace_back("DOJO_BASE_URL", "https://127.0.0.1:1");
-    StartStack(std::move(options));
+    StartStack(FastRetriesWith("DOJO_BASE_URL", "https://127.0.0.1:1"));
   }
 };
 
@@ -282,9 +286,7 @@ TEST_F(UnreachableDojoTest, CreateWhoseConnectFailsIsRetried) {
 class RetryBudgetTest : public ResilienceTest {
  protected:
   static void SetUpTestSuite() {
-    StackOptions options = FastRetries();
-    options.server_env.emplace_back("PAYMENTS_RETRY_BUDGET_TOKENS", "4");
-    StartStack(std::move(options));
+    StartStack(FastRetriesWith("PAYMENTS_RETRY_BUDGET_TOKENS", "4"));
   }
 };
 
