@@ -53,7 +53,13 @@ std::optional<std::string> AccountRegistry::ParseKeyFile(
     if (name.empty() || key.empty()) {
       return path + ":" + std::to_string(line_no) + ": empty name or key";
     }
-    (*key_to_name)[std::string(key)] = std::string(name);
+    // One account may have many keys (key rotation); one key, one account.
+    auto [it, added] =
+        key_to_name->emplace(std::string(key), std::string(name));
+    if (!added && it->second != name) {
+      return path + ":" + std::to_string(line_no) +
+             ": this key is already listed for another account";
+    }
   }
   return std::nullopt;
 }

@@ -23,7 +23,9 @@ std::string_view OutcomeName(AuthResult::Outcome outcome);
 // Immutable after loading, so safe to share between threads.
 class AccountRegistry final {
  public:
-  // Parses `name=key` lines; blank lines and '#' comments are ignored.
+  // Parses `name=key` lines; blank lines and '#' comments are ignored. A name
+  // may have several keys (all authenticate as that account); a key listed
+  // under two names is an error.
   // Returns an error message, or nullopt on success.
   static std::optional<std::string> ParseKeyFile(
       const std::string& path, std::map<std::string, std::string>* key_to_name);

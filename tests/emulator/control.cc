@@ -3,6 +3,7 @@
 #include "tests/emulator/intent_factory.h"
 #include "tests/emulator/random_ids.h"
 #include "tests/emulator/timestamps.h"
+#include "tests/emulator/validation.h"
 #include "tests/emulator/webhook_signer.h"
 
 namespace dojo_emulator {
@@ -77,6 +78,10 @@ void Control::Handle(const Request& req, const Target& target,
     }
     return reply(NotAllowed("GET, DELETE"));
   }
+  if (seg.size() == 3 && seg[1] == "payment-intents" && seg[2] == "bulk" &&
+      method == http::verb::post) {
+    return reply(BulkCreate(req));
+  }
   if (seg.size() == 3 && seg[1] == "payment-intents") {
     if (method != http::verb::get) return reply(NotAllowed("GET"));
     std::optional<StoredIntent> intent = store_->Get(seg[2]);
@@ -97,11 +102,17 @@ void Control::Handle(const Request& req, const Target& target,
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     return reply(SignWebhookBody(req));
   }
+  if (seg.size() == 2 && seg[1] == "settings") {
+    if (method == http::verb::get) return reply(Settings());
+    if (method == http::verb::post) return reply(UpdateSettings(req));
+    return reply(NotAllowed("GET, POST"));
+  }
   if (seg.size() == 2 && seg[1] == "reset") {
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     store_->Clear();
     log_->Clear();
     faults_->Clear();
+    store_->SetSearchLag(default_search_lag_);
     return reply(Ok());
   }
   reply(Error(http::status::not_found, "unknown control endpoint"));
@@ -134,6 +145,93 @@ Response Control::ListIntents(const Target& target) {
     data.push_back(intent.body);
   }
   return JsonResponse(http::status::ok, Json{{"data", std::move(data)}});
+}
+
+Response Control::BulkCreate(const Request& req) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return error;
+  for (const auto& [key, value] : body->items()) {
+    if (key != "account" && key != "count" && key != "referencePrefix" &&
+        key != "amount" && key != "createdAt") {
+      return Error(http::status::bad_request, "unknown field '" + key + "'");
+    }
+  }
+  std::string account = StringField(*body, "account");
+  if (account.empty()) {
+    return Error(http::status::bad_request,
+                 "account must be a non-empty account name");
+  }
+  auto count_it = body->find("count");
+  if (count_it == body->end() || !count_it->is_number_integer() ||
+      count_it->get<int64_t>() < 1 || count_it->get<int64_t>() > 100000) {
+    return Error(http::status::bad_request,
+                 "count must be an integer in 1..100000");
+  }
+  const size_t count = count_it->get<size_t>();
+  auto prefix_it = body->find("referencePrefix");
+  if (prefix_it != body->end() && !prefix_it->is_string()) {
+    return Error(http::status::bad_request, "referencePrefix must be a string");
+  }
+  const std::string prefix = StringField(*body, "referencePrefix", "bulk-");
+  TimePoint created_at = Clock::now();
+  if (auto it = body->find("createdAt"); it != body->end()) {
+    std::optional<TimePoint> parsed;
+    if (it->is_string()) parsed = ParseTimestamp(it->get<std::string>());
+    if (!parsed) {
+      return Error(http::status::bad_request,
+                   "createdAt must be an ISO 8601 date-time");
+    }
+    created_at = *parsed;
+  }
+  Json amount = {{"value", 100}, {"currencyCode", "GBP"}};
+  if (auto it = body->find("amount"); it != body->end()) amount = *it;
+
+  // The intents must be ones Dojo could have created: check the longest
+  // reference against the real create validation.
+  Json request = {{"amount", amount},
+                  {"reference", prefix + std::to_string(count - 1)}};
+  Json errors = ValidateCreatePaymentIntent(request.dump(), Clock::now());
+  if (!errors.empty()) {
+    return JsonResponse(
+        http::status::bad_request,
+        Json{{"error", "the intents would not be valid"}, {"errors", errors}});
+  }
+  const Json prototype = BuildPaymentIntent(NewIntentId(), request, created_at);
+  store_->InsertMany(account, created_at, count, [&](size_t i) {
+    Json intent = prototype;
+    std::string id = NewIntentId();
+    intent["id"] = id;
+    intent["reference"] = prefix + std::to_string(i);
+    intent["paymentLink"] = "https://pay.dojo.tech:443/checkout/" + id;
+    return intent;
+  });
+  return JsonResponse(http::status::ok, Json{{"created", count}});
+}
+
+Response Control::Settings() const {
+  return JsonResponse(http::status::ok,
+                      Json{{"searchLagMs", store_->SearchLag().count()}});
+}
+
+Response Control::UpdateSettings(const Request& req) {
+  Response error;
+  std::optional<Json> body = ParseBody(req, &error);
+  if (!body) return error;
+  for (const auto& [key, value] : body->items()) {
+    if (key != "searchLagMs") {
+      return Error(http::status::bad_request, "unknown setting '" + key + "'");
+    }
+  }
+  if (auto it = body->find("searchLagMs"); it != body->end()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<int64_t>() > 3600 * 1000) {
+      return Error(http::status::bad_request,
+                   "searchLagMs must be an integer in 0..3600000");
+    }
+    store_->SetSearchLag(std::chrono::milliseconds(it->get<int64_t>()));
+  }
+  return Settings();
 }
 
 Response Control::AddFault(const Request& req) {

@@ -2,6 +2,8 @@
 #ifndef TESTS_EMULATOR_CONTROL_H_
 #define TESTS_EMULATOR_CONTROL_H_
 
+#include <chrono>
+
 #include "tests/emulator/faults.h"
 #include "tests/emulator/http_types.h"
 #include "tests/emulator/intent_store.h"
@@ -13,9 +15,15 @@ namespace dojo_emulator {
 // Thread-safe. The pointers must outlive this object.
 class Control final {
  public:
+  // `default_search_lag` is what POST /_emulator/reset restores.
   Control(IntentStore* store, RequestLog* log, FaultRegistry* faults,
-          WebhookClient* webhooks)
-      : store_(store), log_(log), faults_(faults), webhooks_(webhooks) {}
+          WebhookClient* webhooks,
+          std::chrono::milliseconds default_search_lag = {})
+      : store_(store),
+        log_(log),
+        faults_(faults),
+        webhooks_(webhooks),
+        default_search_lag_(default_search_lag) {}
 
   // Answers a request whose path starts with /_emulator. Calls `done` once,
   // possibly later from another thread (webhook delivery).
@@ -24,6 +32,9 @@ class Control final {
  private:
   Response SetStatus(const std::string& id, const Request& req);
   Response ListIntents(const Target& target);
+  Response BulkCreate(const Request& req);
+  Response Settings() const;
+  Response UpdateSettings(const Request& req);
   Response AddFault(const Request& req);
   void SendWebhook(const Request& req, ReplyCallback done);
   Response SignWebhookBody(const Request& req);
@@ -32,6 +43,7 @@ class Control final {
   RequestLog* log_;
   FaultRegistry* faults_;
   WebhookClient* webhooks_;
+  std::chrono::milliseconds default_search_lag_;
 };
 
 }  // namespace dojo_emulator

@@ -1,16 +1,23 @@
 #include "tests/emulator/emulator.h"
 
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
 #include "tests/emulator/random_ids.h"
 #include "tests/emulator/timestamps.h"
 
 namespace dojo_emulator {
 
 Emulator::Emulator(boost::asio::any_io_executor executor,
-                   AccountRegistry accounts)
-    : accounts_(std::move(accounts)),
+                   AccountRegistry accounts,
+                   std::chrono::milliseconds search_lag)
+    : executor_(executor),
+      accounts_(std::move(accounts)),
       webhooks_(std::move(executor)),
       routes_(&store_),
-      control_(&store_, &log_, &faults_, &webhooks_) {}
+      control_(&store_, &log_, &faults_, &webhooks_, search_lag) {
+  store_.SetSearchLag(search_lag);
+}
 
 void Emulator::Handle(Request req, ReplyCallback done) {
   Target target = SplitTarget(req.target());
@@ -29,6 +36,7 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
   }
   AuthResult auth = accounts_.Authenticate(auth_header);
   std::string trace_id = NewTraceId();
+  RequestContext ctx;  // received now
 
   LogEntry entry;
   entry.received_at = FormatTimestamp(Clock::now());
@@ -47,10 +55,12 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
 
   Reply reply;
   std::optional<FaultStep> step = faults_.Next(entry.method, target.path);
+  const bool slow_commit = step && step->commit_delay.count() > 0;
+  if (slow_commit) ctx.batch = store_.NewBatch();
   if (step && !step->RunsHandler()) {
     reply.response = RenderFaultResponse(*step, trace_id);
   } else {
-    RouteResult result = routes_.Handle(req, target, auth, trace_id);
+    RouteResult result = routes_.Handle(req, target, auth, trace_id, ctx);
     reply.response = std::move(result.response);
     entry.intent_id = std::move(result.intent_id);
   }
@@ -61,7 +71,19 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
   }
   entry.status = reply.drop ? 0 : reply.response.result_int();
   log_.Append(std::move(entry));
-  done(std::move(reply));
+  if (!slow_commit) return done(std::move(reply));
+
+  // Slow commit: publish the handler's writes, and only then release the
+  // answer (or the drop; `delay` then counts from the commit). The timer
+  // parks no thread, and the commit happens even if the client has gone.
+  // At shutdown a pending commit is abandoned with the io_context.
+  auto timer = std::make_shared<boost::asio::steady_timer>(
+      executor_, step->commit_delay);
+  timer->async_wait([this, timer, batch = ctx.batch, reply = std::move(reply),
+                     done = std::move(done)](boost::system::error_code) mutable {
+    store_.Commit(batch);
+    done(std::move(reply));
+  });
 }
 
 }  // namespace dojo_emulator

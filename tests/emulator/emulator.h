@@ -4,6 +4,7 @@
 #define TESTS_EMULATOR_EMULATOR_H_
 
 #include <boost/asio/any_io_executor.hpp>
+#include <chrono>
 
 #include "tests/emulator/account_registry.h"
 #include "tests/emulator/control.h"
@@ -19,7 +20,9 @@ namespace dojo_emulator {
 // Thread-safe; Handle may run concurrently on every io_context thread.
 class Emulator final {
  public:
-  Emulator(boost::asio::any_io_executor executor, AccountRegistry accounts);
+  // `search_lag` is the initial (and reset) search lag.
+  Emulator(boost::asio::any_io_executor executor, AccountRegistry accounts,
+           std::chrono::milliseconds search_lag = {});
 
   Emulator(const Emulator&) = delete;
   Emulator& operator=(const Emulator&) = delete;
@@ -30,6 +33,7 @@ class Emulator final {
  private:
   void HandleDojo(const Request& req, const Target& target, ReplyCallback done);
 
+  boost::asio::any_io_executor executor_;
   AccountRegistry accounts_;
   IntentStore store_;
   RequestLog log_;

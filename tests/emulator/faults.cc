@@ -40,7 +40,8 @@ std::optional<std::string> OptionalBool(const Json& spec, const char* name,
 
 constexpr const char* kKnownStepKeys[] = {
     "status",  "kind",    "body", "contentType",     "retryAfter",
-    "headers", "delayMs", "drop", "processThenDrop", "repeat"};
+    "headers", "delayMs", "drop", "processThenDrop", "repeat",
+    "commitDelayMs"};
 
 }  // namespace
 
@@ -85,6 +86,13 @@ std::optional<std::string> FaultStep::Parse(const Json& spec, FaultStep* out) {
     }
     step.delay = std::chrono::milliseconds(it->get<int64_t>());
   }
+  if (auto it = spec.find("commitDelayMs"); it != spec.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
+        it->get<int64_t>() > 3600 * 1000) {
+      return "commitDelayMs must be an integer in 0..3600000";
+    }
+    step.commit_delay = std::chrono::milliseconds(it->get<int64_t>());
+  }
   if (auto it = spec.find("repeat"); it != spec.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
         it->get<int64_t>() > 1000000) {
@@ -105,6 +113,11 @@ std::optional<std::string> FaultStep::Parse(const Json& spec, FaultStep* out) {
              (step.kind.empty() ? std::string("body") : step.kind);
     }
   }
+  if (step.commit_delay.count() > 0 && !step.RunsHandler()) {
+    return "commitDelayMs delays the real handler's commit: it does not go "
+           "with status, kind, body or drop (use processThenDrop to close "
+           "without answering)";
+  }
   *out = std::move(step);
   return std::nullopt;
 }
@@ -124,6 +137,7 @@ Json FaultStep::ToJson() const {
   if (delay.count() > 0) j["delayMs"] = delay.count();
   if (drop) j["drop"] = true;
   if (process_then_drop) j["processThenDrop"] = true;
+  if (commit_delay.count() > 0) j["commitDelayMs"] = commit_delay.count();
   if (repeat != 1) j["repeat"] = repeat;
   return j;
 }

@@ -31,6 +31,10 @@ struct FaultStep {
   std::chrono::milliseconds delay{0};  // answer (or drop) this much later
   bool drop = false;                   // close without answering or handling
   bool process_then_drop = false;      // run the real handler, then close
+  // Slow commit: the real handler runs at once (with the receipt time), but
+  // its writes become visible only this much later, when the answer (or the
+  // drop) is also released. Zero: off.
+  std::chrono::milliseconds commit_delay{0};
   int repeat = 1;                      // the step is used this many times
 
   // Parses one element of "responses"; returns an error message or nullopt.

@@ -1,15 +1,74 @@
 #include "tests/emulator/intent_store.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace dojo_emulator {
+namespace {
+
+using Ticks = std::chrono::duration<int64_t, std::ratio<1, 10000000>>;
+
+}  // namespace
+
+TimePoint TruncateToTick(TimePoint t) {
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(
+      std::chrono::floor<Ticks>(t.time_since_epoch())));
+}
+
+int64_t ToTicks(TimePoint t) {
+  return std::chrono::floor<Ticks>(t.time_since_epoch()).count();
+}
+
+IntentKey StoredIntent::key() const { return {ToTicks(created_at), seq}; }
+
+IntentStore::Batch IntentStore::NewBatch() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Batch batch = next_batch_++;
+  staged_[batch];
+  return batch;
+}
 
 StoredIntent IntentStore::Insert(const std::string& account,
-                                 TimePoint created_at, Json body) {
+                                 TimePoint created_at, Json body,
+                                 Batch batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  StoredIntent intent{account, next_seq_++, created_at, std::move(body)};
-  std::string id = intent.body["id"].get<std::string>();
-  id_by_seq_[intent.seq] = id;
-  by_id_[id] = intent;
+  StoredIntent intent{account, next_seq_++, TruncateToTick(created_at),
+                      std::chrono::steady_clock::now(), std::move(body)};
+  if (batch == kNoBatch) {
+    CommitLocked(intent, /*is_new=*/true);
+  } else if (auto it = staged_.find(batch); it != staged_.end()) {
+    it->second.emplace_back(intent, true);
+  }  // else: the batch was cleared (reset) before the write; drop it.
   return intent;
+}
+
+void IntentStore::InsertMany(const std::string& account, TimePoint created_at,
+                             size_t count,
+                             const std::function<Json(size_t)>& make) {
+  // Build the documents outside the lock; only the indexing is serialized.
+  std::vector<Json> bodies;
+  bodies.reserve(count);
+  for (size_t i = 0; i < count; ++i) bodies.push_back(make(i));
+  TimePoint created = TruncateToTick(created_at);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Json& body : bodies) {
+    CommitLocked({account, next_seq_++, created, {}, std::move(body)},
+                 /*is_new=*/true);
+  }
+}
+
+void IntentStore::CommitLocked(StoredIntent intent, bool is_new) {
+  std::string id = intent.body["id"].get<std::string>();
+  if (!is_new) {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) it->second.body = std::move(intent.body);
+    return;  // an update of an intent forgotten since: nothing to do
+  }
+  intent.committed_at = std::chrono::steady_clock::now();
+  IntentKey key = intent.key();
+  all_by_key_[key] = id;
+  by_account_[intent.account][key] = id;
+  by_id_[id] = std::move(intent);
 }
 
 std::optional<StoredIntent> IntentStore::Get(const std::string& id) const {
@@ -20,20 +79,45 @@ std::optional<StoredIntent> IntentStore::Get(const std::string& id) const {
 }
 
 std::optional<StoredIntent> IntentStore::Update(
-    const std::string& id, const std::function<void(StoredIntent&)>& mutate) {
+    const std::string& id, const std::function<void(StoredIntent&)>& mutate,
+    Batch batch) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return std::nullopt;
-  mutate(it->second);
-  return it->second;
+  if (batch == kNoBatch) {
+    mutate(it->second);
+    return it->second;
+  }
+  StoredIntent copy = it->second;
+  mutate(copy);
+  if (auto staged = staged_.find(batch); staged != staged_.end()) {
+    staged->second.emplace_back(copy, false);
+  }
+  return copy;
+}
+
+void IntentStore::Commit(Batch batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = staged_.find(batch);
+  if (it == staged_.end()) return;
+  for (auto& [intent, is_new] : it->second) {
+    CommitLocked(std::move(intent), is_new);
+  }
+  staged_.erase(it);
 }
 
 std::vector<StoredIntent> IntentStore::List(const std::string& account) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<StoredIntent> out;
-  for (auto it = id_by_seq_.rbegin(); it != id_by_seq_.rend(); ++it) {
-    const StoredIntent& intent = by_id_.at(it->second);
-    if (account.empty() || intent.account == account) out.push_back(intent);
+  const std::map<IntentKey, std::string>* index = &all_by_key_;
+  if (!account.empty()) {
+    auto it = by_account_.find(account);
+    if (it == by_account_.end()) return out;
+    index = &it->second;
+  }
+  out.reserve(index->size());
+  for (auto it = index->rbegin(); it != index->rend(); ++it) {
+    out.push_back(by_id_.at(it->second));
   }
   return out;
 }
@@ -41,21 +125,108 @@ std::vector<StoredIntent> IntentStore::List(const std::string& account) const {
 std::vector<StoredIntent> IntentStore::FindByReference(
     const std::string& reference) const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<StoredIntent> out;
-  for (const auto& [seq, id] : id_by_seq_) {
-    const StoredIntent& intent = by_id_.at(id);
+  std::vector<const StoredIntent*> found;
+  for (const auto& [id, intent] : by_id_) {
     auto ref = intent.body.find("reference");
     if (ref != intent.body.end() && ref->is_string() && *ref == reference) {
-      out.push_back(intent);
+      found.push_back(&intent);
     }
   }
+  std::sort(found.begin(), found.end(),
+            [](const StoredIntent* a, const StoredIntent* b) {
+              return a->seq < b->seq;
+            });
+  std::vector<StoredIntent> out;
+  out.reserve(found.size());
+  for (const StoredIntent* intent : found) out.push_back(*intent);
   return out;
+}
+
+SearchPage IntentStore::Search(const SearchQuery& query) const {
+  const auto now = std::chrono::steady_clock::now();
+  const std::chrono::milliseconds lag = SearchLag();
+  std::lock_guard<std::mutex> lock(mu_);
+  SearchPage page;
+  auto account = by_account_.find(query.account);
+  if (account == by_account_.end()) return page;
+  const std::map<IntentKey, std::string>& index = account->second;
+  using It = std::map<IntentKey, std::string>::const_iterator;
+
+  auto matches = [&](It it) -> const StoredIntent* {
+    const StoredIntent& s = by_id_.at(it->second);
+    if (s.committed_at + lag > now) return nullptr;  // not indexed yet
+    if (query.start && s.created_at < *query.start) return nullptr;
+    if (query.end && s.created_at > *query.end) return nullptr;
+    if (!query.statuses.empty() &&
+        std::find(query.statuses.begin(), query.statuses.end(),
+                  s.body["status"].get<std::string>()) ==
+            query.statuses.end()) {
+      return nullptr;
+    }
+    return &s;
+  };
+  // Is there a match in [from, to)?
+  auto any_match = [&](It from, It to) {
+    for (It it = from; it != to; ++it) {
+      if (matches(it)) return true;
+    }
+    return false;
+  };
+  // [lo, hi): the date window in key order (exact bounds checked by matches).
+  constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
+  const It window_lo =
+      query.start ? index.lower_bound({ToTicks(*query.start), 0})
+                  : index.begin();
+  const It window_hi =
+      query.end ? index.upper_bound({ToTicks(*query.end), kMaxSeq})
+                : index.end();
+  auto before_or_at = [&](It a, It b) {  // a <= b in key order
+    if (b == index.end()) return true;
+    if (a == index.end()) return false;
+    return a->first <= b->first;
+  };
+  It lo = window_lo, hi = window_hi;
+  if (query.after) {  // strictly older than the cursor
+    It at = index.lower_bound(*query.after);
+    if (before_or_at(at, hi)) hi = at;
+  }
+  if (query.before) {  // strictly newer than the cursor
+    It at = index.upper_bound(*query.before);
+    if (before_or_at(lo, at)) lo = at;
+  }
+  if (!before_or_at(lo, hi)) return page;
+
+  if (query.before) {
+    // The `limit` matches right above the cursor, then newest first.
+    It it = lo;
+    for (; it != hi && page.items.size() < query.limit; ++it) {
+      if (const StoredIntent* s = matches(it)) page.items.push_back(*s);
+    }
+    if (page.items.empty()) return page;
+    page.newer = any_match(it, window_hi);
+    page.older = any_match(window_lo, index.find(page.items.front().key()));
+    std::reverse(page.items.begin(), page.items.end());
+    return page;
+  }
+  // Newest first from just below the cursor (or the window's top).
+  It it = hi;
+  while (it != lo && page.items.size() < query.limit) {
+    --it;
+    if (const StoredIntent* s = matches(it)) page.items.push_back(*s);
+  }
+  if (page.items.empty()) return page;
+  page.older = any_match(lo, it);
+  page.newer = any_match(std::next(index.find(page.items.front().key())),
+                         window_hi);
+  return page;
 }
 
 void IntentStore::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   by_id_.clear();
-  id_by_seq_.clear();
+  all_by_key_.clear();
+  by_account_.clear();
+  staged_.clear();
 }
 
 }  // namespace dojo_emulator

@@ -2,12 +2,16 @@
 #ifndef TESTS_EMULATOR_INTENT_STORE_H_
 #define TESTS_EMULATOR_INTENT_STORE_H_
 
+#include <atomic>
+#include <chrono>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tests/emulator/http_types.h"
@@ -15,40 +19,123 @@
 
 namespace dojo_emulator {
 
+// Where an intent sits in search results. Newest first means descending
+// keys: by createdAt (100 ns ticks, as served), then by creation sequence.
+// Search cursors encode a key, so they stay valid while intents come and go.
+struct IntentKey {
+  int64_t created_ticks = 0;  // createdAt in 100 ns ticks since 1970
+  uint64_t seq = 0;           // creation order, 1-based
+
+  auto operator<=>(const IntentKey&) const = default;
+};
+
+// createdAt precision: Dojo (.NET) keeps 100 ns ticks, so intents store their
+// creation time truncated to a tick, exactly as FormatTimestamp prints it.
+TimePoint TruncateToTick(TimePoint t);
+int64_t ToTicks(TimePoint t);
+
 struct StoredIntent {
   std::string account;  // the owner's account name
-  uint64_t seq = 0;     // creation order, 1-based; also the search cursor
-  TimePoint created_at;
+  uint64_t seq = 0;     // creation order, 1-based (allocated at receipt)
+  TimePoint created_at;  // truncated to a tick; equals body["createdAt"]
+  // When the intent became visible (its commit). Search lag counts from here.
+  std::chrono::steady_clock::time_point committed_at;
   Json body;  // the PaymentIntent as served; body["status"] is authoritative
+
+  IntentKey key() const;
+};
+
+// What POST /payment-intents/search asks the store for.
+struct SearchQuery {
+  std::string account;
+  std::optional<TimePoint> start, end;  // inclusive bounds on createdAt
+  std::vector<std::string> statuses;    // empty: any
+  std::optional<IntentKey> before, after;  // at most one
+  size_t limit = 50;
+};
+
+// One page, newest first; `newer` / `older` tell whether matching intents
+// exist beyond the page's first / last item.
+struct SearchPage {
+  std::vector<StoredIntent> items;
+  bool newer = false;
+  bool older = false;
 };
 
 // Thread-safe; every method takes one internal lock and returns copies.
+//
+// Writes can be staged: a write made under a batch (see NewBatch) is invisible
+// to every reader until Commit(batch). That models a slow database commit:
+// the handler ran (ids allocated, createdAt fixed) but nobody can see it yet.
 class IntentStore final {
  public:
-  // Stores `body` (which must carry "id") for `account`; returns the copy.
-  StoredIntent Insert(const std::string& account, TimePoint created_at,
-                      Json body);
+  // 0 means "commit at once".
+  using Batch = uint64_t;
+  static constexpr Batch kNoBatch = 0;
 
+  // A fresh batch id for staged writes.
+  Batch NewBatch();
+
+  // Stores `body` (which must carry "id") for `account`, created at
+  // `created_at` (truncated to a tick); returns the copy. Staged if `batch`.
+  StoredIntent Insert(const std::string& account, TimePoint created_at,
+                      Json body, Batch batch = kNoBatch);
+
+  // Stores many new intents of one account in one go (committed at once).
+  // `make(i)` returns the body of the i-th (0-based) intent.
+  void InsertMany(const std::string& account, TimePoint created_at,
+                  size_t count, const std::function<Json(size_t)>& make);
+
+  // The committed intent.
   std::optional<StoredIntent> Get(const std::string& id) const;
 
-  // Runs `mutate` under the lock on the stored intent and returns the result;
-  // nullopt when there is no such intent.
+  // Runs `mutate` under the lock on (a copy of) the committed intent and
+  // returns the result; nullopt when there is no such committed intent. With
+  // a batch, the result is staged and replaces the intent at Commit.
   std::optional<StoredIntent> Update(
-      const std::string& id, const std::function<void(StoredIntent&)>& mutate);
+      const std::string& id, const std::function<void(StoredIntent&)>& mutate,
+      Batch batch = kNoBatch);
 
-  // All intents of `account` (or of every account when empty), newest first.
+  // Makes the batch's writes visible (no-op for an unknown or cleared batch).
+  void Commit(Batch batch);
+
+  // All committed intents of `account` (or of every account when empty),
+  // newest first.
   std::vector<StoredIntent> List(const std::string& account) const;
 
-  // All intents whose reference equals `reference`, oldest first.
+  // All committed intents whose reference equals `reference`, oldest first.
   std::vector<StoredIntent> FindByReference(const std::string& reference) const;
 
+  // One search page over committed intents that have been committed for at
+  // least the search lag.
+  SearchPage Search(const SearchQuery& query) const;
+
+  // Search lag: how long after its commit an intent starts to show up in
+  // Search (Get and the control listings see it at once).
+  void SetSearchLag(std::chrono::milliseconds lag) {
+    search_lag_ms_ = lag.count();
+  }
+  std::chrono::milliseconds SearchLag() const {
+    return std::chrono::milliseconds(search_lag_ms_.load());
+  }
+
+  // Forgets every intent, committed or staged (staged batches then commit
+  // nothing).
   void Clear();
 
  private:
+  void CommitLocked(StoredIntent intent, bool is_new);
+
   mutable std::mutex mu_;
   uint64_t next_seq_ = 1;
-  std::map<std::string, StoredIntent> by_id_;
-  std::map<uint64_t, std::string> id_by_seq_;
+  Batch next_batch_ = 1;
+  std::unordered_map<std::string, StoredIntent> by_id_;  // committed only
+  // Committed intents in key order (ascending): all, and per account.
+  std::map<IntentKey, std::string> all_by_key_;
+  std::map<std::string, std::map<IntentKey, std::string>> by_account_;
+  // Staged writes per batch: (intent version, is a new intent).
+  std::map<Batch, std::vector<std::pair<StoredIntent, bool>>> staged_;
+  std::atomic<int64_t> search_lag_ms_{0};
 };
 
 }  // namespace dojo_emulator

@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -43,6 +45,8 @@ A stateful local stand-in for Dojo's payments REST API (see README.md).
                        listening; a disabled listener is null
   --bind=ADDR          listen address (default 127.0.0.1)
   --threads=N          io_context threads, 1..8 (default 2)
+  --search-lag-ms=N    intents show up in search N ms after their commit
+                       (default 0; POST /_emulator/reset restores this)
   --help               this text
 
 Prints "dojo-emulator listening http=ADDR:P https=ADDR:Q" once ready.
@@ -59,6 +63,7 @@ struct Flags {
   std::string port_file;
   std::string bind = "127.0.0.1";
   int threads = 2;
+  int64_t search_lag_ms = 0;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -111,6 +116,17 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (name == "threads") {
       flags.threads = std::atoi(value.c_str());
       if (flags.threads < 1 || flags.threads > 8) Die("--threads must be 1..8");
+    } else if (name == "search-lag-ms") {
+      try {
+        size_t used = 0;
+        flags.search_lag_ms = std::stoll(value, &used);
+        if (used != value.size()) flags.search_lag_ms = -1;
+      } catch (const std::exception&) {
+        flags.search_lag_ms = -1;
+      }
+      if (flags.search_lag_ms < 0 || flags.search_lag_ms > 3600 * 1000) {
+        Die("--search-lag-ms must be an integer in 0..3600000");
+      }
     } else {
       Die("unknown flag --" + name + " (see --help)");
     }
@@ -181,7 +197,9 @@ int main(int argc, char** argv) {
     if (ec) Die("cannot load --tls-key " + flags.tls_key + ": " + ec.message());
   }
 
-  dojo_emulator::Emulator emulator(ioc.get_executor(), std::move(accounts));
+  dojo_emulator::Emulator emulator(
+      ioc.get_executor(), std::move(accounts),
+      std::chrono::milliseconds(flags.search_lag_ms));
   dojo_emulator::HttpServer server(
       ioc, [&emulator](dojo_emulator::Request req,
                        dojo_emulator::ReplyCallback done) {

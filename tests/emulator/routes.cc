@@ -15,24 +15,26 @@ RouteResult NotFound(const std::string& id, const std::string& trace_id) {
   return {ProblemResponse(404, "Payment intent not found", trace_id), id};
 }
 
-// Search cursors are opaque to clients: "c" + base-36 creation sequence.
-std::string EncodeCursor(uint64_t seq) {
+// Search cursors are opaque to clients: "c" + base-36 createdAt ticks
+// (biased by 2^63 so that any date fits) + "." + base-36 creation sequence.
+// They name a position in the newest-first order, not an offset, so pages
+// stay consistent while intents are created.
+constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+constexpr uint64_t kTickBias = uint64_t{1} << 63;
+
+std::string Base36(uint64_t n) {
   std::string digits;
   do {
-    digits.insert(digits.begin(),
-                  "0123456789abcdefghijklmnopqrstuvwxyz"[seq % 36]);
-    seq /= 36;
-  } while (seq > 0);
-  return "c" + digits;
+    digits.insert(digits.begin(), kDigits[n % 36]);
+    n /= 36;
+  } while (n > 0);
+  return digits;
 }
 
-std::optional<uint64_t> DecodeCursor(const std::string& cursor) {
-  if (cursor.size() < 2 || cursor.size() > 14 || cursor[0] != 'c') {
-    return std::nullopt;
-  }
-  uint64_t seq = 0;
-  for (size_t i = 1; i < cursor.size(); ++i) {
-    char c = cursor[i];
+std::optional<uint64_t> ParseBase36(std::string_view text) {
+  if (text.empty() || text.size() > 13) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : text) {
     int digit;
     if (c >= '0' && c <= '9') {
       digit = c - '0';
@@ -41,16 +43,34 @@ std::optional<uint64_t> DecodeCursor(const std::string& cursor) {
     } else {
       return std::nullopt;
     }
-    seq = seq * 36 + digit;
+    if (__builtin_mul_overflow(n, uint64_t{36}, &n) ||
+        __builtin_add_overflow(n, static_cast<uint64_t>(digit), &n)) {
+      return std::nullopt;
+    }
   }
-  return seq;
+  return n;
+}
+
+std::string EncodeCursor(const IntentKey& key) {
+  return "c" + Base36(static_cast<uint64_t>(key.created_ticks) + kTickBias) +
+         "." + Base36(key.seq);
+}
+
+std::optional<IntentKey> DecodeCursor(std::string_view cursor) {
+  if (cursor.size() < 4 || cursor[0] != 'c') return std::nullopt;
+  size_t dot = cursor.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::optional<uint64_t> ticks = ParseBase36(cursor.substr(1, dot - 1));
+  std::optional<uint64_t> seq = ParseBase36(cursor.substr(dot + 1));
+  if (!ticks || !seq) return std::nullopt;
+  return IntentKey{static_cast<int64_t>(*ticks - kTickBias), *seq};
 }
 
 }  // namespace
 
 RouteResult Routes::Handle(const Request& req, const Target& target,
-                           const AuthResult& auth,
-                           const std::string& trace_id) {
+                           const AuthResult& auth, const std::string& trace_id,
+                           const RequestContext& ctx) {
   using Outcome = AuthResult::Outcome;
   RouteResult result;
   if (auth.outcome == Outcome::kForbidden) {
@@ -78,7 +98,7 @@ RouteResult Routes::Handle(const Request& req, const Target& target,
     if (seg.empty() || seg[0] != "payment-intents" || seg.size() > 3) {
       result.response = ProblemResponse(404, "", trace_id);
     } else if (seg.size() == 1) {
-      result = method == http::verb::post ? Create(req, account, trace_id)
+      result = method == http::verb::post ? Create(req, account, trace_id, ctx)
                                           : not_allowed("POST");
     } else if (seg.size() == 2 && seg[1] == "search") {
       result = method == http::verb::post ? Search(req, account, trace_id)
@@ -87,12 +107,12 @@ RouteResult Routes::Handle(const Request& req, const Target& target,
       if (method == http::verb::get) {
         result = Get(seg[1], target, account, trace_id);
       } else if (method == http::verb::delete_) {
-        result = Cancel(seg[1], account, trace_id);
+        result = Cancel(seg[1], account, trace_id, ctx);
       } else {
         result = not_allowed("GET, DELETE");
       }
     } else if (seg[2] == "refresh-client-session-secret") {
-      result = method == http::verb::post ? Refresh(seg[1], account, trace_id)
+      result = method == http::verb::post ? Refresh(seg[1], account, trace_id, ctx)
                                           : not_allowed("POST");
     } else {
       result.response = ProblemResponse(404, "", trace_id);
@@ -103,14 +123,15 @@ RouteResult Routes::Handle(const Request& req, const Target& target,
 }
 
 RouteResult Routes::Create(const Request& req, const std::string& account,
-                           const std::string& trace_id) {
-  TimePoint now = Clock::now();
+                           const std::string& trace_id,
+                           const RequestContext& ctx) {
+  TimePoint now = ctx.received_at;
   Json errors = ValidateCreatePaymentIntent(req.body(), now);
   if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), ""};
   Json request = Json::parse(req.body());
   std::string id = NewIntentId();
-  StoredIntent stored =
-      store_->Insert(account, now, BuildPaymentIntent(id, request, now));
+  StoredIntent stored = store_->Insert(
+      account, now, BuildPaymentIntent(id, request, now), ctx.batch);
   return {JsonResponse(http::status::ok, stored.body), id};
 }
 
@@ -130,17 +151,22 @@ RouteResult Routes::Get(const std::string& id, const Target& target,
 }
 
 RouteResult Routes::Refresh(const std::string& id, const std::string& account,
-                            const std::string& trace_id) {
+                            const std::string& trace_id,
+                            const RequestContext& ctx) {
   std::optional<StoredIntent> intent = store_->Get(id);
   if (!intent || intent->account != account) return NotFound(id, trace_id);
   std::string status;
-  intent = store_->Update(id, [&](StoredIntent& s) {
-    status = s.body["status"].get<std::string>();
-    if (status != "Created") return;
-    s.body["clientSessionSecret"] = NewClientSessionSecret();
-    s.body["clientSessionSecretExpirationDate"] =
-        FormatTimestamp(Clock::now() + std::chrono::minutes(30));
-  });
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        status = s.body["status"].get<std::string>();
+        if (status != "Created") return;
+        s.body["clientSessionSecret"] = NewClientSessionSecret();
+        s.body["clientSessionSecretExpirationDate"] =
+            FormatTimestamp(ctx.received_at + std::chrono::minutes(30));
+      },
+      ctx.batch);
+  if (!intent) return NotFound(id, trace_id);
   if (status != "Created") {
     return {ProblemResponse(400,
                             "The client session secret can only be refreshed "
@@ -154,14 +180,19 @@ RouteResult Routes::Refresh(const std::string& id, const std::string& account,
 }
 
 RouteResult Routes::Cancel(const std::string& id, const std::string& account,
-                           const std::string& trace_id) {
+                           const std::string& trace_id,
+                           const RequestContext& ctx) {
   std::optional<StoredIntent> intent = store_->Get(id);
   if (!intent || intent->account != account) return NotFound(id, trace_id);
   std::string status;
-  intent = store_->Update(id, [&](StoredIntent& s) {
-    status = s.body["status"].get<std::string>();
-    if (status == "Created") ApplyStatus(s.body, "Canceled", Clock::now());
-  });
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        status = s.body["status"].get<std::string>();
+        if (status == "Created") ApplyStatus(s.body, "Canceled", ctx.received_at);
+      },
+      ctx.batch);
+  if (!intent) return NotFound(id, trace_id);
   if (status != "Created") {
     return {ProblemResponse(
                 409,
@@ -193,11 +224,15 @@ RouteResult Routes::Search(const Request& req, const std::string& account,
   if (const Json* v = get(request, "statuses")) {
     for (const Json& s : *v) statuses.push_back(s.get<std::string>());
   }
-  int limit = 50;
-  std::optional<uint64_t> before, after;
+  SearchQuery query;
+  query.account = account;
+  query.start = start;
+  query.end = end;
+  query.statuses = std::move(statuses);
   if (const Json* cursor = get(request, "cursor")) {
-    if (const Json* v = get(*cursor, "limit")) limit = v->get<int>();
-    for (auto [name, out] : {std::pair{"before", &before}, {"after", &after}}) {
+    if (const Json* v = get(*cursor, "limit")) query.limit = v->get<int>();
+    for (auto [name, out] :
+         {std::pair{"before", &query.before}, {"after", &query.after}}) {
       if (const Json* v = get(*cursor, name)) {
         *out = DecodeCursor(v->get<std::string>());
         if (!*out) {
@@ -211,44 +246,20 @@ RouteResult Routes::Search(const Request& req, const std::string& account,
     }
   }
 
-  // Matching intents, newest first.
-  std::vector<StoredIntent> matches;
-  for (StoredIntent& intent : store_->List(account)) {
-    if (start && intent.created_at < *start) continue;
-    if (end && intent.created_at > *end) continue;
-    if (!statuses.empty() &&
-        std::find(statuses.begin(), statuses.end(),
-                  intent.body["status"].get<std::string>()) == statuses.end()) {
-      continue;
-    }
-    matches.push_back(std::move(intent));
-  }
-  // The page: after a cursor means older items; before it means newer ones
-  // (the page that ends right before the cursor).
-  size_t first = 0;
-  if (after) {
-    while (first < matches.size() && matches[first].seq >= *after) ++first;
-  } else if (before) {
-    size_t newer = 0;
-    while (newer < matches.size() && matches[newer].seq > *before) ++newer;
-    first = newer > static_cast<size_t>(limit) ? newer - limit : 0;
-  }
-  size_t last = std::min(matches.size(), first + static_cast<size_t>(limit));
-  if (before) {
-    size_t newer = 0;
-    while (newer < matches.size() && matches[newer].seq > *before) ++newer;
-    last = std::min(last, newer);
-  }
+  // Newest first. `before` names the newest item of the page when newer
+  // matches exist, `after` the oldest when older ones exist; the last page
+  // (towards older intents) has "after": null.
+  SearchPage found = store_->Search(query);
   Json data = Json::array();
-  for (size_t i = first; i < last; ++i) data.push_back(matches[i].body);
+  for (StoredIntent& intent : found.items) {
+    data.push_back(std::move(intent.body));
+  }
   Json page = Json::object();
   page["data"] = std::move(data);
-  page["before"] = first > 0 && first < last
-                       ? Json(EncodeCursor(matches[first].seq))
-                       : Json(nullptr);
-  page["after"] = last < matches.size() && last > first
-                      ? Json(EncodeCursor(matches[last - 1].seq))
-                      : Json(nullptr);
+  page["before"] = found.newer ? Json(EncodeCursor(found.items.front().key()))
+                               : Json(nullptr);
+  page["after"] = found.older ? Json(EncodeCursor(found.items.back().key()))
+                              : Json(nullptr);
   return {JsonResponse(http::status::ok, page), ""};
 }
 
