@@ -25,6 +25,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
+#include "lib/common/clock.h"
 #include "lib/common/logger.h"
 #include "lib/config/server_config.h"
 #include "lib/dojo/curl_multi_transport.h"
@@ -35,6 +36,7 @@
 #include "lib/payments/account_keys.h"
 #include "lib/payments/idempotent_creator.h"
 #include "lib/payments/payments_service.h"
+#include "lib/payments/reconciler.h"
 #include "lib/payments/store_monitor.h"
 #include "lib/webhook/signature_verifier.h"
 #include "prometheus/exposer.h"
@@ -94,6 +96,14 @@ ABSL_FLAG(std::string, webhook_retention, "",
           "how long webhook ids are remembered (PAYMENTS_WEBHOOK_RETENTION)");
 ABSL_FLAG(std::string, store_workers, "",
           "threads doing store I/O (PAYMENTS_STORE_WORKERS)");
+ABSL_FLAG(std::string, settle_period, "",
+          "time after an ambiguous attempt before 'not found' means 'not "
+          "created' (PAYMENTS_SETTLE_PERIOD)");
+ABSL_FLAG(std::string, reconcile_clock_skew, "",
+          "widening of reconciliation searches (PAYMENTS_RECONCILE_CLOCK_SKEW)");
+ABSL_FLAG(std::string, reconcile_interval, "",
+          "how often unknown operations are claimed "
+          "(PAYMENTS_RECONCILE_INTERVAL)");
 ABSL_FLAG(std::string, credentials_reload_interval, "",
           "how often key/secret files are re-read "
           "(PAYMENTS_CREDENTIALS_RELOAD_INTERVAL)");
@@ -123,7 +133,8 @@ std::map<absl::string_view, std::string> FlagValues() {
   return values;
 }
 
-// Names this process in idempotency record owners: host and a random tag.
+// Names this process in journal record owners and reconciler claims: host
+// and a random tag.
 std::string InstanceId() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
@@ -213,10 +224,6 @@ int main(int argc, char** argv) {
   auto store = payments::idempotency::OpenStore(config.store);
   if (!store.ok()) Fail(store.status().message());
   payments::idempotency::WorkerPool pool(config.store_workers);
-  payments::IdempotentCreator creator(
-      **store, pool, dojo, **transport,
-      {.retention = config.idempotency_retention, .instance_id = InstanceId()},
-      &metrics);
 
   const payments::config::Credentials credentials{
       .dojo_accounts = config.dojo_accounts,
@@ -228,6 +235,20 @@ int main(int argc, char** argv) {
   payments::server::CredentialsReloader reloader(
       lookup, credentials, accounts, verifier,
       config.credentials_reload_interval);
+
+  const payments::SystemClock clock;
+  const std::string instance_id = InstanceId();
+  payments::Reconciler reconciler(
+      **store, pool, dojo, accounts, clock, **transport,
+      {.settle_period = config.settle_period,
+       .clock_skew = config.reconcile_clock_skew,
+       .poll_interval = config.reconcile_interval,
+       .instance_id = instance_id},
+      &metrics);
+  payments::IdempotentCreator creator(
+      **store, pool, dojo, reconciler, clock, **transport,
+      {.retention = config.idempotency_retention, .instance_id = instance_id},
+      &metrics);
   payments::PaymentsService service(
       dojo, creator, **store, pool, accounts, verifier,
       {.max_webhook_body_bytes = config.max_webhook_body_bytes,
@@ -269,6 +290,9 @@ int main(int argc, char** argv) {
       },
       {}, &metrics);
 
+  // Settles unknown operations in the background, from Dojo's state.
+  reconciler.Start();
+
   std::vector<std::string> account_names;
   for (const auto& [name, key] : config.dojo_accounts) {
     account_names.push_back(name);
@@ -295,6 +319,7 @@ int main(int argc, char** argv) {
   absl::SleepFor(config.drain_delay);
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();
+  reconciler.Stop();
   Log(LogLevel::kInfo, "stopped");
   // Every call has finished or been cancelled and every record written
   // (SQLite commits synchronously, PostgreSQL on commit). A call cut off by

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -30,6 +31,16 @@ struct CallContext {
 
   bool IsCancelled() const { return cancelled && cancelled->IsCancelled(); }
   absl::Duration Remaining() const { return deadline - absl::Now(); }
+
+  // Why a call that cannot go on stopped, as of `now`: DEADLINE_EXCEEDED
+  // once the deadline is near or past (gRPC reports a passed deadline as a
+  // cancellation too), else CANCELLED.
+  absl::Status StoppedStatus(absl::Time now) const {
+    if (IsCancelled() && now < deadline) {
+      return absl::CancelledError("the caller cancelled the call");
+    }
+    return absl::DeadlineExceededError("the call's deadline passed");
+  }
 };
 
 }  // namespace payments

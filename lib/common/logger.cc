@@ -25,7 +25,7 @@ absl::string_view LevelName(LogLevel level) {
 }  // namespace
 
 std::string FormatLogLine(LogLevel level, absl::string_view event,
-                          std::initializer_list<LogField> fields) {
+                          const LogFields& fields) {
   nlohmann::ordered_json line;
   line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                 absl::UTCTimeZone());
@@ -41,6 +41,10 @@ std::string FormatLogLine(LogLevel level, absl::string_view event,
 
 void Log(LogLevel level, absl::string_view event,
          std::initializer_list<LogField> fields) {
+  Log(level, event, LogFields(fields));
+}
+
+void Log(LogLevel level, absl::string_view event, const LogFields& fields) {
   static std::mutex mutex;
   const std::string line = FormatLogLine(level, event, fields);
   std::lock_guard<std::mutex> lock(mutex);

@@ -10,6 +10,7 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -33,10 +34,14 @@ struct LogField {
   Value value;
 };
 
+// Fields built up before logging.
+using LogFields = std::vector<LogField>;
+
 // Formats one log line (without the trailing newline). Exposed for tests.
 std::string FormatLogLine(LogLevel level, absl::string_view event,
-                          std::initializer_list<LogField> fields);
+                          const LogFields& fields);
 
+void Log(LogLevel level, absl::string_view event, const LogFields& fields);
 void Log(LogLevel level, absl::string_view event,
          std::initializer_list<LogField> fields = {});
 

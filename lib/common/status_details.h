@@ -38,6 +38,9 @@ inline constexpr absl::string_view kClientSessionSecretNotIssued =
     "CLIENT_SESSION_SECRET_NOT_ISSUED";
 inline constexpr absl::string_view kStoreUnavailable = "STORE_UNAVAILABLE";
 inline constexpr absl::string_view kReferenceReused = "REFERENCE_REUSED";
+inline constexpr absl::string_view kOperationInProgress =
+    "OPERATION_IN_PROGRESS";
+inline constexpr absl::string_view kAccountMismatch = "ACCOUNT_MISMATCH";
 inline constexpr absl::string_view kUnknownAccount = "UNKNOWN_ACCOUNT";
 inline constexpr absl::string_view kSignatureMissing = "SIGNATURE_MISSING";
 inline constexpr absl::string_view kSignatureMalformed = "SIGNATURE_MALFORMED";

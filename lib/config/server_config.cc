@@ -204,6 +204,9 @@ const std::vector<SettingSpec>& AllSettings() {
       {"PAYMENTS_IDEMPOTENCY_RETENTION", "idempotency_retention"},
       {"PAYMENTS_WEBHOOK_RETENTION", "webhook_retention"},
       {"PAYMENTS_STORE_WORKERS", "store_workers"},
+      {"PAYMENTS_SETTLE_PERIOD", "settle_period"},
+      {"PAYMENTS_RECONCILE_CLOCK_SKEW", "reconcile_clock_skew"},
+      {"PAYMENTS_RECONCILE_INTERVAL", "reconcile_interval"},
       {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "credentials_reload_interval"},
       {"PAYMENTS_DRAIN_DELAY", "drain_delay"},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes"},
@@ -306,6 +309,11 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                            &config.webhook_retention},
            DurationSetting{"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL",
                            &config.credentials_reload_interval},
+           DurationSetting{"PAYMENTS_SETTLE_PERIOD", &config.settle_period},
+           DurationSetting{"PAYMENTS_RECONCILE_CLOCK_SKEW",
+                           &config.reconcile_clock_skew},
+           DurationSetting{"PAYMENTS_RECONCILE_INTERVAL",
+                           &config.reconcile_interval},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       absl::StatusOr<absl::Duration> parsed =
@@ -313,6 +321,11 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
       if (!parsed.ok()) return parsed.status();
       *setting.field = *parsed;
     }
+  }
+  if (config.idempotency_retention < kMinIdempotencyRetention) {
+    return Invalid("PAYMENTS_IDEMPOTENCY_RETENTION",
+                   "must be at least 720h: a journaled create is kept as long "
+                   "as its intent can be paid");
   }
   struct IntSetting {
     absl::string_view env;

@@ -18,6 +18,10 @@
 namespace payments::config {
 
 inline constexpr absl::string_view kDefaultAccount = "default";
+// Dojo voids an unpaid intent 30 days after creation unless told otherwise:
+// a journaled create must be remembered at least that long, or a reused
+// reference would create a second intent while the first can still be paid.
+inline constexpr absl::Duration kMinIdempotencyRetention = absl::Hours(24 * 30);
 
 struct WebhookSecret {
   std::string id;
@@ -63,12 +67,20 @@ struct ServerConfig {
   double retry_budget_tokens = 10;
   double retry_budget_ratio = 0.1;
 
-  // Idempotency records of creates are kept this long (at least as long as
-  // an intent can live); webhook event ids this long.
+  // Journaled creates are kept this long (at least kMinIdempotencyRetention,
+  // an intent's default life; longer for intents that expire later);
+  // webhook event ids this long.
   absl::Duration idempotency_retention = absl::Hours(24 * 30);
   absl::Duration webhook_retention = absl::Hours(24 * 3);
   // Threads doing store I/O.
   int store_workers = 4;
+
+  // The reconciler (lib/payments/reconciler.h): how long after an ambiguous
+  // attempt "not found at Dojo" becomes "not created", the widening of its
+  // search window for clock skew, and how often due operations are claimed.
+  absl::Duration settle_period = absl::Minutes(15);
+  absl::Duration reconcile_clock_skew = absl::Minutes(2);
+  absl::Duration reconcile_interval = absl::Seconds(2);
 
   // How often the credential files are re-read for rotations.
   absl::Duration credentials_reload_interval = absl::Seconds(10);

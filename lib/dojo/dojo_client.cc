@@ -14,9 +14,6 @@ namespace payments::dojo {
 namespace {
 
 constexpr int kSearchPageSize = 100;
-// A busy account can create many intents in a reconciliation window; stop
-// paging after this many and treat the outcome as unknown.
-constexpr int kMaxSearchPages = 20;
 
 // Label for metrics when no HTTP status came back.
 absl::string_view TransportErrorType(const absl::Status& status) {
@@ -47,10 +44,6 @@ absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
     return status;
   }
   return intent;
-}
-
-bool SameMoney(const v1::Money& a, const v1::Money& b) {
-  return a.value() == b.value() && a.currency_code() == b.currency_code();
 }
 
 }  // namespace
@@ -104,11 +97,10 @@ class DojoClient::Attempts final
         done_(std::move(done)) {}
 
   void Start() {
-    if (context_.IsCancelled()) {
-      return FinishUnsent(
-          absl::CancelledError("the caller cancelled the call"));
-    }
     const absl::Time now = absl::Now();
+    if (context_.IsCancelled()) {
+      return FinishUnsent(context_.StoppedStatus(now));
+    }
     const absl::Duration remaining = context_.deadline - now;
     if (remaining <= absl::ZeroDuration()) {
       return FinishUnsent(
@@ -217,24 +209,23 @@ class DojoClient::Attempts final
   absl::Time attempt_start_;
 };
 
-// Pages through search results for an intent matching reference and amount.
+// Pages through every search result in a window, keeping the intents with
+// one reference.
 class DojoClient::SearchCall final
     : public std::enable_shared_from_this<SearchCall> {
  public:
   SearchCall(DojoClient& client, std::string api_key, std::string reference,
-             v1::Money amount, absl::Time start, absl::Time end,
-             CallContext context, IntentCallback done)
+             absl::Time start, absl::Time end, CallContext context,
+             IntentsCallback done)
       : client_(client),
         api_key_(std::move(api_key)),
         reference_(std::move(reference)),
-        amount_(std::move(amount)),
         start_(start),
         end_(end),
         context_(std::move(context)),
         done_(std::move(done)) {}
 
   void NextPage(const std::string& after) {
-    ++pages_;
     client_.Send(
         {.operation = "search_payment_intents",
          .method = "POST",
@@ -243,13 +234,14 @@ class DojoClient::SearchCall final
          .api_key = api_key_,
          .idempotency = Idempotency::kSafe},
         context_,
-        [self = shared_from_this()](absl::StatusOr<HttpResponse> result) {
-          self->OnPage(std::move(result));
+        [self = shared_from_this(),
+         after](absl::StatusOr<HttpResponse> result) {
+          self->OnPage(after, std::move(result));
         });
   }
 
  private:
-  void OnPage(absl::StatusOr<HttpResponse> result) {
+  void OnPage(const std::string& after, absl::StatusOr<HttpResponse> result) {
     if (!IsSuccess(result)) {
       return std::move(done_)(ExchangeFailure(result, context_.deadline));
     }
@@ -259,18 +251,18 @@ class DojoClient::SearchCall final
           absl::UnavailableError("Dojo's search answer cannot be read"));
     }
     for (v1::PaymentIntent& intent : page->intents) {
-      if (intent.reference() == reference_ &&
-          SameMoney(intent.amount(), amount_)) {
-        return std::move(done_)(std::move(intent));
+      if (intent.reference() == reference_) {
+        found_.push_back(std::move(intent));
       }
     }
     if (page->after.empty() || page->intents.empty()) {
-      return std::move(done_)(
-          absl::NotFoundError("no intent with this reference and amount"));
+      // Pages run newest first.
+      std::reverse(found_.begin(), found_.end());
+      return std::move(done_)(std::move(found_));
     }
-    if (pages_ >= kMaxSearchPages) {
-      return std::move(done_)(absl::UnavailableError(
-          "too many intents in the window to search them all"));
+    if (page->after == after) {
+      return std::move(done_)(
+          absl::UnavailableError("Dojo's search cursor did not advance"));
     }
     NextPage(page->after);
   }
@@ -278,126 +270,11 @@ class DojoClient::SearchCall final
   DojoClient& client_;
   const std::string api_key_;
   const std::string reference_;
-  const v1::Money amount_;
   const absl::Time start_;
   const absl::Time end_;
   const CallContext context_;
-  IntentCallback done_;
-  int pages_ = 0;
-};
-
-// A create with reconciliation of unknown outcomes.
-class DojoClient::CreateCall final
-    : public std::enable_shared_from_this<CreateCall> {
- public:
-  CreateCall(DojoClient& client, std::string api_key,
-             const v1::CreateIntentRequest& request, CallContext context,
-             IntentCallback done)
-      : client_(client),
-        api_key_(std::move(api_key)),
-        reference_(request.reference()),
-        amount_(request.amount()),
-        body_(CreatePaymentIntentBody(request)),
-        context_(std::move(context)),
-        done_(std::move(done)) {}
-
-  void Send() {
-    ++sends_;
-    sent_at_ = absl::Now();
-    // Keep part of the time for a reconciliation search should this
-    // attempt's outcome be unknown.
-    CallContext attempt = context_;
-    const absl::Duration remaining = context_.deadline - sent_at_;
-    attempt.deadline -= std::min(remaining / 4, absl::Seconds(2));
-    client_.Send(
-        {.operation = "create_payment_intent",
-         .method = "POST",
-         .path = "/payment-intents",
-         .body = body_,
-         .api_key = api_key_,
-         .idempotency = Idempotency::kUnsafe},
-        attempt,
-        [self = shared_from_this()](absl::StatusOr<HttpResponse> result) {
-          self->OnCreated(std::move(result));
-        });
-  }
-
- private:
-  void OnCreated(absl::StatusOr<HttpResponse> result) {
-    if (IsSuccess(result)) {
-      absl::StatusOr<v1::PaymentIntent> intent = ParseIntent(*result);
-      if (intent.ok()) return std::move(done_)(std::move(intent));
-      // Dojo said 2xx, so the intent most likely exists: find it.
-      last_failure_ = intent.status();
-      return Reconcile();
-    }
-    if (!OutcomeUnknown(result)) {
-      return std::move(done_)(ExchangeFailure(result, context_.deadline));
-    }
-    last_failure_ = ExchangeFailure(result, context_.deadline);
-    Reconcile();
-  }
-
-  void Reconcile() {
-    if (client_.metrics_ != nullptr) {
-      client_.metrics_->UnknownOutcome("create_payment_intent");
-    }
-    const absl::Duration margin = client_.options_.reconcile_margin;
-    client_.FindCreatedIntent(
-        api_key_, reference_, amount_, sent_at_ - margin, absl::Now() + margin,
-        context_,
-        [self = shared_from_this()](absl::StatusOr<v1::PaymentIntent> found) {
-          self->OnReconciled(std::move(found));
-        });
-  }
-
-  void OnReconciled(absl::StatusOr<v1::PaymentIntent> found) {
-    metrics::Metrics* metrics = client_.metrics_;
-    if (found.ok()) {
-      if (metrics != nullptr) metrics->Reconciliation("found");
-      return std::move(done_)(std::move(found));
-    }
-    if (found.status().code() != absl::StatusCode::kNotFound) {
-      if (metrics != nullptr) metrics->Reconciliation("failed");
-      return std::move(done_)(OutcomeUnknownError());
-    }
-    if (metrics != nullptr) metrics->Reconciliation("not_found");
-    const RetryOptions& retry = client_.options_.retry;
-    const absl::Duration delay = BackoffDelay(retry, sends_);
-    if (sends_ >= retry.max_attempts || context_.IsCancelled() ||
-        absl::Now() + delay >= context_.deadline ||
-        !client_.budget_->CanRetry()) {
-      return std::move(done_)(OutcomeUnknownError());
-    }
-    // Dojo provably holds no such intent: sending again cannot duplicate.
-    if (metrics != nullptr) {
-      metrics->UpstreamRetry("create_payment_intent", "reconciled_absent");
-    }
-    client_.transport_.RunAfter(delay,
-                                [self = shared_from_this()] { self->Send(); });
-  }
-
-  absl::Status OutcomeUnknownError() const {
-    absl::Status status = absl::UnavailableError(absl::StrCat(
-        "the payment intent may or may not have been created at Dojo (",
-        last_failure_.message(),
-        "); retry with the same reference to resolve it"));
-    SetErrorInfo(status, reason::kOutcomeUnknown,
-                 {{"reference", reference_.substr(0, 60)}});
-    SetRetryInfo(status, absl::Seconds(1));
-    return status;
-  }
-
-  DojoClient& client_;
-  const std::string api_key_;
-  const std::string reference_;
-  const v1::Money amount_;
-  const std::string body_;
-  const CallContext context_;
-  IntentCallback done_;
-  int sends_ = 0;
-  absl::Time sent_at_;
-  absl::Status last_failure_ = absl::UnavailableError("no answer");
+  IntentsCallback done_;
+  std::vector<v1::PaymentIntent> found_;
 };
 
 DojoClient::DojoClient(HttpTransport& transport, DojoClientOptions options,
@@ -431,10 +308,22 @@ void DojoClient::SendForIntent(Exchange exchange, const CallContext& context,
 void DojoClient::CreatePaymentIntent(absl::string_view api_key,
                                      const v1::CreateIntentRequest& request,
                                      const CallContext& context,
-                                     IntentCallback done) {
-  std::make_shared<CreateCall>(*this, std::string(api_key), request, context,
-                               std::move(done))
-      ->Send();
+                                     CreateCallback done) {
+  Send({.operation = "create_payment_intent",
+        .method = "POST",
+        .path = "/payment-intents",
+        .body = CreatePaymentIntentBody(request),
+        .api_key = std::string(api_key),
+        .idempotency = Idempotency::kUnsafe},
+       context,
+       [deadline = context.deadline,
+        done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
+         const Effect effect = EffectOf(result);
+         if (!IsSuccess(result)) {
+           return std::move(done)({ExchangeFailure(result, deadline), effect});
+         }
+         std::move(done)({ParseIntent(*result), effect});
+       });
 }
 
 void DojoClient::GetPaymentIntent(absl::string_view api_key,
@@ -464,15 +353,27 @@ void DojoClient::RefreshClientSessionSecret(absl::string_view api_key,
                 context, std::move(done));
 }
 
-void DojoClient::FindCreatedIntent(absl::string_view api_key,
-                                   absl::string_view reference,
-                                   const v1::Money& amount, absl::Time start,
-                                   absl::Time end, const CallContext& context,
-                                   IntentCallback done) {
+void DojoClient::FindIntentsByReference(absl::string_view api_key,
+                                        absl::string_view reference,
+                                        absl::Time start, absl::Time end,
+                                        const CallContext& context,
+                                        IntentsCallback done) {
   std::make_shared<SearchCall>(*this, std::string(api_key),
-                               std::string(reference), amount, start, end,
-                               context, std::move(done))
+                               std::string(reference), start, end, context,
+                               std::move(done))
       ->NextPage("");
+}
+
+void DojoClient::CancelPaymentIntent(absl::string_view api_key,
+                                     absl::string_view id,
+                                     const CallContext& context,
+                                     IntentCallback done) {
+  SendForIntent({.operation = "cancel_payment_intent",
+                 .method = "DELETE",
+                 .path = absl::StrCat("/payment-intents/", id),
+                 .api_key = std::string(api_key),
+                 .idempotency = Idempotency::kSafe},
+                context, std::move(done));
 }
 
 }  // namespace payments::dojo

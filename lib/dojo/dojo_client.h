@@ -4,12 +4,14 @@
 // Typed asynchronous calls to Dojo's payment-intents API over an
 // HttpTransport. Builds exact requests (`Authorization: Basic <key>` with the
 // key verbatim, `version`, JSON bodies per the official schema), retries
-// where a repeat cannot move money (retry_policy.h), reconciles creates
-// whose outcome is unknown, and maps answers to PaymentIntent or
-// absl::Status (dojo_errors.h).
+// where a repeat cannot move money (retry_policy.h), and maps answers to
+// PaymentIntent or absl::Status (dojo_errors.h). It never settles an
+// ambiguous money-moving request itself: it reports how far the request may
+// have got (Effect), and the operation journal's reconciler decides.
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -29,13 +31,22 @@ struct DojoClientOptions {
   // Upper bound of one attempt; the caller's deadline may cut it shorter.
   absl::Duration attempt_timeout = absl::Seconds(20);
   RetryOptions retry;
-  // Widening of an attempt's time window when searching for the intent it
-  // may have created, for clock skew between us and Dojo.
-  absl::Duration reconcile_margin = absl::Minutes(2);
 };
 
 using IntentCallback =
     absl::AnyInvocable<void(absl::StatusOr<v1::PaymentIntent>) &&>;
+using IntentsCallback =
+    absl::AnyInvocable<void(absl::StatusOr<std::vector<v1::PaymentIntent>>) &&>;
+
+// The answer to a money-moving request: the intent Dojo returned (or why
+// there is none) and whether Dojo may hold the request's effect anyway.
+// `effect` is kHeld exactly when Dojo answered 2xx; `intent` may still be an
+// error then (DOJO_BAD_RESPONSE: the body could not be read).
+struct CreateAnswer {
+  absl::StatusOr<v1::PaymentIntent> intent;
+  Effect effect = Effect::kNone;
+};
+using CreateCallback = absl::AnyInvocable<void(CreateAnswer) &&>;
 
 // Thread-safe. Callbacks run on the transport's event-loop thread (or
 // inline when nothing is sent) and must not block. Each call invokes its
@@ -49,14 +60,12 @@ class DojoClient final {
              metrics::Metrics* metrics);
   ~DojoClient();
 
-  // POST /payment-intents. Never re-sent blindly: when an attempt may have
-  // reached Dojo (timeout after sending, dropped connection, 5xx, unreadable
-  // answer), the intent is looked up through search first. Found: that
-  // intent. Not found with time and attempts left: sent again. Otherwise
-  // UNAVAILABLE with ErrorInfo reason OUTCOME_UNKNOWN.
+  // POST /payment-intents. Sent again only while it provably never left
+  // (connect, DNS or TLS failure, per the retry policy); once it may have
+  // reached Dojo it is never re-sent, and the answer says so (kPossible).
   void CreatePaymentIntent(absl::string_view api_key,
                            const v1::CreateIntentRequest& request,
-                           const CallContext& context, IntentCallback done);
+                           const CallContext& context, CreateCallback done);
 
   // GET /payment-intents/{id}[?returnCanceled=true]; retried. `id` must be
   // valid (IsValidIntentId).
@@ -70,17 +79,23 @@ class DojoClient final {
                                   const CallContext& context,
                                   IntentCallback done);
 
-  // The intent with `reference` and `amount` created between `start` and
-  // `end` (POST /payment-intents/search, paged; retried), or NOT_FOUND.
-  void FindCreatedIntent(absl::string_view api_key, absl::string_view reference,
-                         const v1::Money& amount, absl::Time start,
-                         absl::Time end, const CallContext& context,
-                         IntentCallback done);
+  // Every intent whose reference is `reference`, created between `start`
+  // and `end` inclusive (POST /payment-intents/search), oldest first. Reads
+  // every page (each one retried); fails if any page cannot be read, so an
+  // OK answer is complete evidence for the window.
+  void FindIntentsByReference(absl::string_view api_key,
+                              absl::string_view reference, absl::Time start,
+                              absl::Time end, const CallContext& context,
+                              IntentsCallback done);
+
+  // DELETE /payment-intents/{id}: cancels a Created intent (409 otherwise);
+  // retried, as a repeat cannot move money. `id` must be valid.
+  void CancelPaymentIntent(absl::string_view api_key, absl::string_view id,
+                           const CallContext& context, IntentCallback done);
 
  private:
   struct Exchange;
   class Attempts;
-  class CreateCall;
   class SearchCall;
 
   using ExchangeCallback =

@@ -40,12 +40,23 @@ std::optional<std::string> RetryReason(
   return std::nullopt;
 }
 
-bool OutcomeUnknown(const absl::StatusOr<HttpResponse>& result) {
+Effect EffectOf(const absl::StatusOr<HttpResponse>& result) {
   if (!result.ok()) {
-    return result.status().code() != absl::StatusCode::kInvalidArgument &&
-           GetTransportStage(result.status()) == TransportStage::kSent;
+    // INVALID_ARGUMENT: the transport refused a request we built wrong.
+    if (result.status().code() == absl::StatusCode::kInvalidArgument ||
+        GetTransportStage(result.status()) == TransportStage::kNotSent) {
+      return Effect::kNone;
+    }
+    return Effect::kPossible;
   }
-  return result->status_code >= 500;
+  if (result->status_code >= 200 && result->status_code < 300) {
+    return Effect::kHeld;
+  }
+  // 1xx/3xx are not answers Dojo gives; a gateway may: assume the worst.
+  if (result->status_code >= 400 && result->status_code < 500) {
+    return Effect::kNone;
+  }
+  return Effect::kPossible;
 }
 
 absl::Duration BackoffDelay(const RetryOptions& options, int retry) {

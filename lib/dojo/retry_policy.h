@@ -47,9 +47,17 @@ enum class Idempotency {
 std::optional<std::string> RetryReason(
     const absl::StatusOr<HttpResponse>& result, Idempotency idempotency);
 
-// Whether a failed create may have reached Dojo (so it must be reconciled,
-// not re-sent): sent-stage transport errors, timeouts and 5xx answers.
-bool OutcomeUnknown(const absl::StatusOr<HttpResponse>& result);
+// Whether Dojo may hold the effect of a request (an intent, a capture, ...)
+// given how its last attempt ended. The one place this is decided: a
+// money-moving request whose effect is kPossible is never re-sent; it is
+// settled from Dojo's state by the reconciler.
+enum class Effect {
+  kNone,      // provably absent: never sent, or refused by a 4xx answer
+  kPossible,  // may have been processed: sent, then a timeout, a dropped
+              // connection, or a 5xx answer
+  kHeld,      // Dojo answered 2xx: it holds the effect
+};
+Effect EffectOf(const absl::StatusOr<HttpResponse>& result);
 
 // Delay before retry number `retry` (1 = the first retry): exponential
 // backoff with "equal jitter" (half fixed, half random), capped.

@@ -1,19 +1,33 @@
 #ifndef LIB_IDEMPOTENCY_IDEMPOTENCY_STORE_H_
 #define LIB_IDEMPOTENCY_IDEMPOTENCY_STORE_H_
 
-// Durable memory of creates by (account, reference) and of webhook events,
-// shared by every replica that uses the same store. Two backends with
-// identical behaviour: SQLite (embedded default, one replica) and PostgreSQL
-// (several replicas).
+// The operation journal: the single source of truth for the outcome of
+// every money-moving call to Dojo (a create today; capture, refund, reversal
+// and cancel fit the same rows), plus the memory of webhook events. Shared
+// by every replica that uses the same store and durable across restarts.
+// Two backends with identical behaviour: SQLite (embedded default, one
+// replica) and PostgreSQL (several replicas).
 //
-// A record moves through these states:
-//   (absent) --Reserve--> kInFlight --Complete--> kCompleted
-//                             |  \--MarkUnknown--> kUnknown --TakeOver-->
-//                             kInFlight
-//                             \--Release--> (absent)
-// A kInFlight record whose lease has expired (its owner died or hung) may be
-// taken over like a kUnknown one: whoever takes it over must reconcile with
-// Dojo before creating anything.
+// An operation, keyed by (kind, account, reference), moves through:
+//
+//   (absent | kFailed | kSettledNotCreated | expired)
+//        --Reserve--> kPending --MarkSent--> kSent --Succeed--> kSucceeded
+//                        |                    |  \--Fail-----> kFailed
+//                        |                    \--MarkUnknown--> kUnknown
+//                        \--Fail--> kFailed
+//   kUnknown, or kPending/kSent whose owner's lease lapsed ("abandoned"):
+//        --Resolve--> kSucceeded   (Dojo holds the effect: found)
+//        --SettleNotCreated--> kSettledNotCreated
+//                    (complete negative evidence after the settle period;
+//                     or an abandoned kPending, which was never sent)
+//        --Reschedule--> same state, later next_check_at
+//
+// The owner's transitions (MarkSent, Succeed, MarkUnknown, Fail) require the
+// owner to hold the kPending/kSent record; settlement transitions (Resolve,
+// SettleNotCreated, Reschedule, Rebind) compare the record's version, so a
+// settlement never overwrites a change it did not see. MarkSent is committed
+// before a request is sent: an operation that is not kSent was never sent
+// in its current attempt.
 //
 // Every method is blocking (disk or network I/O): call it from a worker
 // pool (worker_pool.h), never from a gRPC or event-loop thread.
@@ -27,17 +41,20 @@
 //                        never contain credentials.
 //   FAILED_PRECONDITION  a conditional update lost a race: the record is
 //                        gone, changed, or held by another owner.
-//   INVALID_ARGUMENT     empty reference, owner or fingerprint; non-positive
-//                        lease or retention.
+//   INVALID_ARGUMENT     empty reference, owner, fingerprint or claimer;
+//                        text that is not UTF-8 or holds NUL; non-positive
+//                        lease or retention; limit < 1.
 //   INTERNAL             the schema is missing (Migrate was not run) or the
 //                        store holds something this code cannot read.
 //
-// Retrying after UNAVAILABLE is safe for the record methods: each one is
-// idempotent for its owner (a repeated Reserve by the owner that already
-// holds the fresh record acquires again; repeated Complete, MarkUnknown,
-// Release and TakeOver by the owner that already did them succeed).
-// RememberEvent is not: a repeat after an unknown outcome may report the
-// event as already seen.
+// Retrying after UNAVAILABLE is safe for the owner's transitions: each one
+// is idempotent for its owner (a repeated Reserve by the owner that already
+// holds the fresh record acquires again; a repeated MarkSent, Succeed,
+// MarkUnknown or Fail by the owner that already did it succeeds). A
+// settlement transition repeated after an UNAVAILABLE that hid its success
+// reports FAILED_PRECONDITION (the version moved): re-read the record.
+// RememberEvent is not idempotent: a repeat after an unknown outcome may
+// report the event as already seen.
 //
 // Times are the caller's `now` (the store never reads a clock), stored with
 // microsecond precision; both backends store the same values.
@@ -46,6 +63,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,96 +71,197 @@
 
 namespace payments::idempotency {
 
+// What a journaled operation does at Dojo. Stored as text ("create", ...).
+enum class OperationKind { kCreate, kCapture, kRefund, kReversal, kCancel };
+
 struct Key {
+  OperationKind kind = OperationKind::kCreate;
+  // The configured account name ("" is the default account).
   std::string account;
+  // The operation's idempotency key: the merchant reference of a create; the
+  // caller's capture or refund key; the intent id of a cancel or reversal.
   std::string reference;
 };
 
-enum class RecordState { kInFlight, kCompleted, kUnknown };
+enum class RecordState {
+  kPending,            // reserved by its owner; nothing sent in this attempt
+  kSent,               // the owner is sending (or sent) the current attempt
+  kUnknown,            // the attempt may have reached Dojo: to be reconciled
+  kSucceeded,          // Dojo holds the effect; `result` has it
+  kFailed,             // Dojo refused it, or it was never sent: key is free
+  kSettledNotCreated,  // reconciled as absent after the settle period: free
+};
 
 struct Record {
   Key key;
-  // Hash of the canonical business parameters (see fingerprint.h).
+  // Versioned hash of the canonical business parameters ("v1:<hex>", see
+  // fingerprint.h).
   std::string fingerprint;
-  RecordState state = RecordState::kInFlight;
-  // Who holds a kInFlight record (replica instance + call id).
+  // What the reconciler matches Dojo's state against, as text, set by
+  // Reserve (a create: "<amount value> <currency>", e.g. "1000 GBP"). Never
+  // a secret.
+  std::string params;
+  RecordState state = RecordState::kPending;
+  // Who holds a kPending/kSent record (replica instance + call id).
   std::string owner;
-  // Bumped on every change; conditional updates compare it. A fresh record
-  // starts at 1; a record that replaces an expired one continues from the
-  // old version, so a stale version never matches again.
+  // Bumped on every change except claims; settlement transitions compare it.
+  // A fresh record starts at 1; a record that replaces a free or expired one
+  // continues from the old version, so a stale version never matches again.
   int64_t version = 0;
-  // kInFlight: when the owner's claim lapses.
+  // kPending/kSent: when the owner's claim lapses.
   absl::Time lease_expires_at = absl::InfinitePast();
-  // When the record was first reserved, i.e. before the first attempt to
-  // create at Dojo: the start of any reconciliation window. Never changes.
-  absl::Time attempt_started_at = absl::InfinitePast();
-  // kCompleted: the serialized result (a payments.v1.PaymentIntent).
+  // Identifies the API key (a hash, never the key) the current attempt used:
+  // binds the record to the Dojo account behind that key (see Rebind).
+  std::string key_id;
+  // Attempts sent over the record's life (each MarkSent adds one).
+  int64_t attempts = 0;
+  // The current attempt: when MarkSent was recorded, and when it ended
+  // (Succeed, MarkUnknown, Fail; InfinitePast while kPending/kSent). The
+  // reconciliation window is [sent_at - skew, ended_at + skew] and never
+  // grows; for an abandoned kSent the end is lease_expires_at.
+  absl::Time sent_at = absl::InfinitePast();
+  absl::Time ended_at = absl::InfinitePast();
+  // Dojo's id of the effect once known (the payment intent id of a create).
+  std::string dojo_id;
+  // kSucceeded: the serialized result (a payments.v1.PaymentIntent for a
+  // create).
   std::string result;
   absl::Time created_at = absl::InfinitePast();
-  // Reaped after this: now + retention at Reserve (never before the lease
-  // ends; TakeOver extends it to cover the new lease).
+  // Reaped after this (see Reserve).
   absl::Time expires_at = absl::InfiniteFuture();
+  // kUnknown: when the reconciler should look again. Set by MarkUnknown (to
+  // `now`) and Reschedule.
+  absl::Time next_check_at = absl::InfinitePast();
+  // The reconciler holding a claim on the record (ClaimDue), until when.
+  std::string claimed_by;
+  absl::Time claim_expires_at = absl::InfinitePast();
+};
+
+// One attempt of an operation, as the journal keeps it (ListAttempts).
+struct Attempt {
+  int64_t number = 0;  // 1-based, over the record's life
+  absl::Time sent_at = absl::InfinitePast();
+  absl::Time ended_at = absl::InfinitePast();  // InfinitePast: not ended
+  // The state the attempt ended in ("succeeded", "failed", "unknown", and
+  // later "succeeded"/"settled_not_created" once reconciled); empty while
+  // the attempt is in flight.
+  std::string outcome;
 };
 
 struct ReserveResult {
-  // True: the caller now owns a fresh kInFlight record and may create.
+  // True: the caller now owns a fresh kPending record and may MarkSent.
   bool acquired = false;
   // When not acquired: the record as it stands (compare its fingerprint and
-  // state). When acquired: the caller's fresh record (its version is what a
-  // later TakeOver by someone else would compare).
+  // state). When acquired: the caller's fresh record.
   Record existing;
+};
+
+// Unknown operations of one kind, for gauges.
+struct UnknownSummary {
+  OperationKind kind = OperationKind::kCreate;
+  int64_t count = 0;
+  // The earliest ended_at (or, for abandoned kSent, lease_expires_at)
+  // among them.
+  absl::Time oldest = absl::InfiniteFuture();
 };
 
 class IdempotencyStore {
  public:
   virtual ~IdempotencyStore() = default;
 
-  // Creates the schema or migrates it to the current version. Idempotent;
-  // safe to run from several replicas at once.
+  // Creates the schema or migrates it to the current version, keeping every
+  // record. Idempotent; safe to run from several replicas at once.
   virtual absl::Status Migrate() = 0;
 
-  // Inserts a kInFlight record owned by `owner` if none exists for the key
-  // (expired records, expires_at <= now, count as absent and are replaced).
-  // Atomic across replicas: of concurrent callers exactly one acquires. A
-  // live record is returned as it is, whatever its state or fingerprint; a
-  // kInFlight one with an expired lease is not taken over here (see
-  // TakeOver).
+  // Makes `owner` the holder of a fresh kPending record for `key` (with
+  // `fingerprint`, `params` and `key_id`) if there
+  // is none, or the one there is free (kFailed, kSettledNotCreated) or
+  // expired (expires_at <= now). The record expires at
+  // max(now + retention, now + lease). Atomic across replicas: of
+  // concurrent callers exactly one acquires. Any other record is returned
+  // as it is, whatever its state or fingerprint.
   virtual absl::StatusOr<ReserveResult> Reserve(
-      const Key& key, const std::string& fingerprint, const std::string& owner,
-      absl::Time now, absl::Duration lease, absl::Duration retention) = 0;
+      const Key& key, const std::string& fingerprint, const std::string& params,
+      const std::string& key_id, const std::string& owner, absl::Time now,
+      absl::Duration lease, absl::Duration retention) = 0;
 
   // The record for `key`, if any (expired ones are absent).
   virtual absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                                     absl::Time now) = 0;
 
-  // Makes `owner` the holder of a record at `expected_version` that is
-  // kUnknown or kInFlight with an expired lease: it becomes kInFlight with a
-  // new lease and version; attempt_started_at is kept. FAILED_PRECONDITION
-  // if the record changed meanwhile, is gone or expired, is kCompleted, or
-  // is kInFlight with a live lease.
-  virtual absl::Status TakeOver(const Key& key, int64_t expected_version,
-                                const std::string& owner, absl::Time now,
-                                absl::Duration lease) = 0;
+  // kPending -> kSent: a new attempt (attempts + 1, sent_at = now, ended_at
+  // cleared, an Attempt row added). Call it, and wait for OK, before
+  // sending. FAILED_PRECONDITION unless `owner` holds the kPending record
+  // (its lease may have lapsed, as long as nobody settled it).
+  virtual absl::Status MarkSent(const Key& key, const std::string& owner,
+                                absl::Time now) = 0;
 
-  // Records the finished result (kInFlight -> kCompleted), even if the
-  // owner's lease has lapsed, as long as nobody took the record over.
-  // FAILED_PRECONDITION unless `owner` holds the kInFlight record.
-  virtual absl::Status Complete(const Key& key, const std::string& owner,
-                                const std::string& result, absl::Time now) = 0;
+  // kSent -> kSucceeded with Dojo's id and the result; ended_at = now.
+  // FAILED_PRECONDITION unless `owner` holds the kSent record.
+  virtual absl::Status Succeed(const Key& key, const std::string& owner,
+                               const std::string& dojo_id,
+                               const std::string& result, absl::Time now) = 0;
 
-  // Keeps the record for reconciliation: the create may exist at Dojo
-  // (kInFlight -> kUnknown). FAILED_PRECONDITION unless `owner` holds the
-  // kInFlight record.
+  // kSent -> kUnknown (the attempt may have reached Dojo); ended_at and
+  // next_check_at = now. FAILED_PRECONDITION unless `owner` holds the kSent
+  // record.
   virtual absl::Status MarkUnknown(const Key& key, const std::string& owner,
                                    absl::Time now) = 0;
 
-  // Deletes the record after a definite failure (nothing was created).
-  // FAILED_PRECONDITION unless `owner` holds the kInFlight record; OK if
-  // the record is already gone.
-  virtual absl::Status Release(const Key& key, const std::string& owner) = 0;
+  // kPending or kSent -> kFailed: Dojo provably holds nothing from the
+  // current attempt (refused, or never sent); the key is free again.
+  // ended_at = now. FAILED_PRECONDITION unless `owner` holds the record.
+  virtual absl::Status Fail(const Key& key, const std::string& owner,
+                            absl::Time now) = 0;
 
-  // Deletes records and remembered events whose expiry has passed; returns
-  // how many.
+  // Settlement of a kUnknown or abandoned (kPending/kSent with a lapsed
+  // lease) record at `expected_version`: Dojo holds the effect. -> kSucceeded
+  // with `dojo_id` and `result`; ended_at is set to now if it was not.
+  // FAILED_PRECONDITION if the record changed, is gone, or is in another
+  // state.
+  virtual absl::Status Resolve(const Key& key, int64_t expected_version,
+                               const std::string& dojo_id,
+                               const std::string& result, absl::Time now) = 0;
+
+  // Settlement as above: Dojo holds nothing and no longer can (complete
+  // negative evidence after the settle period, or an abandoned kPending).
+  // -> kSettledNotCreated; the key is free for a new attempt.
+  virtual absl::Status SettleNotCreated(const Key& key,
+                                        int64_t expected_version,
+                                        absl::Time now) = 0;
+
+  // A kUnknown or abandoned record at `expected_version` stays as it is but
+  // is looked at again at `next_check_at` (its claim is dropped).
+  virtual absl::Status Reschedule(const Key& key, int64_t expected_version,
+                                  absl::Time next_check_at) = 0;
+
+  // Records that the key `key_id` was shown to reach the same Dojo account
+  // as the record's (key rotation). Any state; FAILED_PRECONDITION if the
+  // record changed.
+  virtual absl::Status Rebind(const Key& key, int64_t expected_version,
+                              const std::string& key_id) = 0;
+
+  // Claims up to `limit` records due for reconciliation: kUnknown with
+  // next_check_at <= now, and kPending/kSent with lease_expires_at <= now;
+  // not expired, and not claimed by anyone (claim_expires_at <= now).
+  // Sets claimed_by = claimer until now + claim_lease (the version does not
+  // move) and returns them, oldest next_check_at first. Atomic across
+  // replicas: concurrent claimers never get the same record while a claim
+  // is live (PostgreSQL: FOR UPDATE SKIP LOCKED).
+  virtual absl::StatusOr<std::vector<Record>> ClaimDue(
+      absl::Time now, const std::string& claimer, absl::Duration claim_lease,
+      int limit) = 0;
+
+  // The attempts of the record for `key`, oldest first (empty if none).
+  virtual absl::StatusOr<std::vector<Attempt>> ListAttempts(
+      const Key& key) = 0;
+
+  // Per kind with any: the kUnknown and abandoned kSent records.
+  virtual absl::StatusOr<std::vector<UnknownSummary>> SummarizeUnknown(
+      absl::Time now) = 0;
+
+  // Deletes records (with their attempts) and remembered events whose
+  // expiry has passed; returns how many records and events.
   virtual absl::StatusOr<int64_t> ReapExpired(absl::Time now) = 0;
 
   // Remembers a webhook event id. Returns nullopt if it is new (and is now
@@ -157,6 +276,12 @@ class IdempotencyStore {
   // schema exists.
   virtual absl::Status Ping() = 0;
 };
+
+// True for the states in which the key may be reserved again.
+inline bool IsFree(RecordState state) {
+  return state == RecordState::kFailed ||
+         state == RecordState::kSettledNotCreated;
+}
 
 // Opens the store named by PAYMENTS_STORE: "sqlite:<path>" or
 // "postgresql://..." / "postgres://...". Does not migrate. A PostgreSQL

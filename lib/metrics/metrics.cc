@@ -88,14 +88,30 @@ Metrics::Metrics()
               .Register(*registry_)),
       unknown_outcomes_(prometheus::BuildCounter()
                             .Name("payments_unknown_outcomes_total")
-                            .Help("Creates whose outcome at Dojo was "
-                                  "unknown and had to be reconciled.")
+                            .Help("Money-moving requests whose outcome at "
+                                  "Dojo was unknown and had to be "
+                                  "reconciled.")
                             .Register(*registry_)),
       reconciliations_(prometheus::BuildCounter()
                            .Name("payments_reconciliations_total")
-                           .Help("Searches for intents of unknown-outcome "
-                                 "creates, by result.")
+                           .Help("Settlement attempts of unknown "
+                                 "operations, by kind and result.")
                            .Register(*registry_)),
+      unknown_operations_(prometheus::BuildGauge()
+                              .Name("payments_unknown_operations")
+                              .Help("Journaled operations whose outcome at "
+                                    "Dojo is not settled yet, by kind.")
+                              .Register(*registry_)),
+      unknown_oldest_seconds_(
+          prometheus::BuildGauge()
+              .Name("payments_unknown_operation_oldest_seconds")
+              .Help("Age of the oldest unsettled operation, by kind.")
+              .Register(*registry_)),
+      duplicate_intents_(prometheus::BuildCounter()
+                             .Name("payments_duplicate_intents_total")
+                             .Help("Extra Dojo intents found for one "
+                                   "(account, reference), by action.")
+                             .Register(*registry_)),
       idempotency_results_(prometheus::BuildCounter()
                                .Name("payments_idempotency_results_total")
                                .Help("Creates by idempotency outcome.")
@@ -117,15 +133,23 @@ Metrics::Metrics()
   // that their first event counts.
   for (absl::string_view operation :
        {"create_payment_intent", "get_payment_intent",
-        "refresh_client_session_secret", "search_payment_intents"}) {
+        "refresh_client_session_secret", "search_payment_intents",
+        "cancel_payment_intent"}) {
     retry_budget_exhausted_.Add({{"operation", std::string(operation)}});
   }
   unknown_outcomes_.Add({{"operation", "create_payment_intent"}});
-  for (absl::string_view result : {"found", "not_found", "failed"}) {
-    reconciliations_.Add({{"result", std::string(result)}});
+  for (absl::string_view result :
+       {"found", "not_created", "unsent", "pending", "failed"}) {
+    reconciliations_.Add({{"kind", "create"}, {"result", std::string(result)}});
+  }
+  unknown_operations_.Add({{"kind", "create"}});
+  unknown_oldest_seconds_.Add({{"kind", "create"}});
+  for (absl::string_view action : {"canceled", "kept", "cancel_failed"}) {
+    duplicate_intents_.Add({{"action", std::string(action)}});
   }
   for (absl::string_view result :
-       {"miss", "replay", "wait", "mismatch", "reconciled"}) {
+       {"miss", "replay", "wait", "in_progress", "mismatch", "reconciled",
+        "account_mismatch", "rebound"}) {
     idempotency_results_.Add({{"result", std::string(result)}});
   }
 }
@@ -186,8 +210,22 @@ void Metrics::UnknownOutcome(absl::string_view operation) {
   unknown_outcomes_.Add({{"operation", std::string(operation)}}).Increment();
 }
 
-void Metrics::Reconciliation(absl::string_view result) {
-  reconciliations_.Add({{"result", std::string(result)}}).Increment();
+void Metrics::Reconciliation(absl::string_view kind,
+                             absl::string_view result) {
+  reconciliations_
+      .Add({{"kind", std::string(kind)}, {"result", std::string(result)}})
+      .Increment();
+}
+
+void Metrics::SetUnknownOperations(absl::string_view kind, int64_t count,
+                                   double oldest_age_seconds) {
+  const prometheus::Labels labels = {{"kind", std::string(kind)}};
+  unknown_operations_.Add(labels).Set(static_cast<double>(count));
+  unknown_oldest_seconds_.Add(labels).Set(oldest_age_seconds);
+}
+
+void Metrics::DuplicateIntent(absl::string_view action) {
+  duplicate_intents_.Add({{"action", std::string(action)}}).Increment();
 }
 
 void Metrics::IdempotencyResult(absl::string_view result) {

@@ -4,6 +4,7 @@
 // Every metric the service exports, with its name and labels, in one place.
 // Thread-safe: all methods may be called from any thread.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -49,12 +50,23 @@ class Metrics final {
   void UpstreamRetry(absl::string_view operation, absl::string_view reason);
   // A retry the retry budget refused.
   void RetryBudgetExhausted(absl::string_view operation);
-  // A create that may or may not have reached Dojo.
+  // A money-moving request that may or may not have reached Dojo.
   void UnknownOutcome(absl::string_view operation);
-  // result: found, not_found, failed.
-  void Reconciliation(absl::string_view result);
+  // One settlement attempt of a journaled operation of `kind` (create, ...);
+  // result: found, not_created, unsent (never sent: settled without a
+  // search), pending (not found yet, looked at again later), failed (Dojo
+  // could not be searched).
+  void Reconciliation(absl::string_view kind, absl::string_view result);
+  // Unknown operations of `kind` now, and the age of the oldest (0 if none).
+  void SetUnknownOperations(absl::string_view kind, int64_t count,
+                            double oldest_age_seconds);
+  // A second Dojo intent for one (account, reference); action: canceled,
+  // kept (it had moved on from Created), cancel_failed.
+  void DuplicateIntent(absl::string_view action);
 
-  // result: miss, replay, wait, mismatch, reconciled.
+  // result: miss, replay, wait, in_progress (gave up waiting), mismatch,
+  // reconciled, account_mismatch, rebound (a replay verified for a rotated
+  // key).
   void IdempotencyResult(absl::string_view result);
   // One idempotency store operation and whether it succeeded.
   void StoreOperation(absl::string_view operation, double seconds, bool ok);
@@ -76,6 +88,9 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>& retry_budget_exhausted_;
   prometheus::Family<prometheus::Counter>& unknown_outcomes_;
   prometheus::Family<prometheus::Counter>& reconciliations_;
+  prometheus::Family<prometheus::Gauge>& unknown_operations_;
+  prometheus::Family<prometheus::Gauge>& unknown_oldest_seconds_;
+  prometheus::Family<prometheus::Counter>& duplicate_intents_;
   prometheus::Family<prometheus::Counter>& idempotency_results_;
   prometheus::Family<prometheus::Histogram>& store_seconds_;
   prometheus::Gauge* store_up_;

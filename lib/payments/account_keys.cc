@@ -1,7 +1,11 @@
 #include "lib/payments/account_keys.h"
 
+#include <openssl/sha.h>
+
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/common/status_details.h"
 
@@ -20,6 +24,25 @@ absl::StatusOr<absl::string_view> AccountKeys::KeyFor(
       {{"account", "names no configured Dojo account"}});
   SetErrorInfo(status, reason::kUnknownAccount);
   return status;
+}
+
+std::string AccountKeys::KeyId(absl::string_view key) {
+  const absl::string_view environment =
+      absl::StartsWith(key, "sk_sandbox_") ? "sandbox"
+      : absl::StartsWith(key, "sk_prod_")  ? "prod"
+                                           : "other";
+  // A fixed prefix keeps the digest from being a plain hash of the key.
+  const std::string input = absl::StrCat("payments-key-id\n", key);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         digest);
+  return absl::StrCat(environment, ":",
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(digest), 8)));
+}
+
+absl::string_view AccountKeys::EnvironmentOf(absl::string_view key_id) {
+  return key_id.substr(0, key_id.find(':'));
 }
 
 }  // namespace payments

@@ -24,6 +24,13 @@ class AccountKeys final {
 
   const std::string& default_account() const { return default_account_; }
 
+  // Names a key without revealing it, for the journal (Record::key_id):
+  // "<environment>:<16 hex digits of a SHA-256 of the key>", environment
+  // "sandbox" (sk_sandbox_...), "prod" (sk_prod_...) or "other".
+  static std::string KeyId(absl::string_view key);
+  // The environment part of a KeyId ("" for an empty id).
+  static absl::string_view EnvironmentOf(absl::string_view key_id);
+
  private:
   const std::map<std::string, std::string, std::less<>> keys_;
   const std::string default_account_;

@@ -3,9 +3,16 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "lib/dojo/dojo_json.h"
 
 namespace payments {
+namespace {
+
+constexpr absl::string_view kVersionPrefix = "v1:";
+
+}  // namespace
 
 std::string CreateFingerprint(const v1::CreateIntentRequest& request) {
   v1::CreateIntentRequest stable = request;
@@ -19,8 +26,28 @@ std::string CreateFingerprint(const v1::CreateIntentRequest& request) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
          canonical.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::StrCat(kVersionPrefix,
+                      absl::BytesToHexString(absl::string_view(
+                          reinterpret_cast<const char*>(digest),
+                          sizeof(digest))));
+}
+
+bool SameFingerprint(absl::string_view recorded, absl::string_view current) {
+  if (recorded == current) return true;
+  return absl::StartsWith(current, kVersionPrefix) &&
+         current.substr(kVersionPrefix.size()) == recorded;
+}
+
+std::string CreateParams(const v1::CreateIntentRequest& request) {
+  return absl::StrCat(request.amount().value(), " ",
+                      request.amount().currency_code());
+}
+
+bool IsIntentOf(const v1::PaymentIntent& intent, absl::string_view reference,
+                absl::string_view params) {
+  return intent.reference() == reference &&
+         absl::StrCat(intent.amount().value(), " ",
+                      intent.amount().currency_code()) == params;
 }
 
 }  // namespace payments

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "google/protobuf/util/time_util.h"
 #include "lib/common/status_details.h"
-#include "lib/dojo/http_transport.h"
+#include "lib/payments/account_keys.h"
 #include "lib/payments/fingerprint.h"
 
 namespace payments {
@@ -16,6 +16,7 @@ using idempotency::Record;
 using idempotency::RecordState;
 
 absl::Status StoreUnavailable(const absl::Status& cause) {
+  if (cause.code() == absl::StatusCode::kInvalidArgument) return cause;
   absl::Status status = absl::UnavailableError(
       absl::StrCat("idempotency store unavailable, nothing was sent to Dojo: ",
                    cause.message()));
@@ -24,42 +25,18 @@ absl::Status StoreUnavailable(const absl::Status& cause) {
   return status;
 }
 
-// Failures after which Dojo provably holds no intent from this call, so the
-// key may be used again. Anything else might have created one.
-bool IsDefiniteFailure(const absl::Status& status) {
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kResourceExhausted:
-      return true;
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kCancelled: {
-      std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
-      if (info.has_value() && info->reason() == reason::kOutcomeUnknown) {
-        return false;
-      }
-      return dojo::GetTransportStage(status) == dojo::TransportStage::kNotSent;
-    }
-    default:
-      return false;
-  }
-}
-
-// What is recorded: the intent without its one-time client session secret.
-std::string RecordedResult(const v1::PaymentIntent& intent) {
-  v1::PaymentIntent recorded = intent;
-  recorded.clear_client_session_secret();
-  recorded.clear_client_session_secret_expires_at();
-  return recorded.SerializeAsString();
+// The id of the intent a succeeded record holds.
+std::string RecordedIntentId(const Record& record) {
+  if (!record.dojo_id.empty()) return record.dojo_id;
+  v1::PaymentIntent intent;
+  if (!intent.ParseFromString(record.result)) return "";
+  return intent.id();
 }
 
 }  // namespace
 
 // One Create call: a small state machine whose steps hop between the worker
-// pool (store I/O), the Dojo client's loop and the timer. The shared_ptr
+// pool (journal I/O), the Dojo client's loop and the timer. The shared_ptr
 // travels with each pending step.
 class IdempotentCreator::Call final
     : public std::enable_shared_from_this<Call> {
@@ -67,8 +44,11 @@ class IdempotentCreator::Call final
   Call(IdempotentCreator& creator, v1::CreateIntentRequest request,
        std::string api_key, CallContext context, CreateDone done)
       : creator_(creator),
-        key_{request.account(), request.reference()},
+        key_{idempotency::OperationKind::kCreate, request.account(),
+             request.reference()},
         fingerprint_(CreateFingerprint(request)),
+        params_(CreateParams(request)),
+        key_id_(AccountKeys::KeyId(api_key)),
         owner_(absl::StrCat(creator.options_.instance_id, "/",
                             creator.next_call_id_.fetch_add(1))),
         request_(std::move(request)),
@@ -89,9 +69,34 @@ class IdempotentCreator::Call final
                          step = std::move(step)]() mutable { step(*self); });
   }
 
+  absl::Time Now() const { return creator_.clock_.Now(); }
+  // The deadline by which this call answers.
+  absl::Time AnswerBy() const {
+    return context_.deadline - creator_.options_.reply_margin;
+  }
+  // The context of a step that must end in time for the answer.
+  CallContext Bounded(absl::Time deadline) const {
+    CallContext bounded = context_;
+    bounded.deadline = deadline;
+    return bounded;
+  }
+
   absl::Duration Lease() const {
-    return std::max(context_.Remaining(), absl::ZeroDuration()) +
+    return std::max(context_.deadline - Now(), absl::ZeroDuration()) +
            creator_.options_.lease_margin;
+  }
+
+  // Kept for the intent's whole life: longer if it expires later than the
+  // default retention.
+  absl::Duration Retention() const {
+    absl::Duration retention = creator_.options_.retention;
+    if (request_.has_expire_at()) {
+      const absl::Time expires = absl::FromUnixNanos(
+          google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+              request_.expire_at()));
+      retention = std::max(retention, expires - Now() + absl::Hours(24));
+    }
+    return retention;
   }
 
   template <typename Op>
@@ -118,41 +123,221 @@ class IdempotentCreator::Call final
   }
 
   void Reserve() {
-    if (context_.Remaining() <= absl::ZeroDuration()) {
-      return Finish(absl::DeadlineExceededError(
-          "deadline passed before the create started"));
+    if (context_.IsCancelled() || Now() >= AnswerBy()) {
+      return Finish(context_.StoppedStatus(Now()));
     }
     absl::StatusOr<idempotency::ReserveResult> reserved =
         Timed("reserve", [this] {
-          return creator_.store_.Reserve(key_, fingerprint_, owner_,
-                                         absl::Now(), Lease(),
-                                         creator_.options_.retention);
+          return creator_.store_.Reserve(key_, fingerprint_, params_, key_id_,
+                                         owner_, Now(), Lease(), Retention());
         });
     if (!reserved.ok()) return Finish(StoreUnavailable(reserved.status()));
-    if (reserved->acquired) {
-      Count("miss");
-      return SendCreate();
+    if (!reserved->acquired) return Examine(reserved->existing);
+    Count("miss");
+    absl::Status sent = Timed("mark_sent", [this] {
+      return creator_.store_.MarkSent(key_, owner_, Now());
+    });
+    if (sent.code() == absl::StatusCode::kFailedPrecondition) {
+      return Reexamine();  // Settled while we held it: look again.
     }
-    Examine(reserved->existing);
+    if (!sent.ok()) {
+      // Nothing was sent. Should Fail not get through either, the lapsed
+      // lease lets the reconciler settle the record.
+      (void)Timed("fail",
+                  [this] { return creator_.store_.Fail(key_, owner_, Now()); });
+      return Finish(StoreUnavailable(sent));
+    }
+    SendCreate();
+  }
+
+  // The one attempt of this call. Part of the time is kept for settling an
+  // ambiguous answer.
+  void SendCreate() {
+    sent_ = true;
+    const absl::Duration usable = AnswerBy() - Now();
+    const absl::Time attempt_deadline =
+        AnswerBy() - std::min(usable / 4, creator_.options_.settle_reserve);
+    creator_.dojo_.CreatePaymentIntent(
+        api_key_, request_, Bounded(attempt_deadline),
+        [self = shared_from_this()](dojo::CreateAnswer answer) mutable {
+          self->OnPool([answer = std::move(answer)](Call& call) mutable {
+            call.OnCreated(std::move(answer));
+          });
+        });
+  }
+
+  void OnCreated(dojo::CreateAnswer answer) {
+    if (answer.effect == dojo::Effect::kNone) {
+      // Dojo holds nothing from this attempt: free the key. Should that
+      // fail, the reconciler finds nothing and frees it after the settle
+      // period.
+      (void)Timed("fail",
+                  [this] { return creator_.store_.Fail(key_, owner_, Now()); });
+      return Finish(answer.intent.status());
+    }
+    if (answer.effect == dojo::Effect::kHeld && answer.intent.ok() &&
+        IsIntentOf(*answer.intent, key_.reference, params_)) {
+      // Should the journal fail here, the record stays kSent until its
+      // lease lapses, and the reconciler finds this intent.
+      (void)Timed("succeed", [&] {
+        return creator_.store_.Succeed(key_, owner_, answer.intent->id(),
+                                       RecordedIntent(*answer.intent), Now());
+      });
+      return Finish(CreateOutcome{*std::move(answer.intent), false});
+    }
+    // It may exist (or Dojo's answer is not this create's intent): never
+    // sent again; settled from Dojo's state.
+    if (creator_.metrics_ != nullptr) {
+      creator_.metrics_->UnknownOutcome("create_payment_intent");
+    }
+    absl::Status marked = Timed("mark_unknown", [this] {
+      return creator_.store_.MarkUnknown(key_, owner_, Now());
+    });
+    if (!marked.ok()) return OutcomeUnknown(Now() + absl::Seconds(1));
+    Reexamine();
   }
 
   void Examine(const Record& record) {
-    if (record.fingerprint != fingerprint_) {
+    if (!SameFingerprint(record.fingerprint, fingerprint_)) {
       Count("mismatch");
       return Finish(ErrorWithReason(
           absl::StatusCode::kAlreadyExists,
           "this reference was already used with other parameters",
           reason::kReferenceReused, {{"reference", key_.reference}}));
     }
-    const bool lease_live = record.state == RecordState::kInFlight &&
-                            record.lease_expires_at > absl::Now();
-    if (record.state == RecordState::kCompleted) return Replay(record);
-    if (lease_live) {
-      if (!waited_) Count("wait");
-      waited_ = true;
-      return WaitAndExamine();
+    switch (record.state) {
+      case RecordState::kSucceeded:
+        return CheckAccount(record);
+      case RecordState::kPending:
+      case RecordState::kSent:
+        if (record.lease_expires_at > Now()) return Wait(record);
+        return Settle(record);  // Its owner vanished.
+      case RecordState::kUnknown:
+        return Settle(record);
+      case RecordState::kFailed:
+      case RecordState::kSettledNotCreated:
+        return Reserve();  // Freed since we looked.
     }
-    TakeOver(record);
+  }
+
+  // Another call holds the key: look again later, while there is time to
+  // answer.
+  void Wait(const Record& record) {
+    if (!waited_) Count("wait");
+    waited_ = true;
+    if (context_.IsCancelled()) return Finish(context_.StoppedStatus(Now()));
+    const absl::Duration delay = poll_delay_;
+    if (Now() + delay >= AnswerBy()) {
+      Count("in_progress");
+      absl::Status status = ErrorWithReason(
+          absl::StatusCode::kAborted,
+          "another call with this reference is still in progress",
+          reason::kOperationInProgress, {{"reference", key_.reference}});
+      SetRetryInfo(status,
+                   std::clamp(record.lease_expires_at - Now(),
+                              creator_.options_.poll_initial,
+                              creator_.options_.poll_max));
+      return Finish(std::move(status));
+    }
+    poll_delay_ = std::min(poll_delay_ * 2, creator_.options_.poll_max);
+    creator_.timer_.RunAfter(delay, [self = shared_from_this()] {
+      self->OnPool([](Call& call) { call.Reexamine(); });
+    });
+  }
+
+  void Reexamine() {
+    absl::StatusOr<std::optional<Record>> record =
+        Timed("get", [this] { return creator_.store_.Get(key_, Now()); });
+    if (!record.ok()) return Finish(StoreUnavailable(record.status()));
+    if (!record->has_value()) return Reserve();
+    Examine(**record);
+  }
+
+  // The one reconciliation path, within this call's time.
+  void Settle(const Record& record) {
+    creator_.reconciler_.Settle(
+        record, Bounded(AnswerBy()),
+        [self = shared_from_this()](SettleResult result) mutable {
+          self->OnSettled(std::move(result));
+        });
+  }
+
+  void OnSettled(SettleResult result) {
+    switch (result.settlement) {
+      case Settlement::kFound:
+        Count("reconciled");
+        return Finish(CreateOutcome{std::move(result.intent), !sent_});
+      case Settlement::kNotCreated:
+        return Reserve();  // Proven absent: a new attempt cannot duplicate.
+      case Settlement::kFailed:
+        if (result.error.code() == absl::StatusCode::kFailedPrecondition &&
+            !GetErrorInfo(result.error).has_value()) {
+          return Reexamine();  // Settled by someone else meanwhile.
+        }
+        [[fallthrough]];
+      case Settlement::kPending:
+        return OutcomeUnknown(result.next_check_at);
+    }
+  }
+
+  void OutcomeUnknown(absl::Time next_check_at) {
+    absl::Status status = absl::UnavailableError(
+        "the payment intent may or may not have been created at Dojo; it is "
+        "being checked: call again with the same reference after the "
+        "RetryInfo delay");
+    SetErrorInfo(status, reason::kOutcomeUnknown,
+                 {{"reference", key_.reference}});
+    SetRetryInfo(status, std::max(next_check_at - Now(), absl::Seconds(1)));
+    Finish(std::move(status));
+  }
+
+  // A succeeded record is replayed only to the Dojo account that holds its
+  // intent: the same key, or a key shown to see the intent (a rotation).
+  void CheckAccount(const Record& record) {
+    if (record.key_id == key_id_) return Replay(record);
+    if (!record.key_id.empty() &&
+        AccountKeys::EnvironmentOf(record.key_id) !=
+            AccountKeys::EnvironmentOf(key_id_)) {
+      return AccountMismatch();
+    }
+    const std::string id = RecordedIntentId(record);
+    if (id.empty()) {
+      return Finish(absl::InternalError("the recorded result is unreadable"));
+    }
+    creator_.dojo_.GetPaymentIntent(
+        api_key_, id, /*return_canceled=*/true, Bounded(AnswerBy()),
+        [self = shared_from_this(), record, id](
+            absl::StatusOr<v1::PaymentIntent> seen) mutable {
+          self->OnPool([record = std::move(record), id = std::move(id),
+                        seen = std::move(seen)](Call& call) mutable {
+            call.OnAccountChecked(record, id, std::move(seen));
+          });
+        });
+  }
+
+  void OnAccountChecked(const Record& record, const std::string& id,
+                        absl::StatusOr<v1::PaymentIntent> seen) {
+    if (seen.ok() && seen->id() == id) {
+      (void)Timed("rebind", [&] {
+        return creator_.store_.Rebind(key_, record.version, key_id_);
+      });
+      Count("rebound");
+      return Replay(record);
+    }
+    if (seen.ok() || seen.status().code() == absl::StatusCode::kNotFound) {
+      return AccountMismatch();
+    }
+    Finish(seen.status());
+  }
+
+  void AccountMismatch() {
+    Count("account_mismatch");
+    Finish(ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        "this reference was used with a key of another Dojo account or "
+        "environment, whose intent this account's key cannot see",
+        reason::kAccountMismatch,
+        {{"account", key_.account}, {"reference", key_.reference}}));
   }
 
   void Replay(const Record& record) {
@@ -164,117 +349,6 @@ class IdempotentCreator::Call final
     Finish(CreateOutcome{std::move(intent), /*replay=*/true});
   }
 
-  // Another call holds the key: look again later, until the deadline.
-  void WaitAndExamine() {
-    if (context_.IsCancelled()) {
-      return Finish(absl::CancelledError("the caller cancelled the call"));
-    }
-    const absl::Duration remaining = context_.Remaining();
-    if (remaining <= absl::ZeroDuration()) {
-      return Finish(absl::DeadlineExceededError(
-          "another call with this reference is still in progress"));
-    }
-    const absl::Duration delay = std::min(poll_delay_, remaining);
-    poll_delay_ = std::min(poll_delay_ * 2, creator_.options_.poll_max);
-    creator_.timer_.RunAfter(delay, [self = shared_from_this()] {
-      self->OnPool([](Call& call) { call.Reexamine(); });
-    });
-  }
-
-  void Reexamine() {
-    absl::StatusOr<std::optional<Record>> record =
-        Timed("get", [this] { return creator_.store_.Get(key_, absl::Now()); });
-    if (!record.ok()) return Finish(StoreUnavailable(record.status()));
-    if (!record->has_value()) return Reserve();  // Released: try again.
-    Examine(**record);
-  }
-
-  // The key's last owner left an unknown outcome (or died): take it over
-  // and ask Dojo what happened before creating anything.
-  void TakeOver(const Record& record) {
-    absl::Status taken = Timed("take_over", [&] {
-      return creator_.store_.TakeOver(key_, record.version, owner_, absl::Now(),
-                                      Lease());
-    });
-    if (taken.code() == absl::StatusCode::kFailedPrecondition) {
-      return WaitAndExamine();  // Someone else took it first.
-    }
-    if (!taken.ok()) return Finish(StoreUnavailable(taken));
-    const absl::Duration margin = creator_.options_.reconcile_margin;
-    creator_.dojo_.FindCreatedIntent(
-        api_key_, key_.reference, request_.amount(),
-        record.attempt_started_at - margin, absl::Now() + margin, context_,
-        [self = shared_from_this()](
-            absl::StatusOr<v1::PaymentIntent> found) mutable {
-          self->OnPool([found = std::move(found)](Call& call) mutable {
-            call.OnReconciled(std::move(found));
-          });
-        });
-  }
-
-  void OnReconciled(absl::StatusOr<v1::PaymentIntent> found) {
-    if (found.ok()) {
-      Count("reconciled");
-      RecordResult(*found);
-      return Finish(CreateOutcome{*std::move(found), /*replay=*/true});
-    }
-    if (found.status().code() == absl::StatusCode::kNotFound) {
-      return SendCreate();  // Dojo holds none: creating cannot duplicate.
-    }
-    MarkUnknown();
-    absl::Status status = absl::UnavailableError(absl::StrCat(
-        "an earlier create with this reference may have reached Dojo and "
-        "could not be checked: ",
-        found.status().message()));
-    SetErrorInfo(status, reason::kOutcomeUnknown,
-                 {{"reference", key_.reference}});
-    SetRetryInfo(status, absl::Seconds(1));
-    Finish(std::move(status));
-  }
-
-  void SendCreate() {
-    creator_.dojo_.CreatePaymentIntent(
-        api_key_, request_, context_,
-        [self = shared_from_this()](
-            absl::StatusOr<v1::PaymentIntent> created) mutable {
-          self->OnPool([created = std::move(created)](Call& call) mutable {
-            call.OnCreated(std::move(created));
-          });
-        });
-  }
-
-  void OnCreated(absl::StatusOr<v1::PaymentIntent> created) {
-    if (created.ok()) {
-      RecordResult(*created);
-      return Finish(CreateOutcome{*std::move(created), /*replay=*/false});
-    }
-    if (IsDefiniteFailure(created.status())) {
-      // Nothing exists at Dojo: free the key. If this fails the lease
-      // expires and the next call reconciles, finding nothing.
-      (void)Timed("release",
-                  [this] { return creator_.store_.Release(key_, owner_); });
-    } else {
-      MarkUnknown();
-    }
-    Finish(created.status());
-  }
-
-  // Records the finished result. Should the store fail, the record stays in
-  // flight until its lease ends and the next call finds the intent through
-  // reconciliation: nothing is lost or duplicated.
-  void RecordResult(const v1::PaymentIntent& intent) {
-    (void)Timed("complete", [&] {
-      return creator_.store_.Complete(key_, owner_, RecordedResult(intent),
-                                      absl::Now());
-    });
-  }
-
-  void MarkUnknown() {
-    (void)Timed("mark_unknown", [this] {
-      return creator_.store_.MarkUnknown(key_, owner_, absl::Now());
-    });
-  }
-
   void Finish(absl::StatusOr<CreateOutcome> outcome) {
     std::move(done_)(std::move(outcome));
   }
@@ -282,6 +356,8 @@ class IdempotentCreator::Call final
   IdempotentCreator& creator_;
   const idempotency::Key key_;
   const std::string fingerprint_;
+  const std::string params_;
+  const std::string key_id_;
   const std::string owner_;
   const v1::CreateIntentRequest request_;
   const std::string api_key_;
@@ -289,16 +365,22 @@ class IdempotentCreator::Call final
   CreateDone done_;
   absl::Duration poll_delay_;
   bool waited_ = false;
+  // This call sent a create (so an intent found for it is not a replay).
+  bool sent_ = false;
 };
 
 IdempotentCreator::IdempotentCreator(idempotency::IdempotencyStore& store,
                                      idempotency::WorkerPool& pool,
-                                     dojo::DojoClient& dojo, Timer& timer,
+                                     dojo::DojoClient& dojo,
+                                     Reconciler& reconciler,
+                                     const Clock& clock, Timer& timer,
                                      IdempotencyOptions options,
                                      metrics::Metrics* metrics)
     : store_(store),
       pool_(pool),
       dojo_(dojo),
+      reconciler_(reconciler),
+      clock_(clock),
       timer_(timer),
       options_(std::move(options)),
       metrics_(metrics) {}

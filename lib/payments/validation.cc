@@ -1,5 +1,6 @@
 #include "lib/payments/validation.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,10 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
     v.Add("reference", "is required (1-60 characters)");
   } else {
     v.MaxLength("reference", request.reference(), kMaxReferenceLength);
+    if (std::any_of(request.reference().begin(), request.reference().end(),
+                    [](char c) { return absl::ascii_iscntrl(c); })) {
+      v.Add("reference", "must not contain control characters");
+    }
   }
   if (!request.has_amount()) {
     v.Add("amount", "is required");

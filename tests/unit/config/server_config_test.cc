@@ -107,6 +107,30 @@ TEST_F(ServerConfigTest, EverySettingOverridden) {
   EXPECT_EQ(config->max_webhook_body_bytes, 1024u);
 }
 
+TEST_F(ServerConfigTest, JournalSettings) {
+  env_["PAYMENTS_IDEMPOTENCY_RETENTION"] = "2160h";
+  env_["PAYMENTS_SETTLE_PERIOD"] = "30m";
+  env_["PAYMENTS_RECONCILE_CLOCK_SKEW"] = "1m";
+  env_["PAYMENTS_RECONCILE_INTERVAL"] = "500ms";
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->idempotency_retention, absl::Hours(2160));
+  EXPECT_EQ(config->settle_period, absl::Minutes(30));
+  EXPECT_EQ(config->reconcile_clock_skew, absl::Minutes(1));
+  EXPECT_EQ(config->reconcile_interval, absl::Milliseconds(500));
+}
+
+TEST_F(ServerConfigTest, RetentionBelowAnIntentsLifeIsRefused) {
+  // A record forgotten before its intent expires lets a reused reference
+  // create a second intent.
+  for (const char* short_retention : {"1s", "24h", "719h59m"}) {
+    env_["PAYMENTS_IDEMPOTENCY_RETENTION"] = short_retention;
+    ExpectError("PAYMENTS_IDEMPOTENCY_RETENTION");
+  }
+  env_["PAYMENTS_IDEMPOTENCY_RETENTION"] = "720h";
+  EXPECT_TRUE(Load().ok());
+}
+
 TEST_F(ServerConfigTest, MissingApiKey) {
   env_.erase("DOJO_API_KEY");
   ExpectError("DOJO_API_KEY");

@@ -63,15 +63,24 @@ TEST(RetryReasonTest, CancellationIsNeverRetried) {
             std::nullopt);
 }
 
-TEST(OutcomeUnknownTest, OnlyWhatMayHaveReachedDojo) {
-  EXPECT_TRUE(OutcomeUnknown(Answer(500)));
-  EXPECT_TRUE(OutcomeUnknown(Answer(504)));
-  EXPECT_TRUE(OutcomeUnknown(TransportError(absl::StatusCode::kDeadlineExceeded,
-                                            TransportStage::kSent)));
-  EXPECT_FALSE(OutcomeUnknown(TransportError(absl::StatusCode::kUnavailable,
-                                             TransportStage::kNotSent)));
-  EXPECT_FALSE(OutcomeUnknown(Answer(400)));
-  EXPECT_FALSE(OutcomeUnknown(Answer(429)));
+TEST(EffectOfTest, OnlyWhatMayHaveReachedDojoIsPossible) {
+  EXPECT_EQ(EffectOf(Answer(200)), Effect::kHeld);
+  EXPECT_EQ(EffectOf(Answer(201)), Effect::kHeld);
+  EXPECT_EQ(EffectOf(Answer(500)), Effect::kPossible);
+  EXPECT_EQ(EffectOf(Answer(504)), Effect::kPossible);
+  EXPECT_EQ(EffectOf(Answer(302)), Effect::kPossible);
+  EXPECT_EQ(EffectOf(TransportError(absl::StatusCode::kDeadlineExceeded,
+                                    TransportStage::kSent)),
+            Effect::kPossible);
+  EXPECT_EQ(EffectOf(TransportError(absl::StatusCode::kCancelled,
+                                    TransportStage::kSent)),
+            Effect::kPossible);
+  EXPECT_EQ(EffectOf(TransportError(absl::StatusCode::kUnavailable,
+                                    TransportStage::kNotSent)),
+            Effect::kNone);
+  EXPECT_EQ(EffectOf(Answer(400)), Effect::kNone);
+  EXPECT_EQ(EffectOf(Answer(409)), Effect::kNone);
+  EXPECT_EQ(EffectOf(Answer(429)), Effect::kNone);
 }
 
 TEST(BackoffDelayTest, GrowsExponentiallyWithJitterWithinCap) {
