@@ -1,6 +1,7 @@
 #include "lib/payments/reconciler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <utility>
@@ -273,7 +274,11 @@ void Reconciler::Start() {
     if (stopping_ || round_running_) return;
     round_running_ = true;
   }
-  pool_.Post([this] { RunRound(); });
+  RunRound([this](int claimed) {
+    // A full batch suggests more is due: the next round follows at once.
+    ScheduleRound(claimed == options_.concurrency ? absl::ZeroDuration()
+                                                  : options_.poll_interval);
+  });
 }
 
 void Reconciler::Stop() {
@@ -296,27 +301,31 @@ void Reconciler::ScheduleRound(absl::Duration delay) {
   });
 }
 
-void Reconciler::RunRound() {
-  const absl::Time now = clock_.Now();
-  RefreshGauges(now);
-  absl::StatusOr<std::vector<Record>> due =
-      store_.ClaimDue(now, options_.instance_id, 2 * options_.settle_timeout,
-                      options_.concurrency);
-  if (!due.ok() || due->empty()) {
-    return ScheduleRound(options_.poll_interval);
-  }
-  // A full batch suggests more is due: the next round follows at once.
-  const absl::Duration next = static_cast<int>(due->size()) ==
-                                      options_.concurrency
-                                  ? absl::ZeroDuration()
-                                  : options_.poll_interval;
-  auto remaining = std::make_shared<std::atomic<int>>(due->size());
-  for (const Record& record : *due) {
-    Settle(record, Until(now + options_.settle_timeout),
-           [this, remaining, next](SettleResult) {
-             if (remaining->fetch_sub(1) == 1) ScheduleRound(next);
-           });
-  }
+void Reconciler::RunRound(absl::AnyInvocable<void(int claimed) &&> done) {
+  pool_.Post([this, done = std::move(done)]() mutable {
+    const absl::Time now = clock_.Now();
+    RefreshGauges(now);
+    absl::StatusOr<std::vector<Record>> due =
+        store_.ClaimDue(now, options_.instance_id, 2 * options_.settle_timeout,
+                        options_.concurrency);
+    if (!due.ok() || due->empty()) return std::move(done)(0);
+    const int claimed = static_cast<int>(due->size());
+    struct Round {
+      std::atomic<int> remaining;
+      absl::AnyInvocable<void(int) &&> done;
+    };
+    auto round = std::make_shared<Round>();
+    round->remaining = claimed;
+    round->done = std::move(done);
+    for (const Record& record : *due) {
+      Settle(record, Until(now + options_.settle_timeout),
+             [round, claimed](SettleResult) {
+               if (round->remaining.fetch_sub(1) == 1) {
+                 std::move(round->done)(claimed);
+               }
+             });
+    }
+  });
 }
 
 void Reconciler::RefreshGauges(absl::Time now) {

@@ -105,9 +105,13 @@ class Reconciler final {
   void Settle(const idempotency::Record& record, const CallContext& context,
               SettleDone done);
 
-  // Starts the background loop: every poll_interval it claims up to
-  // `concurrency` due operations, settles them, and refreshes the unknown
-  // operation gauges. Does nothing once stopped or while a round runs.
+  // One round: refreshes the unknown-operation gauges, claims up to
+  // `concurrency` due operations and settles them. `done(claimed)` runs
+  // once every claimed operation is settled (or failed), on a pool thread.
+  void RunRound(absl::AnyInvocable<void(int claimed) &&> done);
+
+  // Starts the background loop: a round every poll_interval (at once after
+  // a full one). Does nothing once stopped or while a round runs.
   void Start();
   // Stops claiming and waits for the round in flight to end. Idempotent.
   void Stop();
@@ -120,8 +124,7 @@ class Reconciler final {
     Reconciler* reconciler ABSL_GUARDED_BY(mu) = nullptr;
   };
 
-  // One round, on the pool: gauges, claim, settle; then the next is timed.
-  void RunRound();
+  // Ends the loop's round and times the next.
   void ScheduleRound(absl::Duration delay);
   void RefreshGauges(absl::Time now);
 

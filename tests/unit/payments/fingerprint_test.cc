@@ -16,10 +16,38 @@ v1::CreateIntentRequest Base() {
   return request;
 }
 
-TEST(FingerprintTest, IsAStableSha256Hex) {
+TEST(FingerprintTest, IsAStableVersionedSha256Hex) {
   const std::string fingerprint = CreateFingerprint(Base());
-  EXPECT_EQ(fingerprint.size(), 64u);
+  EXPECT_EQ(fingerprint.substr(0, 3), "v1:");
+  EXPECT_EQ(fingerprint.size(), 3u + 64u);
   EXPECT_EQ(fingerprint, CreateFingerprint(Base()));
+}
+
+TEST(FingerprintTest, RecordsFromBeforeVersioningStillMatch) {
+  const std::string current = CreateFingerprint(Base());
+  EXPECT_TRUE(SameFingerprint(current, current));
+  EXPECT_TRUE(SameFingerprint(current.substr(3), current));
+  v1::CreateIntentRequest other = Base();
+  other.set_description("Three coffees");
+  EXPECT_FALSE(SameFingerprint(CreateFingerprint(other).substr(3), current));
+  EXPECT_FALSE(SameFingerprint("v2:" + current.substr(3), current));
+}
+
+TEST(IsIntentOfTest, ReferenceAmountAndCurrencyMustAllMatch) {
+  const v1::CreateIntentRequest request = Base();
+  const std::string params = CreateParams(request);
+  EXPECT_EQ(params, "1000 GBP");
+  v1::PaymentIntent intent;
+  intent.set_reference("Order-1");
+  intent.mutable_amount()->set_value(1000);
+  intent.mutable_amount()->set_currency_code("GBP");
+  EXPECT_TRUE(IsIntentOf(intent, "Order-1", params));
+  EXPECT_FALSE(IsIntentOf(intent, "Order-2", params));
+  intent.mutable_amount()->set_value(1001);
+  EXPECT_FALSE(IsIntentOf(intent, "Order-1", params));
+  intent.mutable_amount()->set_value(1000);
+  intent.mutable_amount()->set_currency_code("EUR");
+  EXPECT_FALSE(IsIntentOf(intent, "Order-1", params));
 }
 
 TEST(FingerprintTest, BusinessParametersChangeIt) {
