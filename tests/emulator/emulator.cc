@@ -39,7 +39,7 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
   RequestContext ctx;  // received now
 
   LogEntry entry;
-  entry.received_at = FormatTimestamp(Clock::now());
+  entry.received_at = FormatTimestamp(ctx.received_at);
   entry.method = std::string(req.method_string());
   entry.path = target.path;
   entry.query = target.query;
@@ -77,13 +77,14 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
   // answer (or the drop; `delay` then counts from the commit). The timer
   // parks no thread, and the commit happens even if the client has gone.
   // At shutdown a pending commit is abandoned with the io_context.
-  auto timer = std::make_shared<boost::asio::steady_timer>(
-      executor_, step->commit_delay);
-  timer->async_wait([this, timer, batch = ctx.batch, reply = std::move(reply),
-                     done = std::move(done)](boost::system::error_code) mutable {
-    store_.Commit(batch);
-    done(std::move(reply));
-  });
+  auto timer = std::make_shared<boost::asio::steady_timer>(executor_,
+                                                           step->commit_delay);
+  timer->async_wait(
+      [this, timer, batch = ctx.batch, reply = std::move(reply),
+       done = std::move(done)](boost::system::error_code) mutable {
+        store_.Commit(batch);
+        done(std::move(reply));
+      });
 }
 
 }  // namespace dojo_emulator

@@ -39,9 +39,9 @@ std::optional<std::string> OptionalBool(const Json& spec, const char* name,
 }
 
 constexpr const char* kKnownStepKeys[] = {
-    "status",  "kind",    "body", "contentType",     "retryAfter",
-    "headers", "delayMs", "drop", "processThenDrop", "repeat",
-    "commitDelayMs"};
+    "status",          "kind",    "body",         "contentType",
+    "retryAfter",      "headers", "delayMs",      "drop",
+    "processThenDrop", "repeat",  "commitDelayMs"};
 
 }  // namespace
 
@@ -86,7 +86,8 @@ std::optional<std::string> FaultStep::Parse(const Json& spec, FaultStep* out) {
     }
     step.delay = std::chrono::milliseconds(it->get<int64_t>());
   }
-  if (auto it = spec.find("commitDelayMs"); it != spec.end() && !it->is_null()) {
+  if (auto it = spec.find("commitDelayMs");
+      it != spec.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
         it->get<int64_t>() > 3600 * 1000) {
       return "commitDelayMs must be an integer in 0..3600000";

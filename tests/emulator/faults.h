@@ -35,7 +35,7 @@ struct FaultStep {
   // its writes become visible only this much later, when the answer (or the
   // drop) is also released. Zero: off.
   std::chrono::milliseconds commit_delay{0};
-  int repeat = 1;                      // the step is used this many times
+  int repeat = 1;  // the step is used this many times
 
   // Parses one element of "responses"; returns an error message or nullopt.
   static std::optional<std::string> Parse(const Json& spec, FaultStep* out);

@@ -29,8 +29,7 @@ IntentStore::Batch IntentStore::NewBatch() {
 }
 
 StoredIntent IntentStore::Insert(const std::string& account,
-                                 TimePoint created_at, Json body,
-                                 Batch batch) {
+                                 TimePoint created_at, Json body, Batch batch) {
   std::lock_guard<std::mutex> lock(mu_);
   StoredIntent intent{account, next_seq_++, TruncateToTick(created_at),
                       std::chrono::steady_clock::now(), std::move(body)};
@@ -174,12 +173,12 @@ SearchPage IntentStore::Search(const SearchQuery& query) const {
   };
   // [lo, hi): the date window in key order (exact bounds checked by matches).
   constexpr uint64_t kMaxSeq = std::numeric_limits<uint64_t>::max();
-  const It window_lo =
-      query.start ? index.lower_bound({ToTicks(*query.start), 0})
-                  : index.begin();
-  const It window_hi =
-      query.end ? index.upper_bound({ToTicks(*query.end), kMaxSeq})
-                : index.end();
+  const It window_lo = query.start
+                           ? index.lower_bound({ToTicks(*query.start), 0})
+                           : index.begin();
+  const It window_hi = query.end
+                           ? index.upper_bound({ToTicks(*query.end), kMaxSeq})
+                           : index.end();
   auto before_or_at = [&](It a, It b) {  // a <= b in key order
     if (b == index.end()) return true;
     if (a == index.end()) return false;
@@ -216,8 +215,8 @@ SearchPage IntentStore::Search(const SearchQuery& query) const {
   }
   if (page.items.empty()) return page;
   page.older = any_match(lo, it);
-  page.newer = any_match(std::next(index.find(page.items.front().key())),
-                         window_hi);
+  page.newer =
+      any_match(std::next(index.find(page.items.front().key())), window_hi);
   return page;
 }
 

@@ -35,8 +35,8 @@ TimePoint TruncateToTick(TimePoint t);
 int64_t ToTicks(TimePoint t);
 
 struct StoredIntent {
-  std::string account;  // the owner's account name
-  uint64_t seq = 0;     // creation order, 1-based (allocated at receipt)
+  std::string account;   // the owner's account name
+  uint64_t seq = 0;      // creation order, 1-based (allocated at receipt)
   TimePoint created_at;  // truncated to a tick; equals body["createdAt"]
   // When the intent became visible (its commit). Search lag counts from here.
   std::chrono::steady_clock::time_point committed_at;
@@ -48,8 +48,8 @@ struct StoredIntent {
 // What POST /payment-intents/search asks the store for.
 struct SearchQuery {
   std::string account;
-  std::optional<TimePoint> start, end;  // inclusive bounds on createdAt
-  std::vector<std::string> statuses;    // empty: any
+  std::optional<TimePoint> start, end;     // inclusive bounds on createdAt
+  std::vector<std::string> statuses;       // empty: any
   std::optional<IntentKey> before, after;  // at most one
   size_t limit = 50;
 };

@@ -112,8 +112,9 @@ RouteResult Routes::Handle(const Request& req, const Target& target,
         result = not_allowed("GET, DELETE");
       }
     } else if (seg[2] == "refresh-client-session-secret") {
-      result = method == http::verb::post ? Refresh(seg[1], account, trace_id, ctx)
-                                          : not_allowed("POST");
+      result = method == http::verb::post
+                   ? Refresh(seg[1], account, trace_id, ctx)
+                   : not_allowed("POST");
     } else {
       result.response = ProblemResponse(404, "", trace_id);
     }
@@ -189,7 +190,8 @@ RouteResult Routes::Cancel(const std::string& id, const std::string& account,
       id,
       [&](StoredIntent& s) {
         status = s.body["status"].get<std::string>();
-        if (status == "Created") ApplyStatus(s.body, "Canceled", ctx.received_at);
+        if (status == "Created")
+          ApplyStatus(s.body, "Canceled", ctx.received_at);
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
