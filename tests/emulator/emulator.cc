@@ -63,6 +63,12 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
     RouteResult result = routes_.Handle(req, target, auth, trace_id, ctx);
     reply.response = std::move(result.response);
     entry.intent_id = std::move(result.intent_id);
+    if (step && step->process_then_status) {
+      // The effect happened; the answer says it failed.
+      FaultStep answer = *step;
+      answer.status = step->process_then_status;
+      reply.response = RenderFaultResponse(answer, trace_id);
+    }
   }
   if (step) {
     entry.faulted = true;

@@ -102,6 +102,14 @@ expect "processThenDrop+commitDelayMs: dropped (curl 52)" 52 "$rc"
 expect "processThenDrop+commitDelayMs: dropped at commit" 1 "$(($(now_ms) - t0 >= 1000 ? 1 : 0))"
 expect "processThenDrop+commitDelayMs: committed" 1 "$(control_count ptd-slow)"
 
+# processThenStatus: the intent is created, the answer says 503.
+curl -s $E/faults -d '{"method":"POST","path":"/payment-intents","responses":[{"processThenStatus":503}]}' >/dev/null
+expect "processThenStatus: answered 503" 503 \
+  "$(code $B/payment-intents -H "$A" -H "$V" -H "$C" -d "$(body pts-1)")"
+expect "processThenStatus: created anyway" 1 "$(control_count pts-1)"
+expect "processThenStatus with status rejected" 400 \
+  "$(code $E/faults -d '{"path":"/payment-intents","responses":[{"status":500,"processThenStatus":503}]}')"
+
 # --- 2. Search lag ---------------------------------------------------------
 expect "settings default" '{"searchLagMs":0}' "$(curl -s $E/settings)"
 expect "settings reject unknown" 400 "$(code $E/settings -d '{"searchLag":1}')"

@@ -41,7 +41,7 @@ std::optional<std::string> OptionalBool(const Json& spec, const char* name,
 constexpr const char* kKnownStepKeys[] = {
     "status",          "kind",    "body",         "contentType",
     "retryAfter",      "headers", "delayMs",      "drop",
-    "processThenDrop", "repeat",  "commitDelayMs"};
+    "processThenDrop", "repeat",  "commitDelayMs", "processThenStatus"};
 
 }  // namespace
 
@@ -105,8 +105,22 @@ std::optional<std::string> FaultStep::Parse(const Json& spec, FaultStep* out) {
   if (auto e = OptionalBool(spec, "processThenDrop", &step.process_then_drop)) {
     return e;
   }
+  if (auto it = spec.find("processThenStatus");
+      it != spec.end() && !it->is_null()) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 100 ||
+        it->get<int64_t>() > 599) {
+      return "processThenStatus must be an integer in 100..599";
+    }
+    if (step.status || step.drop || step.process_then_drop ||
+        !step.kind.empty() || step.body) {
+      return "processThenStatus answers in place of the real handler's "
+             "answer: it does not go with status, kind, body or drop";
+    }
+    step.process_then_status = it->get<int>();
+  }
   // A kind without a status gets the status that kind usually comes with.
-  if (!step.status && !step.drop && !step.process_then_drop) {
+  if (!step.status && !step.drop && !step.process_then_drop &&
+      !step.process_then_status) {
     if (step.kind == "html") step.status = 502;
     if (step.kind == "malformed") step.status = 200;
     if (step.kind == "problem" || step.kind == "empty" || step.body) {
@@ -138,6 +152,7 @@ Json FaultStep::ToJson() const {
   if (delay.count() > 0) j["delayMs"] = delay.count();
   if (drop) j["drop"] = true;
   if (process_then_drop) j["processThenDrop"] = true;
+  if (process_then_status) j["processThenStatus"] = *process_then_status;
   if (commit_delay.count() > 0) j["commitDelayMs"] = commit_delay.count();
   if (repeat != 1) j["repeat"] = repeat;
   return j;

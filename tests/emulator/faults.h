@@ -31,6 +31,9 @@ struct FaultStep {
   std::chrono::milliseconds delay{0};  // answer (or drop) this much later
   bool drop = false;                   // close without answering or handling
   bool process_then_drop = false;      // run the real handler, then close
+  // Run the real handler, then answer with this status (problem details)
+  // instead of its answer: e.g. a 5xx after the effect happened.
+  std::optional<int> process_then_status;
   // Slow commit: the real handler runs at once (with the receipt time), but
   // its writes become visible only this much later, when the answer (or the
   // drop) is also released. Zero: off.
@@ -43,7 +46,8 @@ struct FaultStep {
 
   // True when the real handler must run (the step only shapes its answer).
   bool RunsHandler() const {
-    return process_then_drop || (!drop && !status && kind.empty() && !body);
+    return process_then_drop || process_then_status ||
+           (!drop && !status && kind.empty() && !body);
   }
 };
 
