@@ -11,6 +11,7 @@
 #include "lib/idempotency/postgres_connection.h"
 #include "lib/idempotency/postgres_connection_pool.h"
 #include "lib/idempotency/store_encoding.h"
+#include "lib/idempotency/store_sql.h"
 
 namespace payments::idempotency {
 namespace {
@@ -22,13 +23,6 @@ using internal::TimeToMicros;
 // arbitrary constant for "payments idempotency schema").
 constexpr char kMigrationLock[] =
     "SELECT pg_advisory_xact_lock(6021873390451257)";
-constexpr char kCreateSchemaVersion[] =
-    "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)";
-constexpr char kSelectSchemaVersion[] =
-    "SELECT max(version) FROM schema_version";
-constexpr char kDeleteSchemaVersion[] = "DELETE FROM schema_version";
-constexpr char kInsertSchemaVersion[] =
-    "INSERT INTO schema_version (version) VALUES ($1)";
 
 // Migrations, applied in order inside one transaction under the advisory
 // lock. Times are bigint Unix microseconds, as in the SQLite backend.
@@ -38,6 +32,8 @@ struct Migration {
 };
 const std::vector<Migration>& Migrations() {
   static const auto* migrations = new std::vector<Migration>{
+      // Schema 1: creates by (account, reference); migration 2 moves its
+      // rows into the journal and drops it.
       {1,
        {
            "CREATE TABLE IF NOT EXISTS idempotency_records ("
@@ -64,53 +60,53 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX IF NOT EXISTS webhook_events_expires_at"
            " ON webhook_events (expires_at)",
        }},
+      // Keys compare and sort bytewise (COLLATE "C"), as in SQLite.
+      {2, {PAYMENTS_SQL_MIGRATION_2("text COLLATE \"C\"", "bytea")}},
   };
   return *migrations;
 }
 
-constexpr char kSelectRecord[] =
-    "SELECT " PAYMENTS_RECORD_COLUMNS
-    " FROM idempotency_records WHERE account = $1 AND reference = $2";
-// Inserts, or replaces an expired record (continuing its version), in one
-// atomic statement: of concurrent callers on any replica exactly one gets a
-// row back. A live record is left alone and no row is returned.
-constexpr char kReserve[] =
-    "INSERT INTO idempotency_records AS r (" PAYMENTS_RECORD_COLUMNS
-    ", updated_at) VALUES"
-    " ($1, $2, $3, 'in_flight', $4, 1, $5, $6, ''::bytea, $6, $7, $6)"
-    " ON CONFLICT (account, reference) DO UPDATE SET"
-    " fingerprint = EXCLUDED.fingerprint, state = 'in_flight',"
-    " owner = EXCLUDED.owner, version = r.version + 1,"
-    " lease_expires_at = EXCLUDED.lease_expires_at,"
-    " attempt_started_at = EXCLUDED.attempt_started_at,"
-    " result = EXCLUDED.result, created_at = EXCLUDED.created_at,"
-    " expires_at = EXCLUDED.expires_at, updated_at = EXCLUDED.updated_at"
-    " WHERE r.expires_at <= $6"
-    " RETURNING " PAYMENTS_RECORD_COLUMNS;
-constexpr char kTakeOver[] =
-    "UPDATE idempotency_records SET owner = $3, state = 'in_flight',"
-    " version = version + 1, lease_expires_at = $4,"
-    " expires_at = GREATEST(expires_at, $4), updated_at = $5"
-    " WHERE account = $1 AND reference = $2 AND version = $6"
-    " AND expires_at > $5 AND (state = 'unknown'"
-    " OR (state = 'in_flight' AND lease_expires_at <= $5))";
-constexpr char kComplete[] =
-    "UPDATE idempotency_records SET state = 'completed', result = $4,"
-    " version = version + 1, updated_at = $5"
-    " WHERE account = $1 AND reference = $2 AND owner = $3"
-    " AND state = 'in_flight'";
-constexpr char kMarkUnknown[] =
-    "UPDATE idempotency_records SET state = 'unknown',"
-    " version = version + 1, updated_at = $4"
-    " WHERE account = $1 AND reference = $2 AND owner = $3"
-    " AND state = 'in_flight'";
-constexpr char kRelease[] =
-    "DELETE FROM idempotency_records"
-    " WHERE account = $1 AND reference = $2 AND owner = $3"
-    " AND state = 'in_flight'";
+// A record change and its attempt row's change in one statement: `op` is
+// the changed record (none: nothing changes), the count tells whether it
+// changed. Data-modifying WITH parts run to completion even unread.
+#define PG_WITH_ATTEMPT(CHANGE, ATTEMPT) \
+  "WITH op AS (" CHANGE "), attempt AS (" ATTEMPT ") SELECT count(*) FROM op"
+constexpr char kMarkSent[] =
+    PG_WITH_ATTEMPT(PAYMENTS_SQL_MARK_SENT, PAYMENTS_SQL_OPEN_ATTEMPT("op"));
+constexpr char kSucceed[] = PG_WITH_ATTEMPT(
+    PAYMENTS_SQL_SUCCEED,
+    PAYMENTS_SQL_END_ATTEMPT("op", PAYMENTS_SQL_STATE(SUCCEEDED)));
+constexpr char kMarkUnknown[] = PG_WITH_ATTEMPT(
+    PAYMENTS_SQL_MARK_UNKNOWN,
+    PAYMENTS_SQL_END_ATTEMPT("op", PAYMENTS_SQL_STATE(UNKNOWN)));
+constexpr char kFail[] =
+    PG_WITH_ATTEMPT(PAYMENTS_SQL_FAIL,
+                    PAYMENTS_SQL_END_ATTEMPT("op", PAYMENTS_SQL_STATE(FAILED)));
+constexpr char kResolve[] = PG_WITH_ATTEMPT(
+    PAYMENTS_SQL_RESOLVE,
+    PAYMENTS_SQL_END_ATTEMPT("op", PAYMENTS_SQL_STATE(SUCCEEDED)));
+constexpr char kSettleNotCreated[] = PG_WITH_ATTEMPT(
+    PAYMENTS_SQL_SETTLE_NOT_CREATED,
+    PAYMENTS_SQL_END_ATTEMPT("op", PAYMENTS_SQL_STATE(SETTLED_NOT_CREATED)));
+#undef PG_WITH_ATTEMPT
+
+// Inserts, or replaces an expired record (continuing its version, deleting
+// its attempt rows), in one atomic statement: of concurrent callers on any
+// replica exactly one gets a row back. A live record is left alone.
+constexpr char kReserveAbsentOrExpired[] =
+    "WITH op AS (" PAYMENTS_SQL_RESERVE_ABSENT_OR_EXPIRED
+    "),"
+    " gone AS (DELETE FROM operation_attempts AS a USING op"
+    " WHERE a.kind = op.kind AND a.account = op.account"
+    " AND a.reference = op.reference)"
+    " SELECT " PAYMENTS_RECORD_COLUMNS " FROM op";
+constexpr char kClaimDue[] = PAYMENTS_SQL_CLAIM_DUE(" FOR UPDATE SKIP LOCKED");
 constexpr char kReap[] =
-    "WITH r AS (DELETE FROM idempotency_records WHERE expires_at <= $1"
-    " RETURNING 1),"
+    "WITH r AS (DELETE FROM operations WHERE expires_at <= $1"
+    " RETURNING kind, account, reference),"
+    " a AS (DELETE FROM operation_attempts AS t USING r"
+    " WHERE t.kind = r.kind AND t.account = r.account"
+    " AND t.reference = r.reference),"
     " e AS (DELETE FROM webhook_events WHERE expires_at <= $1 RETURNING 1)"
     " SELECT (SELECT count(*) FROM r) + (SELECT count(*) FROM e)";
 // Inserts, or replaces an expired event; no row back if it is live.
@@ -122,10 +118,9 @@ constexpr char kRememberEvent[] =
     " RETURNING first_seen_at";
 constexpr char kSelectEvent[] =
     "SELECT first_seen_at FROM webhook_events WHERE event_id = $1";
-constexpr char kPing[] = "SELECT version FROM schema_version LIMIT 1";
 
-// Reserve and RememberEvent re-read after a conflict; a row deleted in
-// between (released, reaped) makes them try again, this many times.
+// Reserve and RememberEvent re-read after a conflict; a row changed in
+// between (failed, reaped) makes them try again, this many times.
 constexpr int kConflictAttempts = 3;
 
 PostgresParam Param(const std::string& text) { return {text, false}; }
@@ -133,35 +128,35 @@ PostgresParam Param(int64_t value) { return {absl::StrCat(value), false}; }
 PostgresParam Param(absl::Time t) { return Param(TimeToMicros(t)); }
 PostgresParam Bytes(const std::string& bytes) { return {bytes, true}; }
 
-// A Record from row `row` of PAYMENTS_RECORD_COLUMNS.
-absl::StatusOr<Record> ReadRecord(const PostgresResult& result, int row) {
-  Record record;
-  record.key.account = result.Text(row, 0);
-  record.key.reference = result.Text(row, 1);
-  record.fingerprint = result.Text(row, 2);
-  std::optional<RecordState> state = internal::ParseState(result.Text(row, 3));
-  if (!state.has_value()) {
-    return absl::InternalError("idempotency record has an unknown state");
-  }
-  record.state = *state;
-  record.owner = result.Text(row, 4);
-  absl::Time* const times[] = {&record.lease_expires_at,
-                               &record.attempt_started_at, nullptr,
-                               &record.created_at, &record.expires_at};
-  absl::StatusOr<int64_t> version = result.Int(row, 5);
-  if (!version.ok()) return version.status();
-  record.version = *version;
-  for (int i = 0; i < 5; ++i) {
-    if (times[i] == nullptr) continue;
-    absl::StatusOr<int64_t> micros = result.Int(row, 6 + i);
-    if (!micros.ok()) return micros.status();
-    *times[i] = MicrosToTime(*micros);
-  }
-  absl::StatusOr<std::string> bytes = result.Bytea(row, 8);
-  if (!bytes.ok()) return bytes.status();
-  record.result = *std::move(bytes);
-  return record;
+// $1, $2, $3 for `key`, then `more`.
+std::vector<PostgresParam> KeyParams(const Key& key,
+                                     std::vector<PostgresParam> more = {}) {
+  const char* kind = internal::KindName(key.kind);
+  std::vector<PostgresParam> params = {Param(kind != nullptr ? kind : ""),
+                                       Param(key.account),
+                                       Param(key.reference)};
+  for (PostgresParam& param : more) params.push_back(std::move(param));
+  return params;
 }
+
+// Row `row` of a result, for the internal::Decode* templates.
+class Row final {
+ public:
+  Row(const PostgresResult& result, int row) : result_(result), row_(row) {}
+  absl::StatusOr<std::string> Text(int column) const {
+    return result_.Text(row_, column);
+  }
+  absl::StatusOr<int64_t> Int(int column) const {
+    return result_.Int(row_, column);
+  }
+  absl::StatusOr<std::string> Bytes(int column) const {
+    return result_.Bytea(row_, column);
+  }
+
+ private:
+  const PostgresResult& result_;
+  const int row_;
+};
 
 }  // namespace
 
@@ -248,13 +243,11 @@ absl::StatusOr<PostgresResult> PostgresStore::Run(
 }
 
 absl::StatusOr<std::optional<Record>> PostgresStore::Load(const Key& key) {
-  absl::StatusOr<PostgresResult> result =
-      Run(kSelectRecord, {Param(key.account), Param(key.reference)});
-  if (!result.ok()) return result.status();
-  if (result->rows() == 0) return std::nullopt;
-  absl::StatusOr<Record> record = ReadRecord(*result, 0);
-  if (!record.ok()) return record.status();
-  return std::optional<Record>(*std::move(record));
+  absl::StatusOr<std::vector<Record>> records =
+      Records(PAYMENTS_SQL_SELECT_RECORD, KeyParams(key));
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::nullopt;
+  return std::optional<Record>(std::move(records->front()));
 }
 
 absl::StatusOr<int64_t> PostgresStore::Change(
@@ -262,6 +255,29 @@ absl::StatusOr<int64_t> PostgresStore::Change(
   absl::StatusOr<PostgresResult> result = Run(sql, params);
   if (!result.ok()) return result.status();
   return result->affected();
+}
+
+absl::StatusOr<std::vector<Record>> PostgresStore::Records(
+    const std::string& sql, const std::vector<PostgresParam>& params) {
+  absl::StatusOr<PostgresResult> result = Run(sql, params);
+  if (!result.ok()) return result.status();
+  std::vector<Record> records;
+  for (int i = 0; i < result->rows(); ++i) {
+    absl::StatusOr<Record> record = internal::DecodeRecord(Row(*result, i));
+    if (!record.ok()) return record.status();
+    records.push_back(*std::move(record));
+  }
+  return records;
+}
+
+absl::StatusOr<int64_t> PostgresStore::Count(
+    const std::string& sql, const std::vector<PostgresParam>& params) {
+  absl::StatusOr<PostgresResult> result = Run(sql, params);
+  if (!result.ok()) return result.status();
+  if (result->rows() != 1) {
+    return absl::InternalError("postgresql: expected one row with a count");
+  }
+  return result->Int(0, 0);
 }
 
 absl::Status PostgresStore::Migrate() {
@@ -272,12 +288,14 @@ absl::Status PostgresStore::Migrate() {
     return (*conn)->Exec(sql, params, absl::Now() + operation_timeout_);
   };
   auto body = [&]() -> absl::Status {
-    for (const char* sql : {kMigrationLock, kCreateSchemaVersion}) {
+    for (const char* sql :
+         {kMigrationLock, PAYMENTS_SQL_CREATE_SCHEMA_VERSION}) {
       if (absl::StatusOr<PostgresResult> r = exec(sql); !r.ok()) {
         return r.status();
       }
     }
-    absl::StatusOr<PostgresResult> current = exec(kSelectSchemaVersion);
+    absl::StatusOr<PostgresResult> current =
+        exec(PAYMENTS_SQL_SELECT_SCHEMA_VERSION);
     if (!current.ok()) return current.status();
     int64_t version = 0;
     if (current->rows() == 1 && !current->IsNull(0, 0)) {
@@ -285,8 +303,7 @@ absl::Status PostgresStore::Migrate() {
       if (!v.ok()) return v.status();
       version = *v;
     }
-    // A newer schema (written by a newer release) is left alone:
-    // migrations only add, so this code keeps working on it.
+    // A newer schema (written by a newer release) is left alone.
     if (version >= internal::kSchemaVersion) return absl::OkStatus();
     for (const Migration& migration : Migrations()) {
       if (migration.version <= version) continue;
@@ -296,11 +313,12 @@ absl::Status PostgresStore::Migrate() {
         }
       }
     }
-    if (absl::StatusOr<PostgresResult> r = exec(kDeleteSchemaVersion);
+    if (absl::StatusOr<PostgresResult> r =
+            exec(PAYMENTS_SQL_DELETE_SCHEMA_VERSION);
         !r.ok()) {
       return r.status();
     }
-    return exec(kInsertSchemaVersion,
+    return exec(PAYMENTS_SQL_INSERT_SCHEMA_VERSION,
                 {Param(int64_t{internal::kSchemaVersion})})
         .status();
   };
@@ -318,33 +336,31 @@ absl::Status PostgresStore::Migrate() {
 }
 
 absl::StatusOr<ReserveResult> PostgresStore::Reserve(
-    const Key& key, const std::string& fingerprint, const std::string& owner,
-    absl::Time now, absl::Duration lease, absl::Duration retention) {
-  const std::vector<PostgresParam> params = {
-      Param(key.account),
-      Param(key.reference),
-      Param(fingerprint),
-      Param(owner),
-      Param(now + lease),
-      Param(now),
-      Param(internal::ExpiryFor(now, lease, retention))};
+    const Key& key, const std::string& fingerprint, const std::string& params,
+    const std::string& key_id, const std::string& owner, absl::Time now,
+    absl::Duration lease, absl::Duration retention) {
+  const std::vector<PostgresParam> values = KeyParams(
+      key, {Param(fingerprint), Param(params), Param(key_id), Param(owner),
+            Param(now), Param(now + lease),
+            Param(internal::ExpiryFor(now, lease, retention)), Bytes("")});
   for (int attempt = 0; attempt < kConflictAttempts; ++attempt) {
-    absl::StatusOr<PostgresResult> inserted = Run(kReserve, params);
-    if (!inserted.ok()) return inserted.status();
-    if (inserted->rows() == 1) {
-      absl::StatusOr<Record> record = ReadRecord(*inserted, 0);
-      if (!record.ok()) return record.status();
-      return ReserveResult{.acquired = true, .existing = *std::move(record)};
+    for (const char* sql :
+         {kReserveAbsentOrExpired, PAYMENTS_SQL_RESERVE_FREE}) {
+      absl::StatusOr<std::vector<Record>> fresh = Records(sql, values);
+      if (!fresh.ok()) return fresh.status();
+      if (!fresh->empty()) {
+        return ReserveResult{.acquired = true, .existing = fresh->front()};
+      }
     }
     absl::StatusOr<std::optional<Record>> existing = Load(key);
     if (!existing.ok()) return existing.status();
-    if (!existing->has_value()) continue;  // Released or reaped meanwhile.
+    // Gone, freed or replaced meanwhile: try again.
+    if (!existing->has_value()) continue;
     const Record& record = **existing;
-    // A repeat by the owner that already holds the fresh record (after an
-    // UNAVAILABLE whose change did happen) acquires again.
-    bool mine = record.state == RecordState::kInFlight &&
-                record.owner == owner && record.fingerprint == fingerprint;
-    return ReserveResult{.acquired = mine, .existing = record};
+    if (record.expires_at <= now || IsFree(record.state)) continue;
+    return ReserveResult{.acquired = internal::IsOwnersFreshRecord(
+                             record, fingerprint, params, key_id, owner),
+                         .existing = record};
   }
   return absl::UnavailableError(
       "reserve: idempotency record keeps changing; try again");
@@ -356,60 +372,129 @@ absl::StatusOr<std::optional<Record>> PostgresStore::Get(const Key& key,
   return Load(key);
 }
 
-absl::Status PostgresStore::TakeOver(const Key& key, int64_t expected_version,
-                                     const std::string& owner, absl::Time now,
-                                     absl::Duration lease) {
-  absl::StatusOr<int64_t> changed = Change(
-      kTakeOver, {Param(key.account), Param(key.reference), Param(owner),
-                  Param(now + lease), Param(now), Param(expected_version)});
-  if (!changed.ok()) return changed.status();
-  if (*changed == 1) return absl::OkStatus();
-  return internal::AlreadyDoneOrConflict(Load(key), "take over", owner,
-                                         RecordState::kInFlight,
-                                         expected_version + 1);
-}
-
-absl::Status PostgresStore::Complete(const Key& key, const std::string& owner,
-                                     const std::string& result,
+absl::Status PostgresStore::MarkSent(const Key& key, const std::string& owner,
                                      absl::Time now) {
   absl::StatusOr<int64_t> changed =
-      Change(kComplete, {Param(key.account), Param(key.reference), Param(owner),
-                         Bytes(result), Param(now)});
+      Count(kMarkSent, KeyParams(key, {Param(owner), Param(now)}));
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  return internal::AlreadyDoneOrConflict(Load(key), "complete", owner,
-                                         RecordState::kCompleted);
+  return internal::AlreadyDoneOrConflict(Load(key), "mark sent", owner,
+                                         RecordState::kSent);
+}
+
+absl::Status PostgresStore::Succeed(const Key& key, const std::string& owner,
+                                    const std::string& dojo_id,
+                                    const std::string& result, absl::Time now) {
+  absl::StatusOr<int64_t> changed =
+      Count(kSucceed, KeyParams(key, {Param(owner), Param(now), Param(dojo_id),
+                                      Bytes(result)}));
+  if (!changed.ok()) return changed.status();
+  if (*changed == 1) return absl::OkStatus();
+  return internal::AlreadyDoneOrConflict(Load(key), "succeed", owner,
+                                         RecordState::kSucceeded);
 }
 
 absl::Status PostgresStore::MarkUnknown(const Key& key,
                                         const std::string& owner,
                                         absl::Time now) {
-  absl::StatusOr<int64_t> changed = Change(
-      kMarkUnknown,
-      {Param(key.account), Param(key.reference), Param(owner), Param(now)});
+  absl::StatusOr<int64_t> changed =
+      Count(kMarkUnknown, KeyParams(key, {Param(owner), Param(now)}));
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
   return internal::AlreadyDoneOrConflict(Load(key), "mark unknown", owner,
                                          RecordState::kUnknown);
 }
 
-absl::Status PostgresStore::Release(const Key& key, const std::string& owner) {
-  absl::StatusOr<int64_t> changed = Change(
-      kRelease, {Param(key.account), Param(key.reference), Param(owner)});
+absl::Status PostgresStore::Fail(const Key& key, const std::string& owner,
+                                 absl::Time now) {
+  absl::StatusOr<int64_t> changed =
+      Count(kFail, KeyParams(key, {Param(owner), Param(now)}));
   if (!changed.ok()) return changed.status();
   if (*changed == 1) return absl::OkStatus();
-  // Released already if the record is gone.
-  return internal::AlreadyDoneOrConflict(Load(key), "release", owner,
-                                         /*state=*/std::nullopt);
+  return internal::AlreadyDoneOrConflict(Load(key), "fail", owner,
+                                         RecordState::kFailed);
+}
+
+absl::Status PostgresStore::Resolve(const Key& key, int64_t expected_version,
+                                    const std::string& dojo_id,
+                                    const std::string& result, absl::Time now) {
+  absl::StatusOr<int64_t> changed =
+      Count(kResolve, KeyParams(key, {Param(expected_version), Param(now),
+                                      Param(dojo_id), Bytes(result)}));
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? absl::OkStatus() : internal::Conflict("resolve");
+}
+
+absl::Status PostgresStore::SettleNotCreated(const Key& key,
+                                             int64_t expected_version,
+                                             absl::Time now) {
+  absl::StatusOr<int64_t> changed = Count(
+      kSettleNotCreated, KeyParams(key, {Param(expected_version), Param(now)}));
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? absl::OkStatus()
+                       : internal::Conflict("settle not created");
+}
+
+absl::Status PostgresStore::Reschedule(const Key& key, int64_t expected_version,
+                                       absl::Time next_check_at) {
+  absl::StatusOr<int64_t> changed =
+      Change(PAYMENTS_SQL_RESCHEDULE,
+             KeyParams(key, {Param(expected_version), Param(next_check_at)}));
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? absl::OkStatus() : internal::Conflict("reschedule");
+}
+
+absl::Status PostgresStore::Rebind(const Key& key, int64_t expected_version,
+                                   const std::string& key_id) {
+  absl::StatusOr<int64_t> changed =
+      Change(PAYMENTS_SQL_REBIND,
+             KeyParams(key, {Param(expected_version), Param(key_id)}));
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? absl::OkStatus() : internal::Conflict("rebind");
+}
+
+absl::StatusOr<std::vector<Record>> PostgresStore::ClaimDue(
+    absl::Time now, const std::string& claimer, absl::Duration claim_lease,
+    int limit) {
+  absl::StatusOr<std::vector<Record>> claimed =
+      Records(kClaimDue, {Param(now), Param(claimer), Param(now + claim_lease),
+                          Param(int64_t{limit})});
+  if (claimed.ok()) internal::SortForClaim(*claimed);
+  return claimed;
+}
+
+absl::StatusOr<std::vector<Attempt>> PostgresStore::ListAttempts(
+    const Key& key) {
+  absl::StatusOr<PostgresResult> result =
+      Run(PAYMENTS_SQL_LIST_ATTEMPTS, KeyParams(key));
+  if (!result.ok()) return result.status();
+  std::vector<Attempt> attempts;
+  for (int i = 0; i < result->rows(); ++i) {
+    absl::StatusOr<Attempt> attempt = internal::DecodeAttempt(Row(*result, i));
+    if (!attempt.ok()) return attempt.status();
+    attempts.push_back(*std::move(attempt));
+  }
+  return attempts;
+}
+
+absl::StatusOr<std::vector<UnknownSummary>> PostgresStore::SummarizeUnknown(
+    absl::Time now) {
+  absl::StatusOr<PostgresResult> result =
+      Run(PAYMENTS_SQL_SUMMARIZE_UNKNOWN, {Param(now)});
+  if (!result.ok()) return result.status();
+  std::vector<UnknownSummary> summaries;
+  for (int i = 0; i < result->rows(); ++i) {
+    absl::StatusOr<UnknownSummary> summary =
+        internal::DecodeUnknownSummary(Row(*result, i));
+    if (!summary.ok()) return summary.status();
+    summaries.push_back(*summary);
+  }
+  internal::SortSummaries(summaries);
+  return summaries;
 }
 
 absl::StatusOr<int64_t> PostgresStore::ReapExpired(absl::Time now) {
-  absl::StatusOr<PostgresResult> result = Run(kReap, {Param(now)});
-  if (!result.ok()) return result.status();
-  if (result->rows() != 1) {
-    return absl::InternalError("reap: unexpected result");
-  }
-  return result->Int(0, 0);
+  return Count(kReap, {Param(now)});
 }
 
 absl::StatusOr<std::optional<absl::Time>> PostgresStore::RememberEvent(
@@ -431,12 +516,16 @@ absl::StatusOr<std::optional<absl::Time>> PostgresStore::RememberEvent(
 }
 
 absl::Status PostgresStore::Ping() {
-  absl::StatusOr<PostgresResult> result = Run(kPing, {});
+  absl::StatusOr<PostgresResult> result =
+      Run(PAYMENTS_SQL_SELECT_SCHEMA_VERSION, {});
   if (!result.ok()) return result.status();
-  if (result->rows() == 0) {
-    return absl::InternalError("idempotency schema not migrated");
+  std::optional<int64_t> version;
+  if (result->rows() == 1 && !result->IsNull(0, 0)) {
+    absl::StatusOr<int64_t> v = result->Int(0, 0);
+    if (!v.ok()) return v.status();
+    version = *v;
   }
-  return absl::OkStatus();
+  return internal::CheckSchemaVersion(version);
 }
 
 }  // namespace payments::idempotency

@@ -1,11 +1,13 @@
 #ifndef LIB_IDEMPOTENCY_POSTGRES_STORE_H_
 #define LIB_IDEMPOTENCY_POSTGRES_STORE_H_
 
-// The shared idempotency store for several replicas: PostgreSQL through
-// libpq. Every operation is one statement (Migrate: one short transaction),
-// so atomicity across replicas comes from the server: Reserve is an
-// INSERT ... ON CONFLICT DO UPDATE ... WHERE expired, the other changes are
-// UPDATEs conditional on owner, state and version.
+// The shared operation journal for several replicas: PostgreSQL through
+// libpq. Every change is one statement (Migrate: one short transaction), so
+// atomicity across replicas comes from the server: Reserve is an
+// INSERT ... ON CONFLICT DO UPDATE ... WHERE expired (then an UPDATE ...
+// WHERE free), the other changes are UPDATEs conditional on owner, state
+// and version, each changing its attempt row in the same statement (a
+// data-modifying WITH), and ClaimDue locks with FOR UPDATE SKIP LOCKED.
 
 #include <cstdint>
 #include <memory>
@@ -59,21 +61,37 @@ class PostgresStore final : public IdempotencyStore {
   PostgresStore& operator=(const PostgresStore&) = delete;
 
   absl::Status Migrate() override;
-  absl::StatusOr<ReserveResult> Reserve(const Key& key,
-                                        const std::string& fingerprint,
-                                        const std::string& owner,
-                                        absl::Time now, absl::Duration lease,
-                                        absl::Duration retention) override;
+  absl::StatusOr<ReserveResult> Reserve(
+      const Key& key, const std::string& fingerprint, const std::string& params,
+      const std::string& key_id, const std::string& owner, absl::Time now,
+      absl::Duration lease, absl::Duration retention) override;
   absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                             absl::Time now) override;
-  absl::Status TakeOver(const Key& key, int64_t expected_version,
-                        const std::string& owner, absl::Time now,
-                        absl::Duration lease) override;
-  absl::Status Complete(const Key& key, const std::string& owner,
-                        const std::string& result, absl::Time now) override;
+  absl::Status MarkSent(const Key& key, const std::string& owner,
+                        absl::Time now) override;
+  absl::Status Succeed(const Key& key, const std::string& owner,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
   absl::Status MarkUnknown(const Key& key, const std::string& owner,
                            absl::Time now) override;
-  absl::Status Release(const Key& key, const std::string& owner) override;
+  absl::Status Fail(const Key& key, const std::string& owner,
+                    absl::Time now) override;
+  absl::Status Resolve(const Key& key, int64_t expected_version,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
+  absl::Status SettleNotCreated(const Key& key, int64_t expected_version,
+                                absl::Time now) override;
+  absl::Status Reschedule(const Key& key, int64_t expected_version,
+                          absl::Time next_check_at) override;
+  absl::Status Rebind(const Key& key, int64_t expected_version,
+                      const std::string& key_id) override;
+  absl::StatusOr<std::vector<Record>> ClaimDue(absl::Time now,
+                                               const std::string& claimer,
+                                               absl::Duration claim_lease,
+                                               int limit) override;
+  absl::StatusOr<std::vector<Attempt>> ListAttempts(const Key& key) override;
+  absl::StatusOr<std::vector<UnknownSummary>> SummarizeUnknown(
+      absl::Time now) override;
   absl::StatusOr<int64_t> ReapExpired(absl::Time now) override;
   absl::StatusOr<std::optional<absl::Time>> RememberEvent(
       const std::string& event_id, absl::Time now,
@@ -92,6 +110,12 @@ class PostgresStore final : public IdempotencyStore {
   // A conditional UPDATE or DELETE; the number of rows changed.
   absl::StatusOr<int64_t> Change(const std::string& sql,
                                  const std::vector<PostgresParam>& params);
+  // A statement returning PAYMENTS_RECORD_COLUMNS rows.
+  absl::StatusOr<std::vector<Record>> Records(
+      const std::string& sql, const std::vector<PostgresParam>& params);
+  // A statement whose single row holds a count (of the records changed).
+  absl::StatusOr<int64_t> Count(const std::string& sql,
+                                const std::vector<PostgresParam>& params);
 
   const std::unique_ptr<PostgresConnectionPool> pool_;
   const absl::Duration operation_timeout_;

@@ -2,17 +2,21 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/idempotency/sqlite_statement.h"
 #include "lib/idempotency/store_encoding.h"
+#include "lib/idempotency/store_sql.h"
 
 namespace payments::idempotency {
 namespace {
 
-using internal::MicrosToTime;
-using internal::TimeToMicros;
+using internal::KindName;
+using Blob = SqliteStatement::Blob;
 
 // Schema migrations, applied in order inside one BEGIN IMMEDIATE
 // transaction; schema_version holds the last one applied. Times are int64
@@ -21,6 +25,8 @@ struct Migration {
   int version;
   const char* const* statements;
 };
+// Schema 1: creates by (account, reference); migration 2 moves its rows
+// into the journal and drops it.
 constexpr const char* kMigration1[] = {
     "CREATE TABLE idempotency_records ("
     " account TEXT NOT NULL,"
@@ -46,172 +52,57 @@ constexpr const char* kMigration1[] = {
     "CREATE INDEX webhook_events_expires_at ON webhook_events (expires_at)",
     nullptr,
 };
-constexpr Migration kMigrations[] = {{1, kMigration1}};
+constexpr const char* kMigration2[] = {
+    PAYMENTS_SQL_MIGRATION_2("TEXT", "BLOB"),
+    nullptr,
+};
+constexpr Migration kMigrations[] = {{1, kMigration1}, {2, kMigration2}};
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) ==
               internal::kSchemaVersion);
 
-constexpr char kCreateSchemaVersion[] =
-    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)";
-constexpr char kSelectSchemaVersion[] =
-    "SELECT max(version) FROM schema_version";
-constexpr char kDeleteSchemaVersion[] = "DELETE FROM schema_version";
-constexpr char kInsertSchemaVersion[] =
-    "INSERT INTO schema_version (version) VALUES (?1)";
+// The record read again, as `op` for PAYMENTS_SQL_END_ATTEMPT (SQLite has
+// no data-modifying WITH: the attempt change runs after the record's, in
+// the same transaction).
+#define SQLITE_OP                                               \
+  "(SELECT kind, account, reference, attempts FROM operations " \
+  "WHERE " PAYMENTS_SQL_KEY ") AS op"
+constexpr char kOpenAttempt[] =
+    PAYMENTS_SQL_OPEN_ATTEMPT("operations WHERE " PAYMENTS_SQL_KEY);
+constexpr char kEndSucceeded[] =
+    PAYMENTS_SQL_END_ATTEMPT(SQLITE_OP, PAYMENTS_SQL_STATE(SUCCEEDED));
+constexpr char kEndUnknown[] =
+    PAYMENTS_SQL_END_ATTEMPT(SQLITE_OP, PAYMENTS_SQL_STATE(UNKNOWN));
+constexpr char kEndFailed[] =
+    PAYMENTS_SQL_END_ATTEMPT(SQLITE_OP, PAYMENTS_SQL_STATE(FAILED));
+constexpr char kEndSettledNotCreated[] = PAYMENTS_SQL_END_ATTEMPT(
+    SQLITE_OP, PAYMENTS_SQL_STATE(SETTLED_NOT_CREATED));
+#undef SQLITE_OP
 
-constexpr char kSelectRecord[] =
-    "SELECT " PAYMENTS_RECORD_COLUMNS
-    " FROM idempotency_records WHERE account = ?1 AND reference = ?2";
-// Replaces an expired record too (the caller checked, in the same
-// transaction, that there is none or it has expired).
-constexpr char kInsertRecord[] =
-    "INSERT OR REPLACE INTO idempotency_records (" PAYMENTS_RECORD_COLUMNS
-    ", updated_at) VALUES"
-    " (?1, ?2, ?3, 'in_flight', ?4, ?5, ?6, ?7, x'', ?7, ?8, ?7)";
-constexpr char kTakeOver[] =
-    "UPDATE idempotency_records SET owner = ?3, state = 'in_flight',"
-    " version = version + 1, lease_expires_at = ?4,"
-    " expires_at = max(expires_at, ?5), updated_at = ?6"
-    " WHERE account = ?1 AND reference = ?2 AND version = ?7"
-    " AND expires_at > ?6 AND (state = 'unknown'"
-    " OR (state = 'in_flight' AND lease_expires_at <= ?6))";
-constexpr char kComplete[] =
-    "UPDATE idempotency_records SET state = 'completed', result = ?4,"
-    " version = version + 1, updated_at = ?5"
-    " WHERE account = ?1 AND reference = ?2 AND owner = ?3"
-    " AND state = 'in_flight'";
-constexpr char kMarkUnknown[] =
-    "UPDATE idempotency_records SET state = 'unknown',"
-    " version = version + 1, updated_at = ?4"
-    " WHERE account = ?1 AND reference = ?2 AND owner = ?3"
-    " AND state = 'in_flight'";
-constexpr char kRelease[] =
-    "DELETE FROM idempotency_records"
-    " WHERE account = ?1 AND reference = ?2 AND owner = ?3"
-    " AND state = 'in_flight'";
-constexpr char kReapRecords[] =
-    "DELETE FROM idempotency_records WHERE expires_at <= ?1";
+constexpr char kClaimDue[] = PAYMENTS_SQL_CLAIM_DUE("");
+// Attempts first: the records they belong to are still there to find.
+constexpr char kReapAttempts[] =
+    "DELETE FROM operation_attempts WHERE (kind, account, reference) IN"
+    " (SELECT kind, account, reference FROM operations"
+    " WHERE expires_at <= $1)";
+constexpr char kReapRecords[] = "DELETE FROM operations WHERE expires_at <= $1";
 constexpr char kReapEvents[] =
-    "DELETE FROM webhook_events WHERE expires_at <= ?1";
+    "DELETE FROM webhook_events WHERE expires_at <= $1";
 constexpr char kSelectEvent[] =
     "SELECT first_seen_at, expires_at FROM webhook_events"
-    " WHERE event_id = ?1";
+    " WHERE event_id = $1";
 constexpr char kInsertEvent[] =
     "INSERT OR REPLACE INTO webhook_events"
-    " (event_id, first_seen_at, expires_at) VALUES (?1, ?2, ?3)";
-constexpr char kPing[] = "SELECT version FROM schema_version LIMIT 1";
+    " (event_id, first_seen_at, expires_at) VALUES ($1, $2, $3)";
 
-// What the caller should do next decides the code: a missing table or a
-// bad statement is a deployment or code problem (INTERNAL); anything else
-// (busy, I/O error, disk full, ...) may pass (UNAVAILABLE).
-absl::Status SqliteError(sqlite3* db, int rc, const char* what) {
-  const char* detail = (db != nullptr && sqlite3_errcode(db) == rc)
-                           ? sqlite3_errmsg(db)
-                           : sqlite3_errstr(rc);
-  std::string message = absl::StrCat("sqlite ", what, ": ", detail);
-  switch (rc & 0xff) {
-    case SQLITE_ERROR:
-    case SQLITE_MISUSE:
-    case SQLITE_RANGE:
-    case SQLITE_MISMATCH:
-    case SQLITE_CONSTRAINT:
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::InternalError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
-
-// Binds parameters ?1, ?2, ... in order, steps, and resets the statement
-// (keeping it prepared) when it goes out of scope.
-class Statement final {
- public:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Statement() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& Bind(const std::string& text) {
-    return Check(sqlite3_bind_text(stmt_, ++index_, text.data(),
-                                   static_cast<int>(text.size()),
-                                   SQLITE_TRANSIENT));
-  }
-  Statement& Bind(int64_t value) {
-    return Check(sqlite3_bind_int64(stmt_, ++index_, value));
-  }
-  Statement& Bind(absl::Time t) { return Bind(TimeToMicros(t)); }
-  Statement& BindBlob(const std::string& blob) {
-    return Check(sqlite3_bind_blob64(stmt_, ++index_, blob.data(), blob.size(),
-                                     SQLITE_TRANSIENT));
-  }
-
-  // True with a row to read, false when done.
-  absl::StatusOr<bool> Step(const char* what) {
-    if (bind_rc_ != SQLITE_OK) return SqliteError(db_, bind_rc_, what);
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteError(db_, rc, what);
-  }
-  // Steps a statement that returns no rows; the number of rows changed.
-  absl::StatusOr<int> Run(const char* what) {
-    absl::StatusOr<bool> row = Step(what);
-    if (!row.ok()) return row.status();
-    return sqlite3_changes(db_);
-  }
-
-  bool IsNull(int column) const {
-    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
-  }
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-  absl::Time Time(int column) const { return MicrosToTime(Int(column)); }
-  std::string Text(int column) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, column);
-    if (text == nullptr) return std::string();
-    return std::string(reinterpret_cast<const char*>(text),
-                       sqlite3_column_bytes(stmt_, column));
-  }
-  std::string Blob(int column) const {
-    const void* blob = sqlite3_column_blob(stmt_, column);
-    if (blob == nullptr) return std::string();
-    return std::string(static_cast<const char*>(blob),
-                       sqlite3_column_bytes(stmt_, column));
-  }
-
- private:
-  Statement& Check(int rc) {
-    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
-    return *this;
-  }
-
-  sqlite3* const db_;
-  sqlite3_stmt* const stmt_;
-  int index_ = 0;
-  int bind_rc_ = SQLITE_OK;
+// The key's values for $1, $2, $3.
+struct KeyValues {
+  std::string kind;
+  const std::string& account;
+  const std::string& reference;
 };
-
-// A Record from a row of PAYMENTS_RECORD_COLUMNS.
-absl::StatusOr<Record> ReadRecord(const Statement& row) {
-  Record record;
-  record.key.account = row.Text(0);
-  record.key.reference = row.Text(1);
-  record.fingerprint = row.Text(2);
-  std::optional<RecordState> state = internal::ParseState(row.Text(3));
-  if (!state.has_value()) {
-    return absl::InternalError("idempotency record has an unknown state");
-  }
-  record.state = *state;
-  record.owner = row.Text(4);
-  record.version = row.Int(5);
-  record.lease_expires_at = row.Time(6);
-  record.attempt_started_at = row.Time(7);
-  record.result = row.Blob(8);
-  record.created_at = row.Time(9);
-  record.expires_at = row.Time(10);
-  return record;
+KeyValues KeyParams(const Key& key) {
+  const char* kind = KindName(key.kind);
+  return KeyValues{kind != nullptr ? kind : "", key.account, key.reference};
 }
 
 }  // namespace
@@ -239,7 +130,7 @@ absl::StatusOr<std::unique_ptr<SQLiteStore>> SQLiteStore::Open(
       db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   absl::MutexLock lock(&store->mu_);
   // WAL: readers do not block the writer and a commit is one append;
-  // synchronous=FULL fsyncs the WAL on every commit, so a completed record
+  // synchronous=FULL fsyncs the WAL on every commit, so a finished record
   // survives a crash or power loss (NORMAL could lose the last commits).
   // The first statement also tells a non-database file apart.
   for (const char* pragma :
@@ -296,46 +187,137 @@ auto SQLiteStore::InTransaction(Body body) -> decltype(body()) {
   return result;
 }
 
-absl::StatusOr<std::optional<Record>> SQLiteStore::Load(const Key& key) {
-  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kSelectRecord);
+namespace {
+
+// Binds a KeyValues as three values, anything else as itself.
+template <typename Value>
+void BindValue(SqliteStatement& statement, const Value& value) {
+  statement.BindAll(value);
+}
+void BindValue(SqliteStatement& statement, const KeyValues& key) {
+  statement.BindAll(key.kind, key.account, key.reference);
+}
+
+}  // namespace
+
+template <typename Read, typename... Values>
+absl::StatusOr<int> SQLiteStore::Query(const char* sql, const char* what,
+                                       Read read, const Values&... values) {
+  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(sql);
   if (!stmt.ok()) return stmt.status();
-  Statement select(db_, *stmt);
-  select.Bind(key.account).Bind(key.reference);
-  absl::StatusOr<bool> row = select.Step("select record");
-  if (!row.ok()) return row.status();
-  if (!*row) return std::nullopt;
-  absl::StatusOr<Record> record = ReadRecord(select);
-  if (!record.ok()) return record.status();
-  return std::optional<Record>(*std::move(record));
+  SqliteStatement statement(db_, *stmt);
+  (BindValue(statement, values), ...);
+  int rows = 0;
+  for (;;) {
+    absl::StatusOr<bool> row = statement.Step(what);
+    if (!row.ok()) return row.status();
+    if (!*row) return rows;
+    ++rows;
+    if (absl::Status s = read(statement); !s.ok()) return s;
+  }
+}
+
+template <typename... Values>
+absl::StatusOr<std::vector<Record>> SQLiteStore::Records(
+    const char* sql, const char* what, const Values&... values) {
+  std::vector<Record> records;
+  absl::StatusOr<int> rows = Query(
+      sql, what,
+      [&](const SqliteStatement& row) -> absl::Status {
+        absl::StatusOr<Record> record = internal::DecodeRecord(row);
+        if (!record.ok()) return record.status();
+        records.push_back(*std::move(record));
+        return absl::OkStatus();
+      },
+      values...);
+  if (!rows.ok()) return rows.status();
+  return records;
+}
+
+template <typename... Values>
+absl::StatusOr<int> SQLiteStore::Change(const char* sql, const char* what,
+                                        const Values&... values) {
+  absl::StatusOr<int> rows = Query(
+      sql, what, [](const SqliteStatement&) { return absl::OkStatus(); },
+      values...);
+  if (!rows.ok()) return rows.status();
+  return sqlite3_changes(db_);
+}
+
+absl::StatusOr<std::optional<Record>> SQLiteStore::Load(const Key& key) {
+  absl::StatusOr<std::vector<Record>> records =
+      Records(PAYMENTS_SQL_SELECT_RECORD, "select record", KeyParams(key));
+  if (!records.ok()) return records.status();
+  if (records->empty()) return std::nullopt;
+  return std::optional<Record>(std::move(records->front()));
+}
+
+template <typename... Values>
+absl::StatusOr<bool> SQLiteStore::ChangeWithAttempt(const char* change,
+                                                    const char* attempt,
+                                                    const char* what,
+                                                    const Values&... values) {
+  return InTransaction([&]() -> absl::StatusOr<bool> {
+    // The RETURNING row is not needed here: the attempt change reads the
+    // record again.
+    absl::StatusOr<int> changed = Query(
+        change, what, [](const SqliteStatement&) { return absl::OkStatus(); },
+        values...);
+    if (!changed.ok()) return changed.status();
+    if (*changed == 0) return false;
+    absl::StatusOr<int> ended = Change(attempt, what, values...);
+    if (!ended.ok()) return ended.status();
+    return true;
+  });
 }
 
 template <typename... More>
-absl::StatusOr<int> SQLiteStore::Change(const char* sql, const Key& key,
-                                        const std::string& owner,
-                                        const More&... more) {
-  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(sql);
-  if (!stmt.ok()) return stmt.status();
-  Statement change(db_, *stmt);
-  change.Bind(key.account).Bind(key.reference).Bind(owner);
-  (change.Bind(more), ...);
-  return change.Run("update record");
+absl::Status SQLiteStore::OwnerTransition(const char* change,
+                                          const char* attempt,
+                                          const char* operation,
+                                          RecordState state, const Key& key,
+                                          const std::string& owner,
+                                          absl::Time now, const More&... more) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<bool> changed = ChangeWithAttempt(
+      change, attempt, operation, KeyParams(key), owner, now, more...);
+  if (!changed.ok()) return changed.status();
+  if (*changed) return absl::OkStatus();
+  return internal::AlreadyDoneOrConflict(Load(key), operation, owner, state);
+}
+
+template <typename... More>
+absl::Status SQLiteStore::Settle(const char* change, const char* attempt,
+                                 const char* operation, const Key& key,
+                                 int64_t expected_version, absl::Time now,
+                                 const More&... more) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<bool> changed =
+      ChangeWithAttempt(change, attempt, operation, KeyParams(key),
+                        expected_version, now, more...);
+  if (!changed.ok()) return changed.status();
+  if (*changed) return absl::OkStatus();
+  return internal::Conflict(operation);
 }
 
 absl::Status SQLiteStore::Migrate() {
   absl::MutexLock lock(&mu_);
   absl::StatusOr<bool> done = InTransaction([&]() -> absl::StatusOr<bool> {
-    if (absl::Status s = Exec(kCreateSchemaVersion); !s.ok()) return s;
-    int64_t current = 0;
-    {
-      absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kSelectSchemaVersion);
-      if (!stmt.ok()) return stmt.status();
-      Statement select(db_, *stmt);
-      absl::StatusOr<bool> row = select.Step("read schema version");
-      if (!row.ok()) return row.status();
-      if (*row && !select.IsNull(0)) current = select.Int(0);
+    if (absl::Status s = Exec(PAYMENTS_SQL_CREATE_SCHEMA_VERSION); !s.ok()) {
+      return s;
     }
-    // A newer schema (written by a newer release) is left alone: migrations
-    // only add, so this code keeps working on it.
+    int64_t current = 0;
+    absl::StatusOr<int> read =
+        Query(PAYMENTS_SQL_SELECT_SCHEMA_VERSION, "read schema version",
+              [&](const SqliteStatement& row) -> absl::Status {
+                if (row.IsNull(0)) return absl::OkStatus();
+                absl::StatusOr<int64_t> version = row.Int(0);
+                if (!version.ok()) return version.status();
+                current = *version;
+                return absl::OkStatus();
+              });
+    if (!read.ok()) return read.status();
+    // A newer schema (written by a newer release) is left alone.
     if (current >= internal::kSchemaVersion) return false;
     for (const Migration& migration : kMigrations) {
       if (migration.version <= current) continue;
@@ -344,61 +326,55 @@ absl::Status SQLiteStore::Migrate() {
         if (absl::Status s = Exec(*sql); !s.ok()) return s;
       }
     }
-    if (absl::Status s = Exec(kDeleteSchemaVersion); !s.ok()) return s;
-    absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kInsertSchemaVersion);
-    if (!stmt.ok()) return stmt.status();
-    Statement insert(db_, *stmt);
-    insert.Bind(int64_t{internal::kSchemaVersion});
-    absl::StatusOr<int> changed = insert.Run("write schema version");
-    if (!changed.ok()) return changed.status();
+    if (absl::Status s = Exec(PAYMENTS_SQL_DELETE_SCHEMA_VERSION); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<int> written =
+        Change(PAYMENTS_SQL_INSERT_SCHEMA_VERSION, "write schema version",
+               int64_t{internal::kSchemaVersion});
+    if (!written.ok()) return written.status();
     return true;
   });
   return done.status();
 }
 
 absl::StatusOr<ReserveResult> SQLiteStore::Reserve(
-    const Key& key, const std::string& fingerprint, const std::string& owner,
-    absl::Time now, absl::Duration lease, absl::Duration retention) {
+    const Key& key, const std::string& fingerprint, const std::string& params,
+    const std::string& key_id, const std::string& owner, absl::Time now,
+    absl::Duration lease, absl::Duration retention) {
   absl::MutexLock lock(&mu_);
+  const std::string no_result;
   return InTransaction([&]() -> absl::StatusOr<ReserveResult> {
+    auto reserve = [&](const char* sql) {
+      return Records(sql, "reserve", KeyParams(key), fingerprint, params,
+                     key_id, owner, now, now + lease,
+                     internal::ExpiryFor(now, lease, retention),
+                     Blob{no_result});
+    };
+    absl::StatusOr<std::vector<Record>> fresh =
+        reserve(PAYMENTS_SQL_RESERVE_ABSENT_OR_EXPIRED);
+    if (!fresh.ok()) return fresh.status();
+    if (!fresh->empty()) {
+      // An expired record's attempts go with it.
+      absl::StatusOr<int> deleted =
+          Change(PAYMENTS_SQL_DELETE_ATTEMPTS, "reserve", KeyParams(key));
+      if (!deleted.ok()) return deleted.status();
+      return ReserveResult{.acquired = true, .existing = fresh->front()};
+    }
+    fresh = reserve(PAYMENTS_SQL_RESERVE_FREE);
+    if (!fresh.ok()) return fresh.status();
+    if (!fresh->empty()) {
+      return ReserveResult{.acquired = true, .existing = fresh->front()};
+    }
     absl::StatusOr<std::optional<Record>> existing = Load(key);
     if (!existing.ok()) return existing.status();
-    int64_t version = 1;
-    if (existing->has_value()) {
-      const Record& record = **existing;
-      if (record.expires_at > now) {
-        // A repeat by the owner that already holds the fresh record (after
-        // an UNAVAILABLE whose change did happen) acquires again.
-        bool mine = record.state == RecordState::kInFlight &&
-                    record.owner == owner && record.fingerprint == fingerprint;
-        return ReserveResult{.acquired = mine, .existing = record};
-      }
-      version = record.version + 1;
+    if (!existing->has_value()) {
+      return absl::InternalError("reserve: record neither inserted nor found");
     }
-    Record fresh;
-    fresh.key = key;
-    fresh.fingerprint = fingerprint;
-    fresh.state = RecordState::kInFlight;
-    fresh.owner = owner;
-    fresh.version = version;
-    fresh.lease_expires_at = now + lease;
-    fresh.attempt_started_at = now;
-    fresh.created_at = now;
-    fresh.expires_at = internal::ExpiryFor(now, lease, retention);
-    absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kInsertRecord);
-    if (!stmt.ok()) return stmt.status();
-    Statement insert(db_, *stmt);
-    insert.Bind(key.account)
-        .Bind(key.reference)
-        .Bind(fingerprint)
-        .Bind(owner)
-        .Bind(version)
-        .Bind(fresh.lease_expires_at)
-        .Bind(now)
-        .Bind(fresh.expires_at);
-    absl::StatusOr<int> changed = insert.Run("insert record");
-    if (!changed.ok()) return changed.status();
-    return ReserveResult{.acquired = true, .existing = std::move(fresh)};
+    const Record& record = **existing;
+    return ReserveResult{.acquired = internal::IsOwnersFreshRecord(
+                             record, fingerprint, params, key_id, owner),
+                         .existing = record};
   });
 }
 
@@ -409,70 +385,121 @@ absl::StatusOr<std::optional<Record>> SQLiteStore::Get(const Key& key,
   return Load(key);
 }
 
-absl::Status SQLiteStore::TakeOver(const Key& key, int64_t expected_version,
-                                   const std::string& owner, absl::Time now,
-                                   absl::Duration lease) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<int> changed = Change(kTakeOver, key, owner, now + lease,
-                                       now + lease, now, expected_version);
-  if (!changed.ok()) return changed.status();
-  if (*changed == 1) return absl::OkStatus();
-  return internal::AlreadyDoneOrConflict(Load(key), "take over", owner,
-                                         RecordState::kInFlight,
-                                         expected_version + 1);
+absl::Status SQLiteStore::MarkSent(const Key& key, const std::string& owner,
+                                   absl::Time now) {
+  return OwnerTransition(PAYMENTS_SQL_MARK_SENT, kOpenAttempt, "mark sent",
+                         RecordState::kSent, key, owner, now);
 }
 
-absl::Status SQLiteStore::Complete(const Key& key, const std::string& owner,
-                                   const std::string& result, absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kComplete);
-  if (!stmt.ok()) return stmt.status();
-  absl::StatusOr<int> changed;
-  {
-    Statement update(db_, *stmt);
-    update.Bind(key.account)
-        .Bind(key.reference)
-        .Bind(owner)
-        .BindBlob(result)
-        .Bind(now);
-    changed = update.Run("complete record");
-  }
-  if (!changed.ok()) return changed.status();
-  if (*changed == 1) return absl::OkStatus();
-  return internal::AlreadyDoneOrConflict(Load(key), "complete", owner,
-                                         RecordState::kCompleted);
+absl::Status SQLiteStore::Succeed(const Key& key, const std::string& owner,
+                                  const std::string& dojo_id,
+                                  const std::string& result, absl::Time now) {
+  return OwnerTransition(PAYMENTS_SQL_SUCCEED, kEndSucceeded, "succeed",
+                         RecordState::kSucceeded, key, owner, now, dojo_id,
+                         Blob{result});
 }
 
 absl::Status SQLiteStore::MarkUnknown(const Key& key, const std::string& owner,
                                       absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<int> changed = Change(kMarkUnknown, key, owner, now);
-  if (!changed.ok()) return changed.status();
-  if (*changed == 1) return absl::OkStatus();
-  return internal::AlreadyDoneOrConflict(Load(key), "mark unknown", owner,
-                                         RecordState::kUnknown);
+  return OwnerTransition(PAYMENTS_SQL_MARK_UNKNOWN, kEndUnknown, "mark unknown",
+                         RecordState::kUnknown, key, owner, now);
 }
 
-absl::Status SQLiteStore::Release(const Key& key, const std::string& owner) {
+absl::Status SQLiteStore::Fail(const Key& key, const std::string& owner,
+                               absl::Time now) {
+  return OwnerTransition(PAYMENTS_SQL_FAIL, kEndFailed, "fail",
+                         RecordState::kFailed, key, owner, now);
+}
+
+absl::Status SQLiteStore::Resolve(const Key& key, int64_t expected_version,
+                                  const std::string& dojo_id,
+                                  const std::string& result, absl::Time now) {
+  return Settle(PAYMENTS_SQL_RESOLVE, kEndSucceeded, "resolve", key,
+                expected_version, now, dojo_id, Blob{result});
+}
+
+absl::Status SQLiteStore::SettleNotCreated(const Key& key,
+                                           int64_t expected_version,
+                                           absl::Time now) {
+  return Settle(PAYMENTS_SQL_SETTLE_NOT_CREATED, kEndSettledNotCreated,
+                "settle not created", key, expected_version, now);
+}
+
+absl::Status SQLiteStore::Reschedule(const Key& key, int64_t expected_version,
+                                     absl::Time next_check_at) {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<int> changed = Change(kRelease, key, owner);
+  absl::StatusOr<int> changed =
+      Change(PAYMENTS_SQL_RESCHEDULE, "reschedule", KeyParams(key),
+             expected_version, next_check_at);
   if (!changed.ok()) return changed.status();
-  if (*changed == 1) return absl::OkStatus();
-  // Released already if the record is gone.
-  return internal::AlreadyDoneOrConflict(Load(key), "release", owner,
-                                         /*state=*/std::nullopt);
+  return *changed == 1 ? absl::OkStatus() : internal::Conflict("reschedule");
+}
+
+absl::Status SQLiteStore::Rebind(const Key& key, int64_t expected_version,
+                                 const std::string& key_id) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<int> changed = Change(
+      PAYMENTS_SQL_REBIND, "rebind", KeyParams(key), expected_version, key_id);
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? absl::OkStatus() : internal::Conflict("rebind");
+}
+
+absl::StatusOr<std::vector<Record>> SQLiteStore::ClaimDue(
+    absl::Time now, const std::string& claimer, absl::Duration claim_lease,
+    int limit) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::vector<Record>> claimed =
+      InTransaction([&]() -> absl::StatusOr<std::vector<Record>> {
+        return Records(kClaimDue, "claim due", now, claimer, now + claim_lease,
+                       int64_t{limit});
+      });
+  if (claimed.ok()) internal::SortForClaim(*claimed);
+  return claimed;
+}
+
+absl::StatusOr<std::vector<Attempt>> SQLiteStore::ListAttempts(const Key& key) {
+  absl::MutexLock lock(&mu_);
+  std::vector<Attempt> attempts;
+  absl::StatusOr<int> rows = Query(
+      PAYMENTS_SQL_LIST_ATTEMPTS, "list attempts",
+      [&](const SqliteStatement& row) -> absl::Status {
+        absl::StatusOr<Attempt> attempt = internal::DecodeAttempt(row);
+        if (!attempt.ok()) return attempt.status();
+        attempts.push_back(*std::move(attempt));
+        return absl::OkStatus();
+      },
+      KeyParams(key));
+  if (!rows.ok()) return rows.status();
+  return attempts;
+}
+
+absl::StatusOr<std::vector<UnknownSummary>> SQLiteStore::SummarizeUnknown(
+    absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::vector<UnknownSummary> summaries;
+  absl::StatusOr<int> rows = Query(
+      PAYMENTS_SQL_SUMMARIZE_UNKNOWN, "summarize unknown",
+      [&](const SqliteStatement& row) -> absl::Status {
+        absl::StatusOr<UnknownSummary> summary =
+            internal::DecodeUnknownSummary(row);
+        if (!summary.ok()) return summary.status();
+        summaries.push_back(*summary);
+        return absl::OkStatus();
+      },
+      now);
+  if (!rows.ok()) return rows.status();
+  internal::SortSummaries(summaries);
+  return summaries;
 }
 
 absl::StatusOr<int64_t> SQLiteStore::ReapExpired(absl::Time now) {
   absl::MutexLock lock(&mu_);
   return InTransaction([&]() -> absl::StatusOr<int64_t> {
+    absl::StatusOr<int> attempts = Change(kReapAttempts, "reap", now);
+    if (!attempts.ok()) return attempts.status();
     int64_t reaped = 0;
     for (const char* sql : {kReapRecords, kReapEvents}) {
-      absl::StatusOr<sqlite3_stmt*> stmt = Prepare(sql);
-      if (!stmt.ok()) return stmt.status();
-      Statement reap(db_, *stmt);
-      reap.Bind(now);
-      absl::StatusOr<int> changed = reap.Run("reap");
+      absl::StatusOr<int> changed = Change(sql, "reap", now);
       if (!changed.ok()) return changed.status();
       reaped += *changed;
     }
@@ -484,36 +511,43 @@ absl::StatusOr<std::optional<absl::Time>> SQLiteStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
   absl::MutexLock lock(&mu_);
   return InTransaction([&]() -> absl::StatusOr<std::optional<absl::Time>> {
-    {
-      absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kSelectEvent);
-      if (!stmt.ok()) return stmt.status();
-      Statement select(db_, *stmt);
-      select.Bind(event_id);
-      absl::StatusOr<bool> row = select.Step("select event");
-      if (!row.ok()) return row.status();
-      if (*row && select.Time(1) > now) {
-        return std::optional<absl::Time>(select.Time(0));
-      }
-    }
-    absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kInsertEvent);
-    if (!stmt.ok()) return stmt.status();
-    Statement insert(db_, *stmt);
-    insert.Bind(event_id).Bind(now).Bind(now + retention);
-    absl::StatusOr<int> changed = insert.Run("insert event");
-    if (!changed.ok()) return changed.status();
+    std::optional<absl::Time> first_seen;
+    absl::StatusOr<int> read = Query(
+        kSelectEvent, "select event",
+        [&](const SqliteStatement& row) -> absl::Status {
+          absl::StatusOr<int64_t> seen = row.Int(0);
+          absl::StatusOr<int64_t> expires = row.Int(1);
+          if (!seen.ok()) return seen.status();
+          if (!expires.ok()) return expires.status();
+          if (internal::MicrosToTime(*expires) > now) {
+            first_seen = internal::MicrosToTime(*seen);
+          }
+          return absl::OkStatus();
+        },
+        event_id);
+    if (!read.ok()) return read.status();
+    if (first_seen.has_value()) return first_seen;
+    absl::StatusOr<int> inserted =
+        Change(kInsertEvent, "insert event", event_id, now, now + retention);
+    if (!inserted.ok()) return inserted.status();
     return std::optional<absl::Time>();
   });
 }
 
 absl::Status SQLiteStore::Ping() {
   absl::MutexLock lock(&mu_);
-  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(kPing);
-  if (!stmt.ok()) return stmt.status();
-  Statement select(db_, *stmt);
-  absl::StatusOr<bool> row = select.Step("ping");
-  if (!row.ok()) return row.status();
-  if (!*row) return absl::InternalError("idempotency schema not migrated");
-  return absl::OkStatus();
+  std::optional<int64_t> version;
+  absl::StatusOr<int> read =
+      Query(PAYMENTS_SQL_SELECT_SCHEMA_VERSION, "ping",
+            [&](const SqliteStatement& row) -> absl::Status {
+              if (row.IsNull(0)) return absl::OkStatus();
+              absl::StatusOr<int64_t> v = row.Int(0);
+              if (!v.ok()) return v.status();
+              version = *v;
+              return absl::OkStatus();
+            });
+  if (!read.ok()) return read.status();
+  return internal::CheckSchemaVersion(version);
 }
 
 }  // namespace payments::idempotency

@@ -1,7 +1,7 @@
 #ifndef LIB_IDEMPOTENCY_SQLITE_STORE_H_
 #define LIB_IDEMPOTENCY_SQLITE_STORE_H_
 
-// The embedded idempotency store: one SQLite file, durable across restarts
+// The embedded operation journal: one SQLite file, durable across restarts
 // (WAL journal, synchronous=FULL: a committed change survives a crash or
 // power loss). Meant for one replica; several processes on one host may
 // share the file (SQLite serializes writers, waiting up to busy_timeout).
@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -32,8 +33,11 @@ struct SQLiteStoreOptions {
 
 // Thread-safe: one connection, guarded by a mutex (SQLite serializes
 // writers anyway, and every operation is a few microseconds of work plus an
-// fsync). Error semantics as in idempotency_store.h; SQLite failures (disk
-// full, I/O error, lock wait exceeded) are UNAVAILABLE.
+// fsync). A change that touches a record and its attempt rows, or reads
+// before it writes, runs inside BEGIN IMMEDIATE, so that it is atomic
+// against other connections (other processes) too. Error semantics as in
+// idempotency_store.h; SQLite failures (disk full, I/O error, lock wait
+// exceeded) are UNAVAILABLE.
 //
 // Arguments are not validated here, and Get returns a record whatever its
 // expiry: OpenStore wraps the store in ValidatingStore (validating_store.h),
@@ -52,21 +56,37 @@ class SQLiteStore final : public IdempotencyStore {
   SQLiteStore& operator=(const SQLiteStore&) = delete;
 
   absl::Status Migrate() override;
-  absl::StatusOr<ReserveResult> Reserve(const Key& key,
-                                        const std::string& fingerprint,
-                                        const std::string& owner,
-                                        absl::Time now, absl::Duration lease,
-                                        absl::Duration retention) override;
+  absl::StatusOr<ReserveResult> Reserve(
+      const Key& key, const std::string& fingerprint, const std::string& params,
+      const std::string& key_id, const std::string& owner, absl::Time now,
+      absl::Duration lease, absl::Duration retention) override;
   absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                             absl::Time now) override;
-  absl::Status TakeOver(const Key& key, int64_t expected_version,
-                        const std::string& owner, absl::Time now,
-                        absl::Duration lease) override;
-  absl::Status Complete(const Key& key, const std::string& owner,
-                        const std::string& result, absl::Time now) override;
+  absl::Status MarkSent(const Key& key, const std::string& owner,
+                        absl::Time now) override;
+  absl::Status Succeed(const Key& key, const std::string& owner,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
   absl::Status MarkUnknown(const Key& key, const std::string& owner,
                            absl::Time now) override;
-  absl::Status Release(const Key& key, const std::string& owner) override;
+  absl::Status Fail(const Key& key, const std::string& owner,
+                    absl::Time now) override;
+  absl::Status Resolve(const Key& key, int64_t expected_version,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
+  absl::Status SettleNotCreated(const Key& key, int64_t expected_version,
+                                absl::Time now) override;
+  absl::Status Reschedule(const Key& key, int64_t expected_version,
+                          absl::Time next_check_at) override;
+  absl::Status Rebind(const Key& key, int64_t expected_version,
+                      const std::string& key_id) override;
+  absl::StatusOr<std::vector<Record>> ClaimDue(absl::Time now,
+                                               const std::string& claimer,
+                                               absl::Duration claim_lease,
+                                               int limit) override;
+  absl::StatusOr<std::vector<Attempt>> ListAttempts(const Key& key) override;
+  absl::StatusOr<std::vector<UnknownSummary>> SummarizeUnknown(
+      absl::Time now) override;
   absl::StatusOr<int64_t> ReapExpired(absl::Time now) override;
   absl::StatusOr<std::optional<absl::Time>> RememberEvent(
       const std::string& event_id, absl::Time now,
@@ -85,15 +105,47 @@ class SQLiteStore final : public IdempotencyStore {
   template <typename Body>
   auto InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
       -> decltype(body());
+  // Runs `sql` with `values` bound to $1, $2, ...; `read` is called on
+  // each row returned. The number of rows.
+  template <typename Read, typename... Values>
+  absl::StatusOr<int> Query(const char* sql, const char* what, Read read,
+                            const Values&... values)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The records a statement returns (RETURNING or SELECT of
+  // PAYMENTS_RECORD_COLUMNS).
+  template <typename... Values>
+  absl::StatusOr<std::vector<Record>> Records(const char* sql, const char* what,
+                                              const Values&... values)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs a statement that returns nothing; the number of rows changed.
+  template <typename... Values>
+  absl::StatusOr<int> Change(const char* sql, const char* what,
+                             const Values&... values)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The record for `key` whatever its expiry, if any.
   absl::StatusOr<std::optional<Record>> Load(const Key& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs a conditional UPDATE or DELETE (`sql` binds account, reference,
-  // owner, then `more`); returns the number of rows changed.
-  template <typename... More>
-  absl::StatusOr<int> Change(const char* sql, const Key& key,
-                             const std::string& owner, const More&... more)
+  // One transaction: `change` (an UPDATE of the record returning `op`),
+  // then, if it changed the record, `attempt` (the attempt row's change).
+  // True if the record changed. `values` are bound to both.
+  template <typename... Values>
+  absl::StatusOr<bool> ChangeWithAttempt(const char* change,
+                                         const char* attempt, const char* what,
+                                         const Values&... values)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // An owner's transition to `state` (see AlreadyDoneOrConflict).
+  template <typename... More>
+  absl::Status OwnerTransition(const char* change, const char* attempt,
+                               const char* operation, RecordState state,
+                               const Key& key, const std::string& owner,
+                               absl::Time now, const More&... more)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // A settlement at `expected_version`: FAILED_PRECONDITION if no row.
+  template <typename... More>
+  absl::Status Settle(const char* change, const char* attempt,
+                      const char* operation, const Key& key,
+                      int64_t expected_version, absl::Time now,
+                      const More&... more) ABSL_LOCKS_EXCLUDED(mu_);
 
   absl::Mutex mu_;
   sqlite3* const db_;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 
@@ -26,20 +28,54 @@ absl::Time MicrosToTime(int64_t micros) {
 
 const char* StateName(RecordState state) {
   switch (state) {
-    case RecordState::kInFlight:
-      return "in_flight";
-    case RecordState::kCompleted:
-      return "completed";
+    case RecordState::kPending:
+      return PAYMENTS_STATE_NAME_PENDING;
+    case RecordState::kSent:
+      return PAYMENTS_STATE_NAME_SENT;
     case RecordState::kUnknown:
-      return "unknown";
+      return PAYMENTS_STATE_NAME_UNKNOWN;
+    case RecordState::kSucceeded:
+      return PAYMENTS_STATE_NAME_SUCCEEDED;
+    case RecordState::kFailed:
+      return PAYMENTS_STATE_NAME_FAILED;
+    case RecordState::kSettledNotCreated:
+      return PAYMENTS_STATE_NAME_SETTLED_NOT_CREATED;
   }
-  return "unknown";
+  return "";
 }
 
 std::optional<RecordState> ParseState(const std::string& name) {
-  if (name == "in_flight") return RecordState::kInFlight;
-  if (name == "completed") return RecordState::kCompleted;
-  if (name == "unknown") return RecordState::kUnknown;
+  for (RecordState state :
+       {RecordState::kPending, RecordState::kSent, RecordState::kUnknown,
+        RecordState::kSucceeded, RecordState::kFailed,
+        RecordState::kSettledNotCreated}) {
+    if (name == StateName(state)) return state;
+  }
+  return std::nullopt;
+}
+
+const char* KindName(OperationKind kind) {
+  switch (kind) {
+    case OperationKind::kCreate:
+      return PAYMENTS_KIND_NAME_CREATE;
+    case OperationKind::kCapture:
+      return PAYMENTS_KIND_NAME_CAPTURE;
+    case OperationKind::kRefund:
+      return PAYMENTS_KIND_NAME_REFUND;
+    case OperationKind::kReversal:
+      return PAYMENTS_KIND_NAME_REVERSAL;
+    case OperationKind::kCancel:
+      return PAYMENTS_KIND_NAME_CANCEL;
+  }
+  return nullptr;
+}
+
+std::optional<OperationKind> ParseKind(const std::string& name) {
+  for (OperationKind kind :
+       {OperationKind::kCreate, OperationKind::kCapture, OperationKind::kRefund,
+        OperationKind::kReversal, OperationKind::kCancel}) {
+    if (name == KindName(kind)) return kind;
+  }
   return std::nullopt;
 }
 
@@ -86,6 +122,9 @@ absl::Status ValidateText(const std::string& text, const char* what,
 }
 
 absl::Status ValidateKey(const Key& key) {
+  if (KindName(key.kind) == nullptr) {
+    return absl::InvalidArgumentError("unknown operation kind");
+  }
   if (absl::Status s = ValidateText(key.account, "idempotency key account",
                                     /*allow_empty=*/true);
       !s.ok()) {
@@ -98,6 +137,14 @@ absl::Status ValidateOwner(const std::string& owner) {
   return ValidateText(owner, "idempotency record owner");
 }
 
+absl::Status ValidateKeyId(const std::string& key_id, bool allow_empty) {
+  return ValidateText(key_id, "API key id", allow_empty);
+}
+
+absl::Status ValidateDojoId(const std::string& dojo_id) {
+  return ValidateText(dojo_id, "Dojo id", /*allow_empty=*/true);
+}
+
 absl::Status ValidatePositive(absl::Duration d, const char* what) {
   if (d <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(std::string(what) + " must be positive");
@@ -106,6 +153,8 @@ absl::Status ValidatePositive(absl::Duration d, const char* what) {
 }
 
 absl::Status ValidateReserve(const Key& key, const std::string& fingerprint,
+                             const std::string& params,
+                             const std::string& key_id,
                              const std::string& owner, absl::Duration lease,
                              absl::Duration retention) {
   if (absl::Status s = ValidateKey(key); !s.ok()) return s;
@@ -114,13 +163,39 @@ absl::Status ValidateReserve(const Key& key, const std::string& fingerprint,
       !s.ok()) {
     return s;
   }
+  if (absl::Status s =
+          ValidateText(params, "operation params", /*allow_empty=*/true);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateKeyId(key_id, /*allow_empty=*/true); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = ValidatePositive(lease, "lease"); !s.ok()) return s;
   return ValidatePositive(retention, "retention");
+}
+
+absl::Status ValidateClaim(const std::string& claimer,
+                           absl::Duration claim_lease, int limit) {
+  if (absl::Status s = ValidateText(claimer, "claimer"); !s.ok()) return s;
+  if (absl::Status s = ValidatePositive(claim_lease, "claim lease"); !s.ok()) {
+    return s;
+  }
+  if (limit < 1) return absl::InvalidArgumentError("limit must be at least 1");
+  return absl::OkStatus();
 }
 
 absl::Time ExpiryFor(absl::Time now, absl::Duration lease,
                      absl::Duration retention) {
   return std::max(now + retention, now + lease);
+}
+
+bool IsOwnersFreshRecord(const Record& record, const std::string& fingerprint,
+                         const std::string& params, const std::string& key_id,
+                         const std::string& owner) {
+  return record.state == RecordState::kPending && record.owner == owner &&
+         record.fingerprint == fingerprint && record.params == params &&
+         record.key_id == key_id;
 }
 
 absl::Status Conflict(const char* operation) {
@@ -130,19 +205,39 @@ absl::Status Conflict(const char* operation) {
 
 absl::Status AlreadyDoneOrConflict(
     const absl::StatusOr<std::optional<Record>>& reread, const char* operation,
-    const std::string& owner, std::optional<RecordState> state,
-    std::optional<int64_t> version) {
+    const std::string& owner, RecordState state) {
   if (!reread.ok()) return reread.status();
   const std::optional<Record>& record = *reread;
-  if (!state.has_value()) {
-    if (!record.has_value()) return absl::OkStatus();  // Already gone.
-    return Conflict(operation);
-  }
-  if (record.has_value() && record->state == *state && record->owner == owner &&
-      (!version.has_value() || record->version == *version)) {
+  if (record.has_value() && record->state == state && record->owner == owner) {
     return absl::OkStatus();  // Already done by this owner.
   }
   return Conflict(operation);
+}
+
+absl::Status CheckSchemaVersion(std::optional<int64_t> version) {
+  if (!version.has_value() || *version < kSchemaVersion) {
+    return absl::InternalError("idempotency schema not migrated");
+  }
+  return absl::OkStatus();
+}
+
+void SortSummaries(std::vector<UnknownSummary>& summaries) {
+  std::sort(summaries.begin(), summaries.end(),
+            [](const UnknownSummary& a, const UnknownSummary& b) {
+              return a.kind < b.kind;
+            });
+}
+
+void SortForClaim(std::vector<Record>& records) {
+  auto order = [](const Record& r) {
+    return std::make_tuple(r.next_check_at, r.lease_expires_at,
+                           std::string_view(KindName(r.key.kind)),
+                           std::string_view(r.key.account),
+                           std::string_view(r.key.reference));
+  };
+  std::sort(
+      records.begin(), records.end(),
+      [&](const Record& a, const Record& b) { return order(a) < order(b); });
 }
 
 }  // namespace payments::idempotency::internal

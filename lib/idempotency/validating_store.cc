@@ -7,10 +7,20 @@
 namespace payments::idempotency {
 namespace {
 
-// INVALID_ARGUMENT unless the key and owner of a record change are valid.
+using internal::ValidateKey;
+
+// The first error of `checks`, or OK.
+absl::Status FirstError(std::initializer_list<absl::Status> checks) {
+  for (const absl::Status& s : checks) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// INVALID_ARGUMENT unless the key and owner of an owner's transition are
+// valid.
 absl::Status ValidateKeyAndOwner(const Key& key, const std::string& owner) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
-  return internal::ValidateOwner(owner);
+  return FirstError({ValidateKey(key), internal::ValidateOwner(owner)});
 }
 
 }  // namespace
@@ -21,19 +31,21 @@ ValidatingStore::ValidatingStore(std::unique_ptr<IdempotencyStore> backend)
 absl::Status ValidatingStore::Migrate() { return backend_->Migrate(); }
 
 absl::StatusOr<ReserveResult> ValidatingStore::Reserve(
-    const Key& key, const std::string& fingerprint, const std::string& owner,
-    absl::Time now, absl::Duration lease, absl::Duration retention) {
-  if (absl::Status s =
-          internal::ValidateReserve(key, fingerprint, owner, lease, retention);
+    const Key& key, const std::string& fingerprint, const std::string& params,
+    const std::string& key_id, const std::string& owner, absl::Time now,
+    absl::Duration lease, absl::Duration retention) {
+  if (absl::Status s = internal::ValidateReserve(
+          key, fingerprint, params, key_id, owner, lease, retention);
       !s.ok()) {
     return s;
   }
-  return backend_->Reserve(key, fingerprint, owner, now, lease, retention);
+  return backend_->Reserve(key, fingerprint, params, key_id, owner, now, lease,
+                           retention);
 }
 
 absl::StatusOr<std::optional<Record>> ValidatingStore::Get(const Key& key,
                                                            absl::Time now) {
-  if (absl::Status s = internal::ValidateKey(key); !s.ok()) return s;
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
   absl::StatusOr<std::optional<Record>> record = backend_->Get(key, now);
   if (record.ok() && record->has_value() && (*record)->expires_at <= now) {
     return std::nullopt;
@@ -41,21 +53,22 @@ absl::StatusOr<std::optional<Record>> ValidatingStore::Get(const Key& key,
   return record;
 }
 
-absl::Status ValidatingStore::TakeOver(const Key& key, int64_t expected_version,
-                                       const std::string& owner, absl::Time now,
-                                       absl::Duration lease) {
-  if (absl::Status s = ValidateKeyAndOwner(key, owner); !s.ok()) return s;
-  if (absl::Status s = internal::ValidatePositive(lease, "lease"); !s.ok()) {
-    return s;
-  }
-  return backend_->TakeOver(key, expected_version, owner, now, lease);
-}
-
-absl::Status ValidatingStore::Complete(const Key& key, const std::string& owner,
-                                       const std::string& result,
+absl::Status ValidatingStore::MarkSent(const Key& key, const std::string& owner,
                                        absl::Time now) {
   if (absl::Status s = ValidateKeyAndOwner(key, owner); !s.ok()) return s;
-  return backend_->Complete(key, owner, result, now);
+  return backend_->MarkSent(key, owner, now);
+}
+
+absl::Status ValidatingStore::Succeed(const Key& key, const std::string& owner,
+                                      const std::string& dojo_id,
+                                      const std::string& result,
+                                      absl::Time now) {
+  if (absl::Status s = FirstError(
+          {ValidateKeyAndOwner(key, owner), internal::ValidateDojoId(dojo_id)});
+      !s.ok()) {
+    return s;
+  }
+  return backend_->Succeed(key, owner, dojo_id, result, now);
 }
 
 absl::Status ValidatingStore::MarkUnknown(const Key& key,
@@ -65,10 +78,68 @@ absl::Status ValidatingStore::MarkUnknown(const Key& key,
   return backend_->MarkUnknown(key, owner, now);
 }
 
-absl::Status ValidatingStore::Release(const Key& key,
-                                      const std::string& owner) {
+absl::Status ValidatingStore::Fail(const Key& key, const std::string& owner,
+                                   absl::Time now) {
   if (absl::Status s = ValidateKeyAndOwner(key, owner); !s.ok()) return s;
-  return backend_->Release(key, owner);
+  return backend_->Fail(key, owner, now);
+}
+
+absl::Status ValidatingStore::Resolve(const Key& key, int64_t expected_version,
+                                      const std::string& dojo_id,
+                                      const std::string& result,
+                                      absl::Time now) {
+  if (absl::Status s =
+          FirstError({ValidateKey(key), internal::ValidateDojoId(dojo_id)});
+      !s.ok()) {
+    return s;
+  }
+  return backend_->Resolve(key, expected_version, dojo_id, result, now);
+}
+
+absl::Status ValidatingStore::SettleNotCreated(const Key& key,
+                                               int64_t expected_version,
+                                               absl::Time now) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  return backend_->SettleNotCreated(key, expected_version, now);
+}
+
+absl::Status ValidatingStore::Reschedule(const Key& key,
+                                         int64_t expected_version,
+                                         absl::Time next_check_at) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  return backend_->Reschedule(key, expected_version, next_check_at);
+}
+
+absl::Status ValidatingStore::Rebind(const Key& key, int64_t expected_version,
+                                     const std::string& key_id) {
+  if (absl::Status s =
+          FirstError({ValidateKey(key),
+                      internal::ValidateKeyId(key_id, /*allow_empty=*/false)});
+      !s.ok()) {
+    return s;
+  }
+  return backend_->Rebind(key, expected_version, key_id);
+}
+
+absl::StatusOr<std::vector<Record>> ValidatingStore::ClaimDue(
+    absl::Time now, const std::string& claimer, absl::Duration claim_lease,
+    int limit) {
+  if (absl::Status s = internal::ValidateClaim(claimer, claim_lease, limit);
+      !s.ok()) {
+    return s;
+  }
+  return backend_->ClaimDue(now, claimer, claim_lease, limit);
+}
+
+absl::StatusOr<std::vector<Attempt>> ValidatingStore::ListAttempts(
+    const Key& key) {
+  if (absl::Status s = ValidateKey(key); !s.ok()) return s;
+  return backend_->ListAttempts(key);
+}
+
+absl::StatusOr<std::vector<UnknownSummary>> ValidatingStore::SummarizeUnknown(
+    absl::Time now) {
+  return backend_->SummarizeUnknown(now);
 }
 
 absl::StatusOr<int64_t> ValidatingStore::ReapExpired(absl::Time now) {
@@ -77,11 +148,9 @@ absl::StatusOr<int64_t> ValidatingStore::ReapExpired(absl::Time now) {
 
 absl::StatusOr<std::optional<absl::Time>> ValidatingStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
-  if (absl::Status s = internal::ValidateText(event_id, "webhook event id");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = internal::ValidatePositive(retention, "retention");
+  if (absl::Status s =
+          FirstError({internal::ValidateText(event_id, "webhook event id"),
+                      internal::ValidatePositive(retention, "retention")});
       !s.ok()) {
     return s;
   }

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,22 +29,38 @@ class ValidatingStore final : public IdempotencyStore {
   ValidatingStore& operator=(const ValidatingStore&) = delete;
 
   absl::Status Migrate() override;
-  absl::StatusOr<ReserveResult> Reserve(const Key& key,
-                                        const std::string& fingerprint,
-                                        const std::string& owner,
-                                        absl::Time now, absl::Duration lease,
-                                        absl::Duration retention) override;
+  absl::StatusOr<ReserveResult> Reserve(
+      const Key& key, const std::string& fingerprint, const std::string& params,
+      const std::string& key_id, const std::string& owner, absl::Time now,
+      absl::Duration lease, absl::Duration retention) override;
   // The backend's record, or nullopt if it has expired (expires_at <= now).
   absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                             absl::Time now) override;
-  absl::Status TakeOver(const Key& key, int64_t expected_version,
-                        const std::string& owner, absl::Time now,
-                        absl::Duration lease) override;
-  absl::Status Complete(const Key& key, const std::string& owner,
-                        const std::string& result, absl::Time now) override;
+  absl::Status MarkSent(const Key& key, const std::string& owner,
+                        absl::Time now) override;
+  absl::Status Succeed(const Key& key, const std::string& owner,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
   absl::Status MarkUnknown(const Key& key, const std::string& owner,
                            absl::Time now) override;
-  absl::Status Release(const Key& key, const std::string& owner) override;
+  absl::Status Fail(const Key& key, const std::string& owner,
+                    absl::Time now) override;
+  absl::Status Resolve(const Key& key, int64_t expected_version,
+                       const std::string& dojo_id, const std::string& result,
+                       absl::Time now) override;
+  absl::Status SettleNotCreated(const Key& key, int64_t expected_version,
+                                absl::Time now) override;
+  absl::Status Reschedule(const Key& key, int64_t expected_version,
+                          absl::Time next_check_at) override;
+  absl::Status Rebind(const Key& key, int64_t expected_version,
+                      const std::string& key_id) override;
+  absl::StatusOr<std::vector<Record>> ClaimDue(absl::Time now,
+                                               const std::string& claimer,
+                                               absl::Duration claim_lease,
+                                               int limit) override;
+  absl::StatusOr<std::vector<Attempt>> ListAttempts(const Key& key) override;
+  absl::StatusOr<std::vector<UnknownSummary>> SummarizeUnknown(
+      absl::Time now) override;
   absl::StatusOr<int64_t> ReapExpired(absl::Time now) override;
   absl::StatusOr<std::optional<absl::Time>> RememberEvent(
       const std::string& event_id, absl::Time now,

@@ -82,10 +82,20 @@ TEST_F(PostgresOutageTest, StoreRecoversByItselfAfterServerRestart) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   IdempotencyStore& store = **opened;
   ASSERT_TRUE(store.Migrate().ok());
-  const Key done{"acct", "Order-before"};
-  ASSERT_TRUE(
-      store.Reserve(done, "fp", "owner-a", kNow, kLease, kRetention).ok());
-  ASSERT_TRUE(store.Complete(done, "owner-a", "intent", kNow).ok());
+  const Key done{.account = "acct", .reference = "Order-before"};
+  ASSERT_TRUE(store
+                  .Reserve(done, "fp", "1 GBP", "k", "owner-a", kNow, kLease,
+                           kRetention)
+                  .ok());
+  ASSERT_TRUE(store.MarkSent(done, "owner-a", kNow).ok());
+  ASSERT_TRUE(store.Succeed(done, "owner-a", "pi_1", "intent", kNow).ok());
+  const Key unknown{.account = "acct", .reference = "Order-unknown"};
+  ASSERT_TRUE(store
+                  .Reserve(unknown, "fp", "1 GBP", "k", "owner-a", kNow, kLease,
+                           kRetention)
+                  .ok());
+  ASSERT_TRUE(store.MarkSent(unknown, "owner-a", kNow).ok());
+  ASSERT_TRUE(store.MarkUnknown(unknown, "owner-a", kNow).ok());
   // Several pooled connections, all of which the outage will break.
   {
     std::vector<std::thread> threads;
@@ -96,16 +106,30 @@ TEST_F(PostgresOutageTest, StoreRecoversByItselfAfterServerRestart) {
   }
 
   ASSERT_TRUE(Server("stop"));
-  const Key key{"acct", "Order-during"};
+  const Key key{.account = "acct", .reference = "Order-during"};
   ExpectPromptlyUnavailable("ping", [&] { return store.Ping(); });
   ExpectPromptlyUnavailable("reserve", [&] {
-    return store.Reserve(key, "fp", "owner-b", kNow, kLease, kRetention)
+    return store
+        .Reserve(key, "fp", "1 GBP", "k", "owner-b", kNow, kLease, kRetention)
         .status();
   });
   ExpectPromptlyUnavailable("get",
                             [&] { return store.Get(done, kNow).status(); });
   ExpectPromptlyUnavailable(
-      "complete", [&] { return store.Complete(key, "owner-b", "x", kNow); });
+      "mark sent", [&] { return store.MarkSent(key, "owner-b", kNow); });
+  ExpectPromptlyUnavailable("succeed", [&] {
+    return store.Succeed(key, "owner-b", "pi", "x", kNow);
+  });
+  ExpectPromptlyUnavailable(
+      "resolve", [&] { return store.Resolve(unknown, 3, "pi", "x", kNow); });
+  ExpectPromptlyUnavailable("claim due", [&] {
+    return store.ClaimDue(kNow, "reconciler", kLease, 10).status();
+  });
+  ExpectPromptlyUnavailable("list attempts",
+                            [&] { return store.ListAttempts(done).status(); });
+  ExpectPromptlyUnavailable("summarize unknown", [&] {
+    return store.SummarizeUnknown(kNow).status();
+  });
   ExpectPromptlyUnavailable("remember event", [&] {
     return store.RememberEvent("evt", kNow, kRetention).status();
   });
@@ -120,10 +144,18 @@ TEST_F(PostgresOutageTest, StoreRecoversByItselfAfterServerRestart) {
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->result, "intent");
-  absl::StatusOr<ReserveResult> reserved =
-      store.Reserve(key, "fp", "owner-b", kNow, kLease, kRetention);
+  absl::StatusOr<ReserveResult> reserved = store.Reserve(
+      key, "fp", "1 GBP", "k", "owner-b", kNow, kLease, kRetention);
   ASSERT_TRUE(reserved.ok()) << reserved.status();
   EXPECT_TRUE(reserved->acquired);
+  // The journal kept what happened before the outage.
+  absl::StatusOr<std::vector<Record>> due =
+      store.ClaimDue(kNow, "reconciler", kLease, 10);
+  ASSERT_TRUE(due.ok()) << due.status();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].key.reference, "Order-unknown");
+  EXPECT_TRUE(
+      store.Resolve(unknown, (*due)[0].version, "pi_2", "intent", kNow).ok());
   // Idle pooled connections from before the restart are not handed out.
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {

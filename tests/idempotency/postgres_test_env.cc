@@ -40,8 +40,8 @@ absl::Status WipePostgresDatabase(const std::string& url) {
   } else {
     PGresult* result =
         PQexec(conn,
-               "DROP TABLE IF EXISTS idempotency_records, webhook_events,"
-               " schema_version");
+               "DROP TABLE IF EXISTS idempotency_records, operations,"
+               " operation_attempts, webhook_events, schema_version");
     if (PQresultStatus(result) != PGRES_COMMAND_OK) {
       status = absl::InternalError(PQresultErrorMessage(result));
     }

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -101,13 +102,18 @@ TEST(PostgresStoreTest, UnreachableServerIsUnavailableAtOnce) {
   const absl::Time start = absl::Now();
   absl::Status ping = (*store)->Ping();
   absl::Status migrate = (*store)->Migrate();
-  absl::StatusOr<ReserveResult> reserve = (*store)->Reserve(
-      Key{"a", "r"}, "fp", "owner", kNow, absl::Seconds(30), absl::Hours(1));
+  absl::StatusOr<ReserveResult> reserve =
+      (*store)->Reserve(Key{.account = "a", .reference = "r"}, "fp", "", "",
+                        "owner", kNow, absl::Seconds(30), absl::Hours(1));
+  absl::Status settle =
+      (*store)->SettleNotCreated(Key{.reference = "r"}, 1, kNow);
+  absl::StatusOr<std::vector<Record>> claim =
+      (*store)->ClaimDue(kNow, "reconciler", absl::Seconds(30), 10);
   absl::StatusOr<std::optional<absl::Time>> event =
       (*store)->RememberEvent("evt", kNow, absl::Hours(1));
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
-  for (const absl::Status& status :
-       {ping, migrate, reserve.status(), event.status()}) {
+  for (const absl::Status& status : {ping, migrate, reserve.status(), settle,
+                                     claim.status(), event.status()}) {
     EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
     EXPECT_FALSE(absl::StrContains(status.ToString(), kPassword)) << status;
     EXPECT_LT(status.message().size(), 300u);

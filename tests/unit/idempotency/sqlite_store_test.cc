@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "lib/idempotency/idempotency_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/idempotency/migration_v1.h"
 #include "tests/unit/idempotency/store_conformance.h"
 
 namespace payments::idempotency {
@@ -22,6 +23,7 @@ using ::payments::testing::TempDir;
 using testing::StoreBackend;
 using testing::StoreConformanceTest;
 using testing::StoreDatabase;
+using testing::V1Row;
 
 const absl::Time kNow = absl::FromUnixMicros(1'700'000'000'000'000);
 
@@ -80,7 +82,7 @@ TEST(SQLiteStoreTest, UsesWalAndRecordsTheSchemaVersion) {
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Migrate().ok());
   EXPECT_EQ(QueryText(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(QueryText(path, "SELECT version FROM schema_version"), "1");
+  EXPECT_EQ(QueryText(path, "SELECT version FROM schema_version"), "2");
   EXPECT_EQ(QueryText(path, "SELECT count(*) FROM schema_version"), "1");
 }
 
@@ -101,13 +103,15 @@ TEST(SQLiteStoreTest, OperationsBeforeMigrateAreInternal) {
   std::unique_ptr<SQLiteStore> store = MustOpen(dir.File("store.db"));
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->Ping().code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(store->Get(Key{"a", "r"}, kNow).status().code(),
-            absl::StatusCode::kInternal);
+  const Key key{.account = "a", .reference = "r"};
+  EXPECT_EQ(store->Get(key, kNow).status().code(), absl::StatusCode::kInternal);
   EXPECT_EQ(store
-                ->Reserve(Key{"a", "r"}, "fp", "o", kNow, absl::Seconds(1),
+                ->Reserve(key, "fp", "", "", "o", kNow, absl::Seconds(1),
                           absl::Hours(1))
                 .status()
                 .code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(store->ClaimDue(kNow, "c", absl::Seconds(1), 1).status().code(),
             absl::StatusCode::kInternal);
   ASSERT_TRUE(store->Migrate().ok());
   EXPECT_TRUE(store->Ping().ok());
@@ -126,9 +130,9 @@ TEST(SQLiteStoreTest, UnopenableFilesAreInvalidArgument) {
       << store.status();
 }
 
-// The process that completed a record dies without closing anything (no
+// The process that finished a record dies without closing anything (no
 // destructor, no checkpoint): the record is still there for the next one.
-TEST(SQLiteStoreTest, CompletedRecordSurvivesAProcessThatDies) {
+TEST(SQLiteStoreTest, SucceededRecordSurvivesAProcessThatDies) {
   TempDir dir;
   const std::string path = dir.File("store.db");
   pid_t child = fork();
@@ -137,13 +141,12 @@ TEST(SQLiteStoreTest, CompletedRecordSurvivesAProcessThatDies) {
     absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
         SQLiteStore::Open(path);
     if (!store.ok() || !(*store)->Migrate().ok()) _exit(10);
-    absl::StatusOr<ReserveResult> reserved =
-        (*store)->Reserve(Key{"acct", "Order-crash"}, "fp", "owner", kNow,
-                          absl::Seconds(30), absl::Hours(1));
+    const Key key{.account = "acct", .reference = "Order-crash"};
+    absl::StatusOr<ReserveResult> reserved = (*store)->Reserve(
+        key, "fp", "", "", "owner", kNow, absl::Seconds(30), absl::Hours(1));
     if (!reserved.ok() || !reserved->acquired) _exit(11);
-    if (!(*store)
-             ->Complete(Key{"acct", "Order-crash"}, "owner", "result", kNow)
-             .ok()) {
+    if (!(*store)->MarkSent(key, "owner", kNow).ok() ||
+        !(*store)->Succeed(key, "owner", "pi", "result", kNow).ok()) {
       _exit(12);
     }
     (void)store->release();  // Never closed.
@@ -157,12 +160,141 @@ TEST(SQLiteStoreTest, CompletedRecordSurvivesAProcessThatDies) {
   std::unique_ptr<SQLiteStore> store = MustOpen(path);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Migrate().ok());
-  absl::StatusOr<std::optional<Record>> got =
-      store->Get(Key{"acct", "Order-crash"}, kNow);
+  const Key key{.account = "acct", .reference = "Order-crash"};
+  absl::StatusOr<std::optional<Record>> got = store->Get(key, kNow);
   ASSERT_TRUE(got.ok()) << got.status();
   ASSERT_TRUE(got->has_value());
-  EXPECT_EQ((*got)->state, RecordState::kCompleted);
+  EXPECT_EQ((*got)->state, RecordState::kSucceeded);
   EXPECT_EQ((*got)->result, "result");
+  absl::StatusOr<std::vector<Attempt>> attempts = store->ListAttempts(key);
+  ASSERT_TRUE(attempts.ok()) << attempts.status();
+  EXPECT_EQ(attempts->size(), 1u);
+}
+
+// Schema 1 as the previous release created it (its DDL, verbatim), with a
+// record in each of its states.
+void WriteSchema1(const std::string& path) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  const char* ddl =
+      "CREATE TABLE schema_version (version INTEGER NOT NULL);"
+      "INSERT INTO schema_version (version) VALUES (1);"
+      "CREATE TABLE idempotency_records ("
+      " account TEXT NOT NULL,"
+      " reference TEXT NOT NULL,"
+      " fingerprint TEXT NOT NULL,"
+      " state TEXT NOT NULL"
+      "  CHECK (state IN ('in_flight', 'completed', 'unknown')),"
+      " owner TEXT NOT NULL,"
+      " version INTEGER NOT NULL,"
+      " lease_expires_at INTEGER NOT NULL,"
+      " attempt_started_at INTEGER NOT NULL,"
+      " result BLOB NOT NULL,"
+      " created_at INTEGER NOT NULL,"
+      " expires_at INTEGER NOT NULL,"
+      " updated_at INTEGER NOT NULL,"
+      " PRIMARY KEY (account, reference));"
+      "CREATE INDEX idempotency_records_expires_at"
+      " ON idempotency_records (expires_at);"
+      "CREATE TABLE webhook_events ("
+      " event_id TEXT PRIMARY KEY,"
+      " first_seen_at INTEGER NOT NULL,"
+      " expires_at INTEGER NOT NULL);"
+      "CREATE INDEX webhook_events_expires_at ON webhook_events (expires_at);"
+      "INSERT INTO webhook_events VALUES ('evt_old', 1, 9223372036854775807);";
+  ASSERT_EQ(sqlite3_exec(db, ddl, nullptr, nullptr, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db,
+                         "INSERT INTO idempotency_records VALUES"
+                         " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                         -1, &insert, nullptr),
+      SQLITE_OK);
+  for (const V1Row& row : testing::V1Rows()) {
+    int i = 0;
+    for (const std::string* text : {&row.account, &row.reference,
+                                    &row.fingerprint, &row.state, &row.owner}) {
+      sqlite3_bind_text(insert, ++i, text->data(),
+                        static_cast<int>(text->size()), SQLITE_TRANSIENT);
+    }
+    for (int64_t value :
+         {row.version, row.lease_expires_at, row.attempt_started_at}) {
+      sqlite3_bind_int64(insert, ++i, value);
+    }
+    sqlite3_bind_blob(insert, ++i, row.result.data(),
+                      static_cast<int>(row.result.size()), SQLITE_TRANSIENT);
+    for (int64_t value : {row.created_at, row.expires_at, row.updated_at}) {
+      sqlite3_bind_int64(insert, ++i, value);
+    }
+    EXPECT_EQ(sqlite3_step(insert), SQLITE_DONE) << sqlite3_errmsg(db);
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+  sqlite3_close(db);
+}
+
+TEST(SQLiteStoreTest, MigratesSchema1RecordsIntoTheJournal) {
+  TempDir dir;
+  const std::string path = dir.File("store.db");
+  WriteSchema1(path);
+  absl::StatusOr<std::unique_ptr<IdempotencyStore>> store =
+      OpenStore("sqlite:" + path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // This release cannot work on schema 1: not ready until migrated.
+  EXPECT_EQ((*store)->Ping().code(), absl::StatusCode::kInternal);
+
+  ASSERT_TRUE((*store)->Migrate().ok());
+  EXPECT_TRUE((*store)->Ping().ok());
+  EXPECT_EQ(QueryText(path, "SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(QueryText(path,
+                      "SELECT count(*) FROM sqlite_master"
+                      " WHERE name LIKE 'idempotency_records%'"),
+            "0");
+  EXPECT_EQ(QueryText(path, "SELECT count(*) FROM operations"), "3");
+  EXPECT_EQ(QueryText(path, "SELECT count(*) FROM operation_attempts"), "3");
+  testing::ExpectMigratedV1Rows(**store);
+  absl::StatusOr<std::optional<absl::Time>> event =
+      (*store)->RememberEvent("evt_old", kNow, absl::Hours(1));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(*event, std::optional<absl::Time>(absl::FromUnixMicros(1)));
+
+  // Again, from this store and another: nothing changes.
+  ASSERT_TRUE((*store)->Migrate().ok());
+  absl::StatusOr<std::unique_ptr<IdempotencyStore>> again =
+      OpenStore("sqlite:" + path);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE((*again)->Migrate().ok());
+  EXPECT_EQ(QueryText(path, "SELECT count(*) FROM schema_version"), "1");
+  EXPECT_EQ(QueryText(path, "SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(QueryText(path, "SELECT count(*) FROM operations"), "3");
+  EXPECT_EQ(QueryText(path, "SELECT count(*) FROM operation_attempts"), "3");
+  testing::ExpectMigratedV1Rows(**again);
+  testing::ExpectMigratedV1RowsUsable(**again);
+}
+
+TEST(SQLiteStoreTest, ReconcilerQueriesUseTheDueIndex) {
+  TempDir dir;
+  const std::string path = dir.File("store.db");
+  std::unique_ptr<SQLiteStore> store = MustOpen(path);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Migrate().ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(
+                db,
+                "EXPLAIN QUERY PLAN SELECT kind FROM operations WHERE state IN"
+                " ('pending', 'sent', 'unknown') AND next_check_at <= 5",
+                -1, &stmt, nullptr),
+            SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    plan += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  EXPECT_TRUE(absl::StrContains(plan, "operations_due")) << plan;
 }
 
 TEST(OpenStoreTest, OpensSqliteByUrl) {
