@@ -41,17 +41,21 @@
 //                        never contain credentials.
 //   FAILED_PRECONDITION  a conditional update lost a race: the record is
 //                        gone, changed, or held by another owner.
-//   INVALID_ARGUMENT     empty reference, owner, fingerprint or claimer;
-//                        text that is not UTF-8 or holds NUL; non-positive
-//                        lease or retention; limit < 1.
-//   INTERNAL             the schema is missing (Migrate was not run) or the
-//                        store holds something this code cannot read.
+//   INVALID_ARGUMENT     a kind outside OperationKind; empty reference,
+//                        owner, fingerprint or claimer, or an empty key_id
+//                        given to Rebind; text that is not UTF-8 or holds
+//                        NUL; non-positive lease, retention or claim lease;
+//                        limit < 1.
+//   INTERNAL             the schema is missing or older than this release's
+//                        (Migrate was not run) or the store holds something
+//                        this code cannot read.
 //
 // Retrying after UNAVAILABLE is safe for the owner's transitions: each one
 // is idempotent for its owner (a repeated Reserve by the owner that already
 // holds the fresh record acquires again; a repeated MarkSent, Succeed,
-// MarkUnknown or Fail by the owner that already did it succeeds). A
-// settlement transition repeated after an UNAVAILABLE that hid its success
+// MarkUnknown or Fail by the owner that already did it succeeds, as long as
+// the record still shows it: a settlement clears the owner). A settlement
+// transition repeated after an UNAVAILABLE that hid its success
 // reports FAILED_PRECONDITION (the version moved): re-read the record.
 // RememberEvent is not idempotent: a repeat after an unknown outcome may
 // report the event as already seen.
@@ -99,21 +103,27 @@ struct Record {
   std::string fingerprint;
   // What the reconciler matches Dojo's state against, as text, set by
   // Reserve (a create: "<amount value> <currency>", e.g. "1000 GBP"). Never
-  // a secret.
+  // a secret. Empty for a record migrated from schema 1, which kept only the
+  // fingerprint: such a record can be matched by its reference alone.
   std::string params;
   RecordState state = RecordState::kPending;
-  // Who holds a kPending/kSent record (replica instance + call id).
+  // Who holds a kPending/kSent record (replica instance + call id). Kept
+  // through the owner's own transitions (so that their repeats are
+  // recognised); cleared ("") by Resolve and SettleNotCreated, after which
+  // the old owner's transitions fail.
   std::string owner;
   // Bumped on every change except claims; settlement transitions compare it.
   // A fresh record starts at 1; a record that replaces a free or expired one
   // continues from the old version, so a stale version never matches again.
   int64_t version = 0;
-  // kPending/kSent: when the owner's claim lapses.
+  // kPending/kSent: when the owner's claim lapses. Set by Reserve only: it
+  // never moves without the version moving.
   absl::Time lease_expires_at = absl::InfinitePast();
   // Identifies the API key (a hash, never the key) the current attempt used:
   // binds the record to the Dojo account behind that key (see Rebind).
   std::string key_id;
-  // Attempts sent over the record's life (each MarkSent adds one).
+  // Attempts sent over the record's life (each MarkSent adds one; kept when
+  // Reserve replaces the record, reset only when it is reaped).
   int64_t attempts = 0;
   // The current attempt: when MarkSent was recorded, and when it ended
   // (Succeed, MarkUnknown, Fail; InfinitePast while kPending/kSent). The
@@ -126,13 +136,18 @@ struct Record {
   // kSucceeded: the serialized result (a payments.v1.PaymentIntent for a
   // create).
   std::string result;
+  // When Reserve made the current record (also when it replaced one).
   absl::Time created_at = absl::InfinitePast();
   // Reaped after this (see Reserve).
   absl::Time expires_at = absl::InfiniteFuture();
-  // kUnknown: when the reconciler should look again. Set by MarkUnknown (to
-  // `now`) and Reschedule.
+  // When the reconciler should look again: set by MarkUnknown (to `now`)
+  // and Reschedule (also of an abandoned kPending/kSent record), cleared
+  // (InfinitePast) by Reserve.
   absl::Time next_check_at = absl::InfinitePast();
-  // The reconciler holding a claim on the record (ClaimDue), until when.
+  // The reconciler holding a claim on the record (ClaimDue), until when
+  // ("" and InfinitePast: none). Cleared by Reserve, Resolve,
+  // SettleNotCreated and Reschedule; kept by the owner's transitions (the
+  // claimer's settlement then fails on the version) and by Rebind.
   std::string claimed_by;
   absl::Time claim_expires_at = absl::InfinitePast();
 };
@@ -144,7 +159,7 @@ struct Attempt {
   absl::Time ended_at = absl::InfinitePast();  // InfinitePast: not ended
   // The state the attempt ended in ("succeeded", "failed", "unknown", and
   // later "succeeded"/"settled_not_created" once reconciled); empty while
-  // the attempt is in flight.
+  // the attempt is in flight. A settlement sets ended_at if it was not.
   std::string outcome;
 };
 
@@ -161,7 +176,7 @@ struct UnknownSummary {
   OperationKind kind = OperationKind::kCreate;
   int64_t count = 0;
   // The earliest ended_at (or, for abandoned kSent, lease_expires_at)
-  // among them.
+  // among them. Expired records are not counted.
   absl::Time oldest = absl::InfiniteFuture();
 };
 
@@ -170,16 +185,27 @@ class IdempotencyStore {
   virtual ~IdempotencyStore() = default;
 
   // Creates the schema or migrates it to the current version, keeping every
-  // record. Idempotent; safe to run from several replicas at once.
+  // record. Idempotent; safe to run from several replicas at once. A schema
+  // newer than this release's is left alone. Schema 2 (this journal)
+  // replaces schema 1's table: releases before it fail with INTERNAL on a
+  // migrated store. Schema-1 records arrive as kind create, completed ->
+  // kSucceeded, in_flight -> kSent (lease kept), unknown -> kUnknown (due
+  // at once), each with attempts 1 (one Attempt from the first attempt's
+  // start to its last change), key_id, params and dojo_id "".
   virtual absl::Status Migrate() = 0;
 
   // Makes `owner` the holder of a fresh kPending record for `key` (with
-  // `fingerprint`, `params` and `key_id`) if there
-  // is none, or the one there is free (kFailed, kSettledNotCreated) or
-  // expired (expires_at <= now). The record expires at
+  // `fingerprint`, `params` and `key_id`; key_id may be "": not bound) if
+  // there is none, or the one there is free (kFailed, kSettledNotCreated)
+  // or expired (expires_at <= now). The record expires at
   // max(now + retention, now + lease). Atomic across replicas: of
   // concurrent callers exactly one acquires. Any other record is returned
-  // as it is, whatever its state or fingerprint.
+  // as it is, whatever its state or fingerprint (a kPending/kSent record
+  // whose lease lapsed too: the reconciler settles it). A replaced record
+  // continues its version and attempt count; the Attempt rows of a free
+  // record are kept, those of an expired one deleted. A repeat by the
+  // owner of the fresh record, with the same fingerprint, params and
+  // key_id, acquires again.
   virtual absl::StatusOr<ReserveResult> Reserve(
       const Key& key, const std::string& fingerprint, const std::string& params,
       const std::string& key_id, const std::string& owner, absl::Time now,
@@ -192,7 +218,8 @@ class IdempotencyStore {
   // kPending -> kSent: a new attempt (attempts + 1, sent_at = now, ended_at
   // cleared, an Attempt row added). Call it, and wait for OK, before
   // sending. FAILED_PRECONDITION unless `owner` holds the kPending record
-  // (its lease may have lapsed, as long as nobody settled it).
+  // (its lease may have lapsed, as long as nobody settled it) and the
+  // record has not expired (it could be replaced or reaped while sent).
   virtual absl::Status MarkSent(const Key& key, const std::string& owner,
                                 absl::Time now) = 0;
 
@@ -216,47 +243,61 @@ class IdempotencyStore {
 
   // Settlement of a kUnknown or abandoned (kPending/kSent with a lapsed
   // lease) record at `expected_version`: Dojo holds the effect. -> kSucceeded
-  // with `dojo_id` and `result`; ended_at is set to now if it was not.
-  // FAILED_PRECONDITION if the record changed, is gone, or is in another
-  // state.
+  // with `dojo_id` and `result`; ended_at is set to now if it was not (so is
+  // the current Attempt's, whose outcome becomes "succeeded"); the owner
+  // and the claim are cleared. FAILED_PRECONDITION if the record changed,
+  // is gone or expired, or is in another state.
   virtual absl::Status Resolve(const Key& key, int64_t expected_version,
                                const std::string& dojo_id,
                                const std::string& result, absl::Time now) = 0;
 
   // Settlement as above: Dojo holds nothing and no longer can (complete
   // negative evidence after the settle period, or an abandoned kPending).
-  // -> kSettledNotCreated; the key is free for a new attempt.
+  // -> kSettledNotCreated (the current Attempt's outcome too); the key is
+  // free for a new attempt.
   virtual absl::Status SettleNotCreated(const Key& key,
                                         int64_t expected_version,
                                         absl::Time now) = 0;
 
   // A kUnknown or abandoned record at `expected_version` stays as it is but
-  // is looked at again at `next_check_at` (its claim is dropped).
+  // is looked at again at `next_check_at` (its claim is dropped; the
+  // version moves). Without a clock the store cannot tell an abandoned
+  // kPending/kSent record from a live one: it takes the version's word (a
+  // lease never moves without the version moving), and a live one is only
+  // looked at once its lease lapses anyway. FAILED_PRECONDITION if the
+  // record changed, is gone, or is finished or free.
   virtual absl::Status Reschedule(const Key& key, int64_t expected_version,
                                   absl::Time next_check_at) = 0;
 
-  // Records that the key `key_id` was shown to reach the same Dojo account
-  // as the record's (key rotation). Any state; FAILED_PRECONDITION if the
-  // record changed.
+  // Records that the key `key_id` (not empty) was shown to reach the same
+  // Dojo account as the record's (key rotation). Any state; the version
+  // moves, a claim stays. FAILED_PRECONDITION if the record changed or is
+  // gone.
   virtual absl::Status Rebind(const Key& key, int64_t expected_version,
                               const std::string& key_id) = 0;
 
   // Claims up to `limit` records due for reconciliation: kUnknown with
-  // next_check_at <= now, and kPending/kSent with lease_expires_at <= now;
-  // not expired, and not claimed by anyone (claim_expires_at <= now).
-  // Sets claimed_by = claimer until now + claim_lease (the version does not
-  // move) and returns them, oldest next_check_at first. Atomic across
-  // replicas: concurrent claimers never get the same record while a claim
-  // is live (PostgreSQL: FOR UPDATE SKIP LOCKED).
+  // next_check_at <= now, and kPending/kSent with lease_expires_at <= now
+  // and next_check_at <= now (a Reschedule defers them too); not expired,
+  // and not claimed by anyone (claim_expires_at <= now, the claimer itself
+  // included). Sets claimed_by = claimer until now + claim_lease (the
+  // version does not move) and returns them in the order they are picked:
+  // oldest next_check_at first (abandoned records, never rescheduled,
+  // before any kUnknown), then lease_expires_at, then kind name, account
+  // and reference, bytewise. Atomic across replicas: concurrent claimers
+  // never get the same record while a claim is live (PostgreSQL: FOR
+  // UPDATE SKIP LOCKED).
   virtual absl::StatusOr<std::vector<Record>> ClaimDue(
       absl::Time now, const std::string& claimer, absl::Duration claim_lease,
       int limit) = 0;
 
-  // The attempts of the record for `key`, oldest first (empty if none).
+  // The attempts of the record for `key`, oldest first (empty if none),
+  // whatever its expiry.
   virtual absl::StatusOr<std::vector<Attempt>> ListAttempts(
       const Key& key) = 0;
 
-  // Per kind with any: the kUnknown and abandoned kSent records.
+  // Per kind with any, in OperationKind's order: the kUnknown and abandoned
+  // kSent records (not expired).
   virtual absl::StatusOr<std::vector<UnknownSummary>> SummarizeUnknown(
       absl::Time now) = 0;
 
@@ -273,7 +314,7 @@ class IdempotencyStore {
       absl::Duration retention) = 0;
 
   // A cheap round trip, for readiness: OK when the store answers and the
-  // schema exists.
+  // schema is this release's (or newer); INTERNAL before Migrate.
   virtual absl::Status Ping() = 0;
 };
 

@@ -60,8 +60,13 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX IF NOT EXISTS webhook_events_expires_at"
            " ON webhook_events (expires_at)",
        }},
-      // Keys compare and sort bytewise (COLLATE "C"), as in SQLite.
-      {2, {PAYMENTS_SQL_MIGRATION_2("text COLLATE \"C\"", "bytea")}},
+      // Keys compare and sort bytewise (COLLATE "C"), as in SQLite. The
+      // lock first: a replica of the previous release that still writes
+      // schema-1 records waits, rather than changing one between the moves
+      // (SQLite's BEGIN IMMEDIATE already keeps every writer out).
+      {2,
+       {"LOCK TABLE idempotency_records IN ACCESS EXCLUSIVE MODE",
+        PAYMENTS_SQL_MIGRATION_2("text COLLATE \"C\"", "bytea")}},
   };
   return *migrations;
 }
