@@ -106,7 +106,7 @@ TEST(PostgresStoreTest, UnreachableServerIsUnavailableAtOnce) {
       (*store)->Reserve(Key{.account = "a", .reference = "r"}, "fp", "", "",
                         "owner", kNow, absl::Seconds(30), absl::Hours(1));
   absl::Status settle =
-      (*store)->SettleNotCreated(Key{.reference = "r"}, 1, kNow);
+      (*store)->SettleNotCreated(Key{.account = "", .reference = "r"}, 1, kNow);
   absl::StatusOr<std::vector<Record>> claim =
       (*store)->ClaimDue(kNow, "reconciler", absl::Seconds(30), 10);
   absl::StatusOr<std::optional<absl::Time>> event =

@@ -304,17 +304,22 @@ TEST_P(StoreConformanceTest, ConcurrentRememberEventIsNewExactlyOnce) {
 }
 
 // 16 threads over two store objects on one database (two replicas) reserve
-// the same key: exactly one acquires, whether the key is absent or free.
+// the same key: exactly one acquires, whether the key is absent, free or
+// expired.
 TEST_P(StoreConformanceTest, ConcurrentReserveFrom16ThreadsAcquiresOnce) {
   std::unique_ptr<IdempotencyStore> replica = OpenAnother();
   ASSERT_NE(replica, nullptr);
   constexpr int kThreads = 16;
+  enum Variant { kAbsent, kFree, kExpired };
   for (int round = 0; round < 6; ++round) {
-    const Key key = MakeKey(absl::StrCat("Order-race-", round / 2));
-    if (round % 2 == 1) {
-      // The record of the previous round, freed.
-      const Record held = MustFind(*store_, key);
-      ASSERT_OK(store_->Fail(key, held.owner, kNow));
+    const Variant variant = static_cast<Variant>(round % 3);
+    const Key key = MakeKey(absl::StrCat("Order-race-", round));
+    if (variant == kFree) {
+      MustAcquire(*store_, key, "first");
+      ASSERT_OK(store_->Fail(key, "first", kNow));
+    } else if (variant == kExpired) {
+      MustAcquire(*store_, key, "first", kNow - absl::Hours(1), kLease,
+                  absl::Minutes(1));
     }
     std::latch start(kThreads);
     std::vector<absl::StatusOr<ReserveResult>> results(
@@ -343,7 +348,8 @@ TEST_P(StoreConformanceTest, ConcurrentReserveFrom16ThreadsAcquiresOnce) {
       EXPECT_EQ(result->existing.owner, winner);
       EXPECT_EQ(result->existing.state, RecordState::kPending);
     }
-    EXPECT_EQ(MustFind(*store_, key).version, round % 2 == 0 ? 1 : 3);
+    const int64_t kVersions[] = {1, 3, 2};
+    EXPECT_EQ(MustFind(*store_, key).version, kVersions[variant]);
   }
 }
 
