@@ -2,12 +2,13 @@
 #define LIB_IDEMPOTENCY_POSTGRES_STORE_H_
 
 // The shared operation journal for several replicas: PostgreSQL through
-// libpq. Every change is one statement (Migrate: one short transaction), so
-// atomicity across replicas comes from the server: Reserve is an
-// INSERT ... ON CONFLICT DO UPDATE ... WHERE expired (then an UPDATE ...
-// WHERE free), the other changes are UPDATEs conditional on owner, state
-// and version, each changing its attempt row in the same statement (a
-// data-modifying WITH), and ClaimDue locks with FOR UPDATE SKIP LOCKED.
+// libpq. Every change is one atomic statement (Migrate: one short
+// transaction), so atomicity across replicas comes from the server:
+// Reserve is an INSERT ... ON CONFLICT DO UPDATE ... WHERE expired, then,
+// if that left the record alone, an UPDATE ... WHERE free; the other
+// changes are UPDATEs conditional on owner, state and version, each
+// changing its attempt row in the same statement (a data-modifying WITH);
+// ClaimDue picks with FOR UPDATE SKIP LOCKED and claims in one UPDATE.
 
 #include <cstdint>
 #include <memory>
