@@ -45,9 +45,13 @@ std::string CreateParams(const v1::CreateIntentRequest& request) {
 
 bool IsIntentOf(const v1::PaymentIntent& intent, absl::string_view reference,
                 absl::string_view params) {
-  return intent.reference() == reference &&
-         absl::StrCat(intent.amount().value(), " ",
-                      intent.amount().currency_code()) == params;
+  if (intent.reference() != reference) return false;
+  // Records journaled before params existed keep only the fingerprint: the
+  // reference is all there is to match (never "not found" for want of an
+  // amount).
+  return params.empty() || absl::StrCat(intent.amount().value(), " ",
+                                        intent.amount().currency_code()) ==
+                               params;
 }
 
 }  // namespace payments

@@ -36,8 +36,9 @@ bool SameFingerprint(absl::string_view recorded, absl::string_view current);
 std::string CreateParams(const v1::CreateIntentRequest& request);
 
 // Whether `intent` is the one a create with `reference` and `params`
-// (CreateParams) made: same reference, amount and currency. Checked on every
-// create answer and every search match.
+// (CreateParams) made: same reference, amount and currency (the reference
+// alone when `params` is empty: records journaled before params existed).
+// Checked on every create answer and every search match.
 bool IsIntentOf(const v1::PaymentIntent& intent, absl::string_view reference,
                 absl::string_view params);
 

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "lib/webhook/signature_verifier.h"
 #include "payments/v1/payments_service.grpc.pb.h"
+#include "tests/integration/postgres_server.h"
 #include "tests/integration/rpc_test_util.h"
 #include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
@@ -34,41 +35,6 @@ namespace payments::testing {
 namespace {
 
 using nlohmann::json;
-
-// A PostgreSQL server of the test's own, on a loopback port.
-class Postgres {
- public:
-  static std::unique_ptr<Postgres> Start() {
-    auto pg = std::unique_ptr<Postgres>(new Postgres());
-    // PostgreSQL runs as the postgres user, who must reach the cluster.
-    chmod(pg->dir_.path().c_str(), 0755);
-    if (!pg->Run("start")) return nullptr;
-    auto url = ReadFile(pg->dir_.File("url"));
-    if (!url.ok()) return nullptr;
-    pg->url_ = std::string(absl::StripAsciiWhitespace(*url));
-    return pg;
-  }
-  ~Postgres() { Run("stop"); }
-
-  bool Stop() { return Run("stop"); }
-  bool Restart() { return Run("start"); }
-  const std::string& url() const { return url_; }
-
- private:
-  Postgres() = default;
-  // `start` picks a free port the first time and keeps it on restarts; it
-  // prints the URL (kept in DIR/url).
-  bool Run(absl::string_view verb) {
-    const std::string command = absl::StrCat(
-        POSTGRES_SCRIPT, " ", verb, " ", dir_.File("pg"),
-        verb == "start" ? absl::StrCat(" > ", dir_.File("url")) : "", " 2>> ",
-        dir_.File("pg.log"));
-    return std::system(command.c_str()) == 0;
-  }
-
-  TempDir dir_;
-  std::string url_;
-};
 
 class IdempotencyTest : public StackTest {
  protected:

@@ -243,6 +243,14 @@ TEST_F(PaymentsIntegrationTest, InvalidCreateIsRejectedLocallyWithViolations) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ReasonOf(status), "UNKNOWN_ACCOUNT");
 
+  // A NUL in a reference is the caller's mistake, not a store outage.
+  status = stub_->CreateIntent(
+      Context().get(), MinimalCreate(std::string("Order\0-1", 8)), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto nul = FindDetail<google::rpc::BadRequest>(status);
+  ASSERT_TRUE(nul.has_value());
+  EXPECT_EQ(nul->field_violations(0).field(), "reference");
+
   v1::GetIntentRequest bad_id;
   bad_id.set_id("../webhooks");
   v1::GetIntentResponse get_response;

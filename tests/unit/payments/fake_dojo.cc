@@ -14,7 +14,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string FormatTime(absl::Time t) {
+std::string DojoTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone());
 }
 
@@ -32,7 +32,7 @@ Json ToJson(const FakeDojo::Intent& intent) {
           {"reference", intent.reference},
           {"amount", {{"value", intent.amount}, {"currencyCode", intent.currency}}},
           {"status", intent.status},
-          {"createdAt", FormatTime(intent.created_at)}};
+          {"createdAt", DojoTime(intent.created_at)}};
 }
 
 dojo::HttpResponse Answer(int code, std::string body) {
@@ -223,10 +223,12 @@ void FakeDojo::AddIntents(const std::string& account, int count) {
   absl::MutexLock lock(&mu_);
   const absl::Time now = clock_.Now();
   for (int i = 0; i < count; ++i) {
-    Insert({.account = account,
+    Insert({.id = "",
+            .account = account,
             .reference = absl::StrCat("busy-", i),
             .amount = 100,
             .currency = "GBP",
+            .status = "Created",
             .created_at = now,
             .committed_at = now});
   }
@@ -236,10 +238,12 @@ std::string FakeDojo::AddIntent(const std::string& account,
                                 const std::string& reference, int64_t amount,
                                 absl::Time created_at) {
   absl::MutexLock lock(&mu_);
-  return Insert({.account = account,
+  return Insert({.id = "",
+                 .account = account,
                  .reference = reference,
                  .amount = amount,
                  .currency = "GBP",
+                 .status = "Created",
                  .created_at = created_at,
                  .committed_at = created_at});
 }

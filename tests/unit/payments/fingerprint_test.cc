@@ -48,6 +48,9 @@ TEST(IsIntentOfTest, ReferenceAmountAndCurrencyMustAllMatch) {
   intent.mutable_amount()->set_value(1000);
   intent.mutable_amount()->set_currency_code("EUR");
   EXPECT_FALSE(IsIntentOf(intent, "Order-1", params));
+  // A migrated record has no params: the reference decides.
+  EXPECT_TRUE(IsIntentOf(intent, "Order-1", ""));
+  EXPECT_FALSE(IsIntentOf(intent, "Order-2", ""));
 }
 
 TEST(FingerprintTest, BusinessParametersChangeIt) {

@@ -35,6 +35,7 @@ using idempotency::RecordState;
 using testing::CreateFault;
 using testing::FakeDojo;
 using testing::ManualClock;
+using testing::TempDir;
 
 // The fake names an account by its key's last 4 characters.
 constexpr char kKey[] = "sk_sandbox_first_SHOP";
@@ -292,7 +293,13 @@ TEST_F(CreatorTest, ServerErrorAfterProcessingIsFoundNotResent) {
 
 TEST_F(CreatorTest, ARequestThatNeverLeftIsSentAgainAtOnce) {
   transport_.FailNextCreate(CreateFault::kNeverSent);
-  absl::StatusOr<CreateOutcome> created = Create(Request("order-1"));
+  const auto pending = Start(Request("order-1"));
+  // The retry waits out its backoff on the manual clock.
+  while (!pending->done.HasBeenNotified()) {
+    if (clock_.pending() > 0) clock_.Advance(absl::Milliseconds(10));
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  absl::StatusOr<CreateOutcome> created = pending->Wait();
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(transport_.CountRequests(kPostCreate), 2);
   EXPECT_EQ(transport_.IntentsWithReference("order-1").size(), 1u);
