@@ -1,6 +1,7 @@
 #include "tests/emulator/control.h"
 
 #include "tests/emulator/intent_factory.h"
+#include "tests/emulator/lifecycle.h"
 #include "tests/emulator/random_ids.h"
 #include "tests/emulator/timestamps.h"
 #include "tests/emulator/validation.h"
@@ -74,6 +75,7 @@ void Control::Handle(const Request& req, const Target& target,
     if (method == http::verb::get) return reply(ListIntents(target));
     if (method == http::verb::delete_) {
       store_->Clear();
+      expiry_->CancelAll();
       return reply(Ok());
     }
     return reply(NotAllowed("GET, DELETE"));
@@ -94,6 +96,29 @@ void Control::Handle(const Request& req, const Target& target,
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     return reply(SetStatus(seg[2], req));
   }
+  if (seg.size() == 4 && seg[1] == "payment-intents" &&
+      seg[3] == "authorize") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    return reply(AuthorizeIntent(seg[2]));
+  }
+  if (seg.size() == 4 && seg[1] == "payment-intents" && seg[3] == "expire") {
+    if (method != http::verb::post) return reply(NotAllowed("POST"));
+    return reply(ExpireIntent(seg[2]));
+  }
+  if (seg.size() == 4 && seg[1] == "payment-intents" && seg[3] == "refunds") {
+    if (method != http::verb::get) return reply(NotAllowed("GET"));
+    return reply(ListRefunds(seg[2]));
+  }
+  if (seg.size() == 3 && seg[1] == "webhooks" && seg[2] == "deliveries") {
+    if (method == http::verb::get) {
+      return reply(JsonResponse(http::status::ok, notifier_->Deliveries()));
+    }
+    if (method == http::verb::delete_) {
+      notifier_->ClearDeliveries();
+      return reply(Ok());
+    }
+    return reply(NotAllowed("GET, DELETE"));
+  }
   if (seg.size() == 3 && seg[1] == "webhooks" && seg[2] == "send") {
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     return SendWebhook(req, std::move(done));
@@ -110,9 +135,12 @@ void Control::Handle(const Request& req, const Target& target,
   if (seg.size() == 2 && seg[1] == "reset") {
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     store_->Clear();
+    expiry_->Reset();
     log_->Clear();
     faults_->Clear();
     store_->SetSearchLag(default_search_lag_);
+    notifier_->Reset();
+    routes_->SetReplayMismatchedRefunds(false);
     return reply(Ok());
   }
   reply(Error(http::status::not_found, "unknown control endpoint"));
@@ -132,6 +160,56 @@ Response Control::SetStatus(const std::string& id, const Request& req) {
       id, [&](StoredIntent& s) { ApplyStatus(s.body, status, Clock::now()); });
   if (!intent) return Error(http::status::not_found, "no such payment intent");
   return JsonResponse(http::status::ok, intent->body);
+}
+
+Response Control::AuthorizeIntent(const std::string& id) {
+  std::string status;
+  std::optional<StoredIntent> intent =
+      store_->Update(id, [&](StoredIntent& s) {
+        status = s.body["status"].get<std::string>();
+        if (status == "Created") Authorize(s.body, Clock::now());
+      });
+  if (!intent) return Error(http::status::not_found, "no such payment intent");
+  if (status != "Created") {
+    return Error(http::status::conflict,
+                 "only a Created payment intent can be authorized (status is " +
+                     status + ")");
+  }
+  return JsonResponse(http::status::ok, intent->body);
+}
+
+Response Control::ExpireIntent(const std::string& id) {
+  std::optional<StoredIntent> intent;
+  switch (expiry_->ExpireNow(id, &intent)) {
+    case AutoExpiry::Result::kNotFound:
+      return Error(http::status::not_found, "no such payment intent");
+    case AutoExpiry::Result::kNotAuthorized:
+      return Error(http::status::conflict,
+                   "only an Authorized payment intent can expire (status is " +
+                       intent->body["status"].get<std::string>() + ")");
+    case AutoExpiry::Result::kNotManual:
+      return Error(http::status::conflict,
+                   "only a payment intent with captureMode Manual can expire");
+    case AutoExpiry::Result::kExpired:
+      break;
+  }
+  return JsonResponse(http::status::ok, intent->body);
+}
+
+Response Control::ListRefunds(const std::string& id) {
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent) return Error(http::status::not_found, "no such payment intent");
+  Json data = Json::array();
+  for (const RefundRecord& r : intent->refunds) {
+    data.push_back({{"refundId", r.refund_id},
+                    {"idempotencyKey", r.idempotency_key},
+                    {"amount", r.amount},
+                    {"refundReason", r.refund_reason},
+                    {"notes", r.notes},
+                    {"previousTransactionId", r.previous_transaction_id},
+                    {"createdAt", r.created_at}});
+  }
+  return JsonResponse(http::status::ok, Json{{"data", std::move(data)}});
 }
 
 Response Control::ListIntents(const Target& target) {
@@ -210,27 +288,76 @@ Response Control::BulkCreate(const Request& req) {
 }
 
 Response Control::Settings() const {
-  return JsonResponse(http::status::ok,
-                      Json{{"searchLagMs", store_->SearchLag().count()}});
+  std::string url = notifier_->Url();
+  return JsonResponse(
+      http::status::ok,
+      Json{{"searchLagMs", store_->SearchLag().count()},
+           {"webhookUrl", url.empty() ? Json() : Json(url)},
+           {"webhookSecretSet", notifier_->HasSecret()},
+           {"autoExpireScale", expiry_->Scale()},
+           {"refundKeyReuse",
+            routes_->ReplayMismatchedRefunds() ? "replay" : "conflict"}});
 }
 
 Response Control::UpdateSettings(const Request& req) {
   Response error;
   std::optional<Json> body = ParseBody(req, &error);
   if (!body) return error;
+  // Check every field before changing any.
+  std::optional<int64_t> search_lag_ms;
+  std::optional<std::string> webhook_url, webhook_secret;
+  std::optional<double> auto_expire_scale;
+  std::optional<bool> replay;
   for (const auto& [key, value] : body->items()) {
-    if (key != "searchLagMs") {
+    if (key == "searchLagMs") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+          value.get<int64_t>() > 3600 * 1000) {
+        return Error(http::status::bad_request,
+                     "searchLagMs must be an integer in 0..3600000");
+      }
+      search_lag_ms = value.get<int64_t>();
+    } else if (key == "webhookUrl") {
+      if (!value.is_null() && !value.is_string()) {
+        return Error(http::status::bad_request,
+                     "webhookUrl must be a string or null");
+      }
+      webhook_url = value.is_null() ? "" : value.get<std::string>();
+      if (!webhook_url->empty() &&
+          !WebhookClient::IsSupportedUrl(*webhook_url)) {
+        return Error(http::status::bad_request,
+                     "webhookUrl must look like http://host[:port][/path]");
+      }
+    } else if (key == "webhookSecret") {
+      if (!value.is_null() && !value.is_string()) {
+        return Error(http::status::bad_request,
+                     "webhookSecret must be a string or null");
+      }
+      webhook_secret = value.is_null() ? "" : value.get<std::string>();
+    } else if (key == "autoExpireScale") {
+      if (!value.is_number() ||
+          !AutoExpiry::IsValidScale(value.get<double>())) {
+        return Error(http::status::bad_request,
+                     "autoExpireScale must be a number in (0, 1]");
+      }
+      auto_expire_scale = value.get<double>();
+    } else if (key == "refundKeyReuse") {
+      if (value != "conflict" && value != "replay") {
+        return Error(http::status::bad_request,
+                     "refundKeyReuse must be \"conflict\" or \"replay\"");
+      }
+      replay = value == "replay";
+    } else {
       return Error(http::status::bad_request, "unknown setting '" + key + "'");
     }
   }
-  if (auto it = body->find("searchLagMs"); it != body->end()) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0 ||
-        it->get<int64_t>() > 3600 * 1000) {
-      return Error(http::status::bad_request,
-                   "searchLagMs must be an integer in 0..3600000");
-    }
-    store_->SetSearchLag(std::chrono::milliseconds(it->get<int64_t>()));
+  if (search_lag_ms) {
+    store_->SetSearchLag(std::chrono::milliseconds(*search_lag_ms));
   }
+  if (webhook_url || webhook_secret) {
+    notifier_->Configure(webhook_url, webhook_secret);
+  }
+  if (auto_expire_scale) expiry_->SetScale(*auto_expire_scale);
+  if (replay) routes_->SetReplayMismatchedRefunds(*replay);
   return Settings();
 }
 

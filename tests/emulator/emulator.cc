@@ -9,14 +9,23 @@
 namespace dojo_emulator {
 
 Emulator::Emulator(boost::asio::any_io_executor executor,
-                   AccountRegistry accounts,
-                   std::chrono::milliseconds search_lag)
+                   AccountRegistry accounts, const EmulatorOptions& options)
     : executor_(executor),
       accounts_(std::move(accounts)),
-      webhooks_(std::move(executor)),
+      webhooks_(executor),
+      notifier_(&webhooks_, options.webhook_url, options.webhook_secret),
+      expiry_(executor, &store_, options.auto_expire_scale),
       routes_(&store_),
-      control_(&store_, &log_, &faults_, &webhooks_, search_lag) {
-  store_.SetSearchLag(search_lag);
+      control_(ControlDeps{&store_, &log_, &faults_, &webhooks_, &notifier_,
+                           &expiry_, &routes_, options.search_lag}) {
+  store_.SetSearchLag(options.search_lag);
+  // Every committed status change: start or drop the expiry timer, and send
+  // the status webhook.
+  store_.SetStatusListener(
+      [this](const StoredIntent& intent, const std::string& /*old_status*/) {
+        expiry_.OnStatusChange(intent);
+        notifier_.OnStatusChange(intent);
+      });
 }
 
 void Emulator::Handle(Request req, ReplyCallback done) {
@@ -50,6 +59,9 @@ void Emulator::HandleDojo(const Request& req, const Target& target,
   entry.authorization = std::string(OutcomeName(auth.outcome));
   if (auto it = req.find(http::field::content_type); it != req.end()) {
     entry.content_type = std::string(it->value());
+  }
+  if (auto it = req.find("idempotencyKey"); it != req.end()) {
+    entry.idempotency_key = std::string(it->value());
   }
   entry.body = req.body();
 

@@ -111,9 +111,9 @@ expect "processThenStatus with status rejected" 400 \
   "$(code $E/faults -d '{"path":"/payment-intents","responses":[{"status":500,"processThenStatus":503}]}')"
 
 # --- 2. Search lag ---------------------------------------------------------
-expect "settings default" '{"searchLagMs":0}' "$(curl -s $E/settings)"
+expect "settings default" 0 "$(curl -s $E/settings | jq .searchLagMs)"
 expect "settings reject unknown" 400 "$(code $E/settings -d '{"searchLag":1}')"
-expect "settings set" '{"searchLagMs":1500}' "$(curl -s $E/settings -d '{"searchLagMs":1500}')"
+expect "settings set" 1500 "$(curl -s $E/settings -d '{"searchLagMs":1500}' | jq .searchLagMs)"
 t0=$(now_ms)
 lag=$(create lag-1 | jq -r .id)
 expect "search lag: GET sees it at once" 200 "$(code $B/payment-intents/$lag -H "$A" -H "$V")"
@@ -123,7 +123,7 @@ expect "search lag: checks ran within the lag" 1 "$(($(now_ms) - t0 < 1400 ? 1 :
 sleep "$(awk -v e=$(($(now_ms) - t0)) 'BEGIN { printf "%.3f", (1600 - e) / 1000 }')"
 expect "search lag: search sees it after the lag" 1 "$(in_search "$lag")"
 curl -s -X POST $E/reset >/dev/null
-expect "reset restores the search lag" '{"searchLagMs":0}' "$(curl -s $E/settings)"
+expect "reset restores the search lag" 0 "$(curl -s $E/settings | jq .searchLagMs)"
 
 # --- 3. Busy account: bulk, then page a date window ------------------------
 expect "bulk rejects count 0" 400 "$(code $E/payment-intents/bulk -d '{"account":"alice","count":0}')"

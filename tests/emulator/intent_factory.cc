@@ -1,5 +1,6 @@
 #include "tests/emulator/intent_factory.h"
 
+#include "tests/emulator/lifecycle.h"
 #include "tests/emulator/random_ids.h"
 
 namespace dojo_emulator {
@@ -92,6 +93,7 @@ Json BuildPaymentIntent(const std::string& id, const Json& request,
                                {{"cardSchemes", {"VISA", "MASTERCARD"}},
                                 {"wallets", {"APPLE_PAY", "GOOGLE_PAY"}}}}};
   intent["paymentLink"] = "https://pay.dojo.tech:443/checkout/" + id;
+  intent["captures"] = Json::array();
   // Not in the spec, but real responses carry them; clients must cope.
   intent["paymentSource"] = "api";
   intent["paymentEvents"] = Json::array();
@@ -99,25 +101,17 @@ Json BuildPaymentIntent(const std::string& id, const Json& request,
 }
 
 void ApplyStatus(Json& intent, const std::string& status, TimePoint now) {
+  if (status == "Authorized" || status == "Captured" || status == "Reversed" ||
+      status == "Refunded") {
+    AddPaymentDetails(intent, now);
+  }
+  if ((status == "Captured" || status == "Refunded") &&
+      CapturedAmount(intent) == 0 && AuthorizedAmount(intent) > 0) {
+    AppendCapture(intent, AuthorizedAmount(intent), std::nullopt, now);
+  }
+  if (status == "Refunded") intent["refundedAmount"] = CapturedAmount(intent);
   intent["status"] = status;
   intent["updatedAt"] = FormatTimestamp(now);
-  if ((status == "Authorized" || status == "Captured") &&
-      !intent.contains("paymentDetails")) {
-    intent["paymentDetails"] = {{"transactionId", "tr_" + RandomBase64Url(22)},
-                                {"transactionDateTime", FormatTimestamp(now)},
-                                {"message", "Payment successful"},
-                                {"authCode", RandomHex(6)},
-                                {"card",
-                                 {{"cardNumber", "4***********0119"},
-                                  {"cardName", "TEST CARDHOLDER"},
-                                  {"expiryDate", "12/30"},
-                                  {"cardType", "VISA"},
-                                  {"last4PAN", "0119"}}},
-                                {"avsResult", "FULL_MATCH"}};
-  }
-  if (status == "Refunded") {
-    intent["refundedAmount"] = intent["totalAmount"]["value"];
-  }
 }
 
 }  // namespace dojo_emulator

@@ -14,8 +14,10 @@ namespace dojo_emulator {
 Json BuildPaymentIntent(const std::string& id, const Json& request,
                         TimePoint now);
 
-// Moves `intent` to `status` at `now`, filling in what Dojo adds on the way
-// (paymentDetails once authorized, refundedAmount once refunded).
+// Forces `intent` to `status` at `now` (the control API's status endpoint),
+// keeping the document consistent: paymentDetails from Authorized on; a full
+// capture in `captures` for Captured and Refunded when nothing was captured;
+// refundedAmount = the captured total for Refunded. No state checks.
 void ApplyStatus(Json& intent, const std::string& status, TimePoint now);
 
 // True for the six PaymentIntentStatus values.

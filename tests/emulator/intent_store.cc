@@ -8,6 +8,11 @@ namespace {
 
 using Ticks = std::chrono::duration<int64_t, std::ratio<1, 10000000>>;
 
+std::string StatusOf(const Json& body) {
+  auto it = body.find("status");
+  return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 }  // namespace
 
 TimePoint TruncateToTick(TimePoint t) {
@@ -32,7 +37,7 @@ StoredIntent IntentStore::Insert(const std::string& account,
                                  TimePoint created_at, Json body, Batch batch) {
   std::lock_guard<std::mutex> lock(mu_);
   StoredIntent intent{account, next_seq_++, TruncateToTick(created_at),
-                      std::chrono::steady_clock::now(), std::move(body)};
+                      std::chrono::steady_clock::now(), std::move(body), {}};
   if (batch == kNoBatch) {
     CommitLocked(intent, /*is_new=*/true);
   } else if (auto it = staged_.find(batch); it != staged_.end()) {
@@ -51,23 +56,45 @@ void IntentStore::InsertMany(const std::string& account, TimePoint created_at,
   TimePoint created = TruncateToTick(created_at);
   std::lock_guard<std::mutex> lock(mu_);
   for (Json& body : bodies) {
-    CommitLocked({account, next_seq_++, created, {}, std::move(body)},
+    CommitLocked({account, next_seq_++, created, {}, std::move(body), {}},
                  /*is_new=*/true);
   }
 }
 
-void IntentStore::CommitLocked(StoredIntent intent, bool is_new) {
+std::optional<IntentStore::StatusChange> IntentStore::CommitLocked(
+    StoredIntent intent, bool is_new) {
   std::string id = intent.body["id"].get<std::string>();
   if (!is_new) {
     auto it = by_id_.find(id);
-    if (it != by_id_.end()) it->second.body = std::move(intent.body);
-    return;  // an update of an intent forgotten since: nothing to do
+    // An update of an intent forgotten since: nothing to do.
+    if (it == by_id_.end()) return std::nullopt;
+    std::string old_status = StatusOf(it->second.body);
+    it->second.body = std::move(intent.body);
+    it->second.refunds = std::move(intent.refunds);
+    IndexRefundsLocked(it->second);
+    if (StatusOf(it->second.body) == old_status) return std::nullopt;
+    return StatusChange{it->second, std::move(old_status)};
   }
   intent.committed_at = std::chrono::steady_clock::now();
   IntentKey key = intent.key();
   all_by_key_[key] = id;
   by_account_[intent.account][key] = id;
+  IndexRefundsLocked(intent);
   by_id_[id] = std::move(intent);
+  return std::nullopt;
+}
+
+void IntentStore::IndexRefundsLocked(const StoredIntent& intent) {
+  for (const RefundRecord& refund : intent.refunds) {
+    refund_index_[refund.refund_id] = intent.body["id"].get<std::string>();
+  }
+}
+
+void IntentStore::Notify(const std::vector<StatusChange>& changes) const {
+  if (!listener_) return;
+  for (const StatusChange& change : changes) {
+    listener_(change.intent, change.old_status);
+  }
 }
 
 std::optional<StoredIntent> IntentStore::Get(const std::string& id) const {
@@ -80,29 +107,81 @@ std::optional<StoredIntent> IntentStore::Get(const std::string& id) const {
 std::optional<StoredIntent> IntentStore::Update(
     const std::string& id, const std::function<void(StoredIntent&)>& mutate,
     Batch batch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_id_.find(id);
-  if (it == by_id_.end()) return std::nullopt;
-  if (batch == kNoBatch) {
+  std::vector<StatusChange> changes;
+  std::optional<StoredIntent> result;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    if (batch != kNoBatch) {
+      StoredIntent copy = it->second;
+      mutate(copy);
+      if (auto staged = staged_.find(batch); staged != staged_.end()) {
+        staged->second.emplace_back(copy, false);
+      }
+      return copy;
+    }
+    std::string old_status = StatusOf(it->second.body);
     mutate(it->second);
-    return it->second;
+    IndexRefundsLocked(it->second);
+    result = it->second;
+    if (StatusOf(it->second.body) != old_status) {
+      changes.push_back({it->second, std::move(old_status)});
+    }
   }
-  StoredIntent copy = it->second;
-  mutate(copy);
-  if (auto staged = staged_.find(batch); staged != staged_.end()) {
-    staged->second.emplace_back(copy, false);
-  }
-  return copy;
+  Notify(changes);
+  return result;
 }
 
 void IntentStore::Commit(Batch batch) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = staged_.find(batch);
-  if (it == staged_.end()) return;
-  for (auto& [intent, is_new] : it->second) {
-    CommitLocked(std::move(intent), is_new);
+  std::vector<StatusChange> changes;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = staged_.find(batch);
+    if (it == staged_.end()) return;
+    for (auto& [intent, is_new] : it->second) {
+      if (auto change = CommitLocked(std::move(intent), is_new)) {
+        changes.push_back(std::move(*change));
+      }
+    }
+    staged_.erase(it);
+    if (auto keys = batch_keys_.find(batch); keys != batch_keys_.end()) {
+      for (const std::string& key : keys->second) reserved_keys_.erase(key);
+      batch_keys_.erase(keys);
+    }
   }
-  staged_.erase(it);
+  Notify(changes);
+}
+
+std::optional<std::pair<StoredIntent, RefundRecord>> IntentStore::GetRefund(
+    const std::string& refund_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto ref = refund_index_.find(refund_id);
+  if (ref == refund_index_.end()) return std::nullopt;
+  auto it = by_id_.find(ref->second);
+  if (it == by_id_.end()) return std::nullopt;
+  for (const RefundRecord& refund : it->second.refunds) {
+    if (refund.refund_id == refund_id) return std::pair{it->second, refund};
+  }
+  return std::nullopt;  // replaced by a later commit of the intent
+}
+
+bool IntentStore::ReserveKey(const std::string& key, Batch batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (reserved_keys_.count(key) > 0) return false;
+  if (batch == kNoBatch) return true;
+  if (staged_.find(batch) == staged_.end()) return true;  // cleared batch
+  reserved_keys_.insert(key);
+  batch_keys_[batch].push_back(key);
+  return true;
+}
+
+void IntentStore::ReleaseKey(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (reserved_keys_.erase(key) == 0) return;
+  for (auto& [batch, keys] : batch_keys_) {
+    keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+  }
 }
 
 std::vector<StoredIntent> IntentStore::List(const std::string& account) const {
@@ -226,6 +305,9 @@ void IntentStore::Clear() {
   all_by_key_.clear();
   by_account_.clear();
   staged_.clear();
+  refund_index_.clear();
+  reserved_keys_.clear();
+  batch_keys_.clear();
 }
 
 }  // namespace dojo_emulator

@@ -10,8 +10,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tests/emulator/http_types.h"
@@ -34,6 +36,20 @@ struct IntentKey {
 TimePoint TruncateToTick(TimePoint t);
 int64_t ToTicks(TimePoint t);
 
+// One refund of an intent. Kept beside the served PaymentIntent (which has
+// only the running `refundedAmount`): the spec's Refund has no amount, and the
+// idempotency key is needed to recognise retries.
+struct RefundRecord {
+  std::string refund_id;        // rfnd_...
+  std::string idempotency_key;  // the request's `idempotencyKey` header
+  int64_t amount = 0;
+  // The request's optional strings, null when absent.
+  Json refund_reason;
+  Json notes;
+  Json previous_transaction_id;
+  std::string created_at;
+};
+
 struct StoredIntent {
   std::string account;   // the owner's account name
   uint64_t seq = 0;      // creation order, 1-based (allocated at receipt)
@@ -41,6 +57,7 @@ struct StoredIntent {
   // When the intent became visible (its commit). Search lag counts from here.
   std::chrono::steady_clock::time_point committed_at;
   Json body;  // the PaymentIntent as served; body["status"] is authoritative
+  std::vector<RefundRecord> refunds;  // oldest first
 
   IntentKey key() const;
 };
@@ -73,6 +90,17 @@ class IntentStore final {
   using Batch = uint64_t;
   static constexpr Batch kNoBatch = 0;
 
+  // Told about every committed change of an intent's status (by Update or
+  // Commit), with the intent as committed and its previous status. Called
+  // after the store's lock is released, on the thread that made the change.
+  using StatusListener = std::function<void(const StoredIntent& intent,
+                                            const std::string& old_status)>;
+
+  // Set once, before the store is shared between threads.
+  void SetStatusListener(StatusListener listener) {
+    listener_ = std::move(listener);
+  }
+
   // A fresh batch id for staged writes.
   Batch NewBatch();
 
@@ -97,7 +125,20 @@ class IntentStore final {
       Batch batch = kNoBatch);
 
   // Makes the batch's writes visible (no-op for an unknown or cleared batch).
+  // A staged update replaces the whole intent (body and refunds): when two
+  // writes to one intent overlap, the last to commit wins.
   void Commit(Batch batch);
+
+  // The committed refund `refund_id` and the intent it belongs to.
+  std::optional<std::pair<StoredIntent, RefundRecord>> GetRefund(
+      const std::string& refund_id) const;
+
+  // In-flight request keys (e.g. a refund's intent id + idempotency key):
+  // false when `key` is already reserved by a staged write. With a batch the
+  // key stays reserved until that batch commits (or Clear); kNoBatch only
+  // checks. ReleaseKey drops a reservation whose write did not happen.
+  bool ReserveKey(const std::string& key, Batch batch);
+  void ReleaseKey(const std::string& key);
 
   // All committed intents of `account` (or of every account when empty),
   // newest first.
@@ -120,11 +161,19 @@ class IntentStore final {
   }
 
   // Forgets every intent, committed or staged (staged batches then commit
-  // nothing).
+  // nothing), and every refund and reservation.
   void Clear();
 
  private:
-  void CommitLocked(StoredIntent intent, bool is_new);
+  struct StatusChange {
+    StoredIntent intent;
+    std::string old_status;
+  };
+
+  // Returns the status change an update made, if any.
+  std::optional<StatusChange> CommitLocked(StoredIntent intent, bool is_new);
+  void IndexRefundsLocked(const StoredIntent& intent);
+  void Notify(const std::vector<StatusChange>& changes) const;
 
   mutable std::mutex mu_;
   uint64_t next_seq_ = 1;
@@ -135,7 +184,12 @@ class IntentStore final {
   std::map<std::string, std::map<IntentKey, std::string>> by_account_;
   // Staged writes per batch: (intent version, is a new intent).
   std::map<Batch, std::vector<std::pair<StoredIntent, bool>>> staged_;
+  // refundId -> intent id, committed refunds only.
+  std::unordered_map<std::string, std::string> refund_index_;
+  std::set<std::string> reserved_keys_;
+  std::map<Batch, std::vector<std::string>> batch_keys_;
   std::atomic<int64_t> search_lag_ms_{0};
+  StatusListener listener_;
 };
 
 }  // namespace dojo_emulator

@@ -47,6 +47,12 @@ A stateful local stand-in for Dojo's payments REST API (see README.md).
   --threads=N          io_context threads, 1..8 (default 2)
   --search-lag-ms=N    intents show up in search N ms after their commit
                        (default 0; POST /_emulator/reset restores this)
+  --webhook-url=URL    send a signed payment_intent.status_updated event to
+                       URL (http://host[:port][/path]) on every status change
+  --webhook-secret=S   the webhook signing secret (never printed)
+  --auto-expire-scale=F  multiply auto-expiry delays by F, 0 < F <= 1
+                       (default 1; 0.01 makes autoExpireIn 00:00:30 fire
+                       after 300 ms)
   --help               this text
 
 Prints "dojo-emulator listening http=ADDR:P https=ADDR:Q" once ready.
@@ -64,6 +70,9 @@ struct Flags {
   std::string bind = "127.0.0.1";
   int threads = 2;
   int64_t search_lag_ms = 0;
+  std::string webhook_url;
+  std::string webhook_secret;
+  double auto_expire_scale = 1.0;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -127,6 +136,26 @@ Flags ParseFlags(int argc, char** argv) {
       if (flags.search_lag_ms < 0 || flags.search_lag_ms > 3600 * 1000) {
         Die("--search-lag-ms must be an integer in 0..3600000");
       }
+    } else if (name == "webhook-url") {
+      if (!value.empty() &&
+          !dojo_emulator::WebhookClient::IsSupportedUrl(value)) {
+        Die("--webhook-url must look like http://host[:port][/path]");
+      }
+      flags.webhook_url = value;
+    } else if (name == "webhook-secret") {
+      flags.webhook_secret = value;
+    } else if (name == "auto-expire-scale") {
+      double scale = 0;
+      try {
+        size_t used = 0;
+        scale = std::stod(value, &used);
+        if (used != value.size()) scale = 0;
+      } catch (const std::exception&) {
+      }
+      if (!dojo_emulator::AutoExpiry::IsValidScale(scale)) {
+        Die("--auto-expire-scale must be a number in (0, 1]");
+      }
+      flags.auto_expire_scale = scale;
     } else {
       Die("unknown flag --" + name + " (see --help)");
     }
@@ -197,9 +226,13 @@ int main(int argc, char** argv) {
     if (ec) Die("cannot load --tls-key " + flags.tls_key + ": " + ec.message());
   }
 
-  dojo_emulator::Emulator emulator(
-      ioc.get_executor(), std::move(accounts),
-      std::chrono::milliseconds(flags.search_lag_ms));
+  dojo_emulator::EmulatorOptions options;
+  options.search_lag = std::chrono::milliseconds(flags.search_lag_ms);
+  options.webhook_url = flags.webhook_url;
+  options.webhook_secret = flags.webhook_secret;
+  options.auto_expire_scale = flags.auto_expire_scale;
+  dojo_emulator::Emulator emulator(ioc.get_executor(), std::move(accounts),
+                                   options);
   dojo_emulator::HttpServer server(
       ioc, [&emulator](dojo_emulator::Request req,
                        dojo_emulator::ReplyCallback done) {
@@ -227,6 +260,7 @@ int main(int argc, char** argv) {
 
   net::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
+    emulator.Shutdown();  // cancels the auto-expiry timers
     server.Stop();
     ioc.stop();
   });

@@ -39,6 +39,12 @@ std::string NewIntentId() { return "pi_sandbox_" + RandomBase64Url(22); }
 
 std::string NewEventId() { return "evt_" + RandomBase64Url(22); }
 
+std::string NewCaptureId() { return "cp_" + RandomBase64Url(22); }
+
+std::string NewRefundId() { return "rfnd_" + RandomBase64Url(22); }
+
+std::string NewReversalId() { return "rvs_" + RandomBase64Url(22); }
+
 std::string NewTraceId() {
   return "00-" + RandomHex(32) + "-" + RandomHex(16) + "-01";
 }

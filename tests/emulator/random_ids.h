@@ -19,6 +19,15 @@ std::string NewIntentId();
 // "evt_" + 22 base64url characters.
 std::string NewEventId();
 
+// "cp_" + 22 base64url characters (a capture).
+std::string NewCaptureId();
+
+// "rfnd_" + 22 base64url characters (a refund).
+std::string NewRefundId();
+
+// "rvs_" + 22 base64url characters (a reversal).
+std::string NewReversalId();
+
 // A W3C traceparent-like id as ASP.NET puts in problem details:
 // "00-<32 hex>-<16 hex>-01".
 std::string NewTraceId();

@@ -25,6 +25,7 @@ Json RequestLog::ToJson() const {
                  {"status", e.status},
                  {"faulted", e.faulted}};
     if (!e.intent_id.empty()) item["intentId"] = e.intent_id;
+    if (e.idempotency_key) item["idempotencyKey"] = *e.idempotency_key;
     requests.push_back(std::move(item));
   }
   return Json{{"requests", std::move(requests)}};

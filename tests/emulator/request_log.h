@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ struct LogEntry {
   std::string account;        // "" unless authenticated (or forbidden)
   std::string authorization;  // ok|missing|malformed|unknown|forbidden
   std::string content_type;
+  std::optional<std::string> idempotency_key;  // the header, when sent
   std::string body;
   int status = 0;  // 0 when the connection was dropped
   std::string intent_id;

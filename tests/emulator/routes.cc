@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tests/emulator/intent_factory.h"
+#include "tests/emulator/lifecycle.h"
 #include "tests/emulator/problem_details.h"
 #include "tests/emulator/random_ids.h"
 #include "tests/emulator/timestamps.h"
@@ -13,6 +14,12 @@ namespace {
 
 RouteResult NotFound(const std::string& id, const std::string& trace_id) {
   return {ProblemResponse(404, "Payment intent not found", trace_id), id};
+}
+
+// A request's optional string field: the string, or null.
+Json OptionalText(const Json& request, const char* name) {
+  auto it = request.find(name);
+  return it != request.end() && it->is_string() ? *it : Json(nullptr);
 }
 
 // Search cursors are opaque to clients: "c" + base-36 createdAt ticks
@@ -111,9 +118,28 @@ RouteResult Routes::Handle(const Request& req, const Target& target,
       } else {
         result = not_allowed("GET, DELETE");
       }
+    } else if (seg[1] == "refunds") {
+      result = method == http::verb::get ? GetRefund(seg[2], account, trace_id)
+                                         : not_allowed("GET");
     } else if (seg[2] == "refresh-client-session-secret") {
       result = method == http::verb::post
                    ? Refresh(seg[1], account, trace_id, ctx)
+                   : not_allowed("POST");
+    } else if (seg[2] == "captures") {
+      result = method == http::verb::post
+                   ? Capture(req, seg[1], account, trace_id, ctx)
+                   : not_allowed("POST");
+    } else if (seg[2] == "reversal") {
+      result = method == http::verb::post
+                   ? Reverse(seg[1], account, trace_id, ctx)
+                   : not_allowed("POST");
+    } else if (seg[2] == "refunds") {
+      result = method == http::verb::post
+                   ? Refund(req, seg[1], account, trace_id, ctx)
+                   : not_allowed("POST");
+    } else if (seg[2] == "amount") {
+      result = method == http::verb::post
+                   ? SetAmount(req, seg[1], account, trace_id, ctx)
                    : not_allowed("POST");
     } else {
       result.response = ProblemResponse(404, "", trace_id);
@@ -263,6 +289,279 @@ RouteResult Routes::Search(const Request& req, const std::string& account,
   page["after"] = found.older ? Json(EncodeCursor(found.items.back().key()))
                               : Json(nullptr);
   return {JsonResponse(http::status::ok, page), ""};
+}
+
+// Body validation (model binding) comes first, as in ASP.NET, then the
+// intent lookup, then the state rules, checked and applied atomically.
+RouteResult Routes::Capture(const Request& req, const std::string& id,
+                            const std::string& account,
+                            const std::string& trace_id,
+                            const RequestContext& ctx) {
+  Json errors = ValidateCreateCapture(req.body());
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), id};
+  const Json request = Json::parse(req.body());
+  const int64_t amount = request["amount"].get<int64_t>();
+  std::optional<int64_t> tips;
+  if (auto it = request.find("tipsAmount");
+      it != request.end() && !it->is_null()) {
+    tips = it->get<int64_t>();
+  }
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+
+  enum class Outcome { kCaptured, kWrongStatus, kNotManual, kTooMuch };
+  Outcome outcome = Outcome::kWrongStatus;
+  std::string status;
+  int64_t left = 0;
+  Json capture;
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        status = s.body["status"].get<std::string>();
+        if (status != "Authorized") return;
+        if (!IsManualCapture(s.body)) {
+          outcome = Outcome::kNotManual;
+          return;
+        }
+        left = AuthorizedAmount(s.body) - CapturedAmount(s.body);
+        if (amount > left) {
+          outcome = Outcome::kTooMuch;
+          return;
+        }
+        capture = AppendCapture(s.body, amount, tips, ctx.received_at);
+        outcome = Outcome::kCaptured;
+      },
+      ctx.batch);
+  if (!intent) return NotFound(id, trace_id);
+  switch (outcome) {
+    case Outcome::kWrongStatus:
+      return {ProblemResponse(409,
+                              "A payment intent in status " + status +
+                                  " cannot be captured (it must be "
+                                  "Authorized).",
+                              trace_id),
+              id};
+    case Outcome::kNotManual:
+      return {ProblemResponse(409,
+                              "Only a payment intent with captureMode Manual "
+                              "can be captured.",
+                              trace_id),
+              id};
+    case Outcome::kTooMuch:
+      return {ProblemResponse(400,
+                              "The capture amount " + std::to_string(amount) +
+                                  " exceeds the amount left to capture (" +
+                                  std::to_string(left) + ").",
+                              trace_id),
+              id};
+    case Outcome::kCaptured:
+      break;
+  }
+  Json body = Json::object();
+  body["message"] = "Capture successful";
+  body["captureId"] = capture["id"];
+  return {JsonResponse(http::status::ok, body), id};
+}
+
+RouteResult Routes::Reverse(const std::string& id, const std::string& account,
+                            const std::string& trace_id,
+                            const RequestContext& ctx) {
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+  std::string status;
+  bool captured = false, reversed = false;
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        status = s.body["status"].get<std::string>();
+        captured = CapturedAmount(s.body) > 0;
+        if (status != "Authorized" || captured) return;
+        dojo_emulator::Reverse(s.body, ctx.received_at);
+        reversed = true;
+      },
+      ctx.batch);
+  if (!intent) return NotFound(id, trace_id);
+  if (!reversed) {
+    return {ProblemResponse(
+                409,
+                captured && status == "Authorized"
+                    ? std::string("A partly captured payment intent cannot "
+                                  "be reversed.")
+                    : "A payment intent in status " + status +
+                          " cannot be reversed (it must be Authorized).",
+                trace_id),
+            id};
+  }
+  Json body = Json::object();
+  body["message"] = "Reversal successful";
+  body["reversalId"] = NewReversalId();
+  return {JsonResponse(http::status::ok, body), id};
+}
+
+RouteResult Routes::Refund(const Request& req, const std::string& id,
+                           const std::string& account,
+                           const std::string& trace_id,
+                           const RequestContext& ctx) {
+  std::optional<std::string_view> key_header;
+  if (auto it = req.find("idempotencyKey"); it != req.end()) {
+    key_header = it->value();
+  }
+  Json errors = ValidateCreateRefund(req.body(), key_header);
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), id};
+  const std::string key(*key_header);
+  const Json request = Json::parse(req.body());
+  const int64_t amount = request["amount"].get<int64_t>();
+  const Json reason = OptionalText(request, "refundReason");
+  const Json notes = OptionalText(request, "notes");
+  const Json previous = OptionalText(request, "previousTransactionId");
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+
+  // A retry that arrives while the first request's refund is still being
+  // committed (commitDelayMs) cannot see it yet: it is told to come back.
+  const std::string reservation = id + '\n' + key;
+  if (!store_->ReserveKey(reservation, ctx.batch)) {
+    return {ProblemResponse(409,
+                            "A refund with this idempotencyKey is still being "
+                            "processed. Retry later.",
+                            trace_id),
+            id};
+  }
+  enum class Outcome { kCreated, kReplayed, kMismatch, kWrongStatus, kTooMuch };
+  Outcome outcome = Outcome::kWrongStatus;
+  const bool replay_mismatched = replay_mismatched_;
+  std::string status;
+  int64_t left = 0;
+  RefundRecord refund;
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        for (const RefundRecord& r : s.refunds) {
+          if (r.idempotency_key != key) continue;
+          refund = r;
+          bool same = r.amount == amount && r.refund_reason == reason &&
+                      r.notes == notes && r.previous_transaction_id == previous;
+          outcome = same || replay_mismatched ? Outcome::kReplayed
+                                              : Outcome::kMismatch;
+          return;
+        }
+        status = s.body["status"].get<std::string>();
+        if (status != "Captured") return;
+        left = CapturedAmount(s.body) - RefundedAmount(s.body);
+        if (amount > left) {
+          outcome = Outcome::kTooMuch;
+          return;
+        }
+        refund = {NewRefundId(), key,     amount,
+                  reason,        notes,   previous,
+                  FormatTimestamp(ctx.received_at)};
+        ApplyRefund(s, refund, ctx.received_at);
+        outcome = Outcome::kCreated;
+      },
+      ctx.batch);
+  if (outcome != Outcome::kCreated && ctx.batch != IntentStore::kNoBatch) {
+    store_->ReleaseKey(reservation);
+  }
+  if (!intent) return NotFound(id, trace_id);
+  switch (outcome) {
+    case Outcome::kMismatch:
+      return {ProblemResponse(409,
+                              "The idempotencyKey was already used for a "
+                              "different refund of this payment intent.",
+                              trace_id),
+              id};
+    case Outcome::kWrongStatus:
+      return {ProblemResponse(400,
+                              "A payment intent in status " + status +
+                                  " cannot be refunded (it must be "
+                                  "Captured).",
+                              trace_id),
+              id};
+    case Outcome::kTooMuch:
+      return {ProblemResponse(400,
+                              "The refund amount " + std::to_string(amount) +
+                                  " exceeds the amount left to refund (" +
+                                  std::to_string(left) + ").",
+                              trace_id),
+              id};
+    case Outcome::kCreated:
+    case Outcome::kReplayed:
+      break;
+  }
+  return {JsonResponse(http::status::ok, RefundBody(id, refund)), id};
+}
+
+RouteResult Routes::GetRefund(const std::string& refund_id,
+                              const std::string& account,
+                              const std::string& trace_id) {
+  Json errors = ValidateRefundId(refund_id);
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), ""};
+  auto found = store_->GetRefund(refund_id);
+  if (!found || found->first.account != account) {
+    return {ProblemResponse(404, "Refund not found", trace_id), ""};
+  }
+  std::string id = found->first.body["id"].get<std::string>();
+  return {JsonResponse(http::status::ok, RefundBody(id, found->second)), id};
+}
+
+RouteResult Routes::SetAmount(const Request& req, const std::string& id,
+                              const std::string& account,
+                              const std::string& trace_id,
+                              const RequestContext& ctx) {
+  Json errors = ValidateSetAmount(req.body());
+  if (!errors.empty()) return {ValidationProblemResponse(errors, trace_id), id};
+  const Json request = Json::parse(req.body());
+  std::optional<StoredIntent> intent = store_->Get(id);
+  if (!intent || intent->account != account) return NotFound(id, trace_id);
+
+  enum class Outcome { kChanged, kNotAllowed, kWrongStatus, kCurrency };
+  Outcome outcome = Outcome::kNotAllowed;
+  std::string status, currency;
+  intent = store_->Update(
+      id,
+      [&](StoredIntent& s) {
+        if (!CustomAmountAllowed(s.body)) return;
+        status = s.body["status"].get<std::string>();
+        if (status != "Created") {
+          outcome = Outcome::kWrongStatus;
+          return;
+        }
+        currency = s.body["amount"]["currencyCode"].get<std::string>();
+        if (request["amount"]["currencyCode"] != currency) {
+          outcome = Outcome::kCurrency;
+          return;
+        }
+        ChangeAmount(s.body, request, ctx.received_at);
+        outcome = Outcome::kChanged;
+      },
+      ctx.batch);
+  if (!intent) return NotFound(id, trace_id);
+  switch (outcome) {
+    case Outcome::kNotAllowed:
+      return {ProblemResponse(405,
+                              "The amount of this payment intent cannot be "
+                              "changed: it was not created with "
+                              "config.payment.customAmountAllowed true.",
+                              trace_id),
+              id};
+    case Outcome::kWrongStatus:
+      return {ProblemResponse(400,
+                              "The amount can only be changed while the "
+                              "payment intent is Created (status is " +
+                                  status + ").",
+                              trace_id),
+              id};
+    case Outcome::kCurrency: {
+      Json e = Json::object();
+      e["Amount.CurrencyCode"].push_back(
+          "The currency must be the payment intent's currency (" + currency +
+          ").");
+      return {ValidationProblemResponse(e, trace_id), id};
+    }
+    case Outcome::kChanged:
+      break;
+  }
+  return {JsonResponse(http::status::ok, intent->body), id};
 }
 
 }  // namespace dojo_emulator

@@ -330,6 +330,41 @@ const Schema& SearchSchema() {
   return s;
 }
 
+const Schema& CreateCaptureSchema() {
+  static const Schema s{
+      "CreateCaptureRequest",
+      true,
+      {{.name = "amount", .kind = Kind::kInt64, .required = true},
+       {.name = "tipsAmount", .kind = Kind::kInt64}}};
+  return s;
+}
+
+const Schema& CreateRefundSchema() {
+  static const Schema s{
+      "CreateRefundRequest",
+      true,
+      {{.name = "amount", .kind = Kind::kInt64, .required = true},
+       {.name = "previousTransactionId",
+        .kind = Kind::kString,
+        .max_length = 100},
+       {.name = "refundReason", .kind = Kind::kString, .max_length = 1024},
+       {.name = "notes", .kind = Kind::kString, .max_length = 4096}}};
+  return s;
+}
+
+const Schema& SetAmountSchema() {
+  static const Schema s{
+      "SetAmountRequest",
+      true,
+      {{.name = "amount",
+        .kind = Kind::kObject,
+        .required = true,
+        .schema = &MoneySchema()},
+       {.name = "itemLines", .kind = Kind::kArray, .schema = &ItemLineSchema()},
+       {.name = "taxLines", .kind = Kind::kArray, .schema = &TaxLineSchema()}}};
+  return s;
+}
+
 std::string Pascal(std::string_view name) {
   std::string out(name);
   if (!out.empty()) {
@@ -595,12 +630,14 @@ void ValidateObject(const Json& object, const Schema& schema,
 }
 
 // Parses `body` as a JSON object, recording ASP.NET-style errors otherwise.
+// `param` is the action's body parameter (the spec's x-name).
 std::optional<Json> ParseObject(std::string_view body, const Schema& schema,
-                                Json& errors) {
+                                Json& errors, const char* param = "request") {
   Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
     AddError(errors, "$", "The request body is not valid JSON or is empty.");
-    AddError(errors, "request", "The request field is required.");
+    AddError(errors, param,
+             "The " + std::string(param) + " field is required.");
     return std::nullopt;
   }
   if (!doc.is_object()) {
@@ -683,7 +720,82 @@ void ValidateCreateSemantics(const Json& request, TimePoint now, Json& errors) {
   }
 }
 
+// `name` must be an integer >= `min` when it is a valid int64 at all (type
+// errors are reported by the schema pass).
+void CheckMinimum(const Json& request, const char* name, int64_t min,
+                  Json& errors) {
+  const Json* value = Present(request, name);
+  if (value && value->is_number_integer() && !value->is_number_unsigned() &&
+      value->get<int64_t>() < min) {
+    AddError(errors, Pascal(name),
+             "The field " + Pascal(name) + " must be between " +
+                 std::to_string(min) + " and 9223372036854775807.");
+  }
+}
+
 }  // namespace
+
+Json ValidateCreateCapture(std::string_view body) {
+  Json errors = Json::object();
+  std::optional<Json> request = ParseObject(body, CreateCaptureSchema(), errors);
+  if (!request) return errors;
+  ValidateObject(*request, CreateCaptureSchema(), "", errors);
+  CheckMinimum(*request, "amount", 1, errors);
+  CheckMinimum(*request, "tipsAmount", 0, errors);
+  return errors;
+}
+
+Json ValidateCreateRefund(std::string_view body,
+                          std::optional<std::string_view> idempotency_key) {
+  Json errors = Json::object();
+  if (!idempotency_key || idempotency_key->empty()) {
+    AddError(errors, "idempotencyKey", "The idempotencyKey field is required.");
+  } else if (TextLength(std::string(*idempotency_key)) > 100) {
+    AddError(errors, "idempotencyKey",
+             "The field idempotencyKey must be a string or array type with a "
+             "maximum length of '100'.");
+  }
+  std::optional<Json> request =
+      ParseObject(body, CreateRefundSchema(), errors, "createRefundRequest");
+  if (!request) return errors;
+  ValidateObject(*request, CreateRefundSchema(), "", errors);
+  CheckMinimum(*request, "amount", 1, errors);
+  return errors;
+}
+
+Json ValidateSetAmount(std::string_view body) {
+  Json errors = Json::object();
+  std::optional<Json> request = ParseObject(body, SetAmountSchema(), errors);
+  if (!request) return errors;
+  ValidateObject(*request, SetAmountSchema(), "", errors);
+  if (const Json* amount = Present(*request, "amount");
+      amount && amount->is_object()) {
+    const Json* value = Present(*amount, "value");
+    if (value && value->is_number_integer() && !value->is_number_unsigned() &&
+        value->get<int64_t>() <= 0) {
+      AddError(errors, "Amount.Value",
+               "The field Value must be between 1 and 9223372036854775807.");
+    }
+    const Json* code = Present(*amount, "currencyCode");
+    if (code && code->is_string() && code->get<std::string>() != "GBP" &&
+        code->get<std::string>() != "EUR") {
+      AddError(errors, "Amount.CurrencyCode",
+               "Currency code '" + code->get<std::string>() +
+                   "' is not supported. Supported currencies: GBP, EUR.");
+    }
+  }
+  return errors;
+}
+
+Json ValidateRefundId(std::string_view refund_id) {
+  Json errors = Json::object();
+  if (TextLength(std::string(refund_id)) > 50) {
+    AddError(errors, "refundId",
+             "The field refundId must be a string or array type with a "
+             "maximum length of '50'.");
+  }
+  return errors;
+}
 
 Json ValidateCreatePaymentIntent(std::string_view body, TimePoint now) {
   Json errors = Json::object();

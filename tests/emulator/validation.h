@@ -3,6 +3,7 @@
 #ifndef TESTS_EMULATOR_VALIDATION_H_
 #define TESTS_EMULATOR_VALIDATION_H_
 
+#include <optional>
 #include <string_view>
 
 #include "tests/emulator/http_types.h"
@@ -19,6 +20,20 @@ Json ValidateCreatePaymentIntent(std::string_view body, TimePoint now);
 
 // Validates a SearchPaymentIntentRequest body; an empty body counts as {}.
 Json ValidateSearchPaymentIntents(std::string_view body);
+
+// Validates a CreateCaptureRequest body (amount >= 1, tipsAmount >= 0).
+Json ValidateCreateCapture(std::string_view body);
+
+// Validates a CreateRefundRequest body (amount >= 1) and the required
+// `idempotencyKey` header (nullopt: absent; at most 100 characters).
+Json ValidateCreateRefund(std::string_view body,
+                          std::optional<std::string_view> idempotency_key);
+
+// Validates a SetAmountRequest body (amount.value >= 1, GBP or EUR).
+Json ValidateSetAmount(std::string_view body);
+
+// The refundId path parameter: at most 50 characters.
+Json ValidateRefundId(std::string_view refund_id);
 
 }  // namespace dojo_emulator
 
