@@ -49,7 +49,8 @@ const URL_WITH_PASSWORD = /:\/\/[^\/\s:@]+:[^\/\s@]+@/;
 const DOJO_KEY = /\bsk_(prod|live|sandbox|test)_[A-Za-z0-9]/;
 const REQUIRED_ALERT_METRICS = [
   "grpc_server_handled_total", "http_client_request_duration_seconds_count",
-  "payments_unknown_outcomes_total", "payments_retry_budget_exhausted_total", "payments_store_up",
+  "payments_unknown_operation_oldest_seconds", "payments_duplicate_intents_total",
+  "payments_reconciliations_total", "payments_retry_budget_exhausted_total", "payments_store_up",
 ];
 
 let failures = 0;
@@ -265,6 +266,15 @@ for (const input of inputs) {
   }
   check(exprs.some((e) => /http_client_request_duration_seconds_count\{[^}]*error_type!=""/.test(e)), overlay,
     "no alert on upstream failures (error_type != \"\")");
+  // Every duplicate intent alerts, and those that may have been paid (kept, cancel_failed) are critical.
+  const dupRules = byKind("PrometheusRule").flatMap((r) => r.spec.groups.flatMap((g) => g.rules))
+    .filter((r) => r.alert && r.expr.includes("payments_duplicate_intents_total"));
+  for (const action of ["canceled", "kept", "cancel_failed"]) {
+    check(dupRules.some((r) => new RegExp(`action(=~?)"[^"]*\\b${action}\\b`).test(r.expr) && /> 0\s*$/.test(r.expr.trim())),
+      overlay, `no alert on any duplicate intent with action ${action}`);
+  }
+  check(dupRules.some((r) => /kept/.test(r.expr) && /cancel_failed/.test(r.expr) && r.labels && r.labels.severity === "critical"),
+    overlay, "duplicate intents kept or cancel_failed must alert as critical");
 }
 
 // ---- TypeScript module for the type check ----------------------------------------------------

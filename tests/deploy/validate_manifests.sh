@@ -9,7 +9,10 @@
 #      rejects unknown or misspelled fields;
 #   4. the Grafana dashboard is valid JSON using the service's metrics; the Dockerfile passes
 #      dockerfilelint and keeps its non-root, exec-form, exposed-ports shape;
-#   5. --self-test (also run by ctest): known-bad edits of a copy of deploy/ must each fail.
+#   5. check_metrics.cjs: every metric, label and label value that the alerts and the dashboard use
+#      is exported by lib/metrics/metrics.cc, and the unsettled-operation thresholds (alert and
+#      dashboard) equal PAYMENTS_SETTLE_PERIOD in each overlay's ConfigMap;
+#   6. --self-test (also run by ctest): known-bad edits of a copy of deploy/ must each fail.
 #
 # Usage: validate_manifests.sh [--self-test] [REPO_DIR]
 # Needs: kubectl >= 1.27 on PATH (on this project's machine image); node and the npm tools in
@@ -80,12 +83,18 @@ EOF
       const exprs = JSON.stringify(d.panels.map((p) => (p.targets || []).map((t) => t.expr)));
       const need = ["grpc_server_handled_total", "grpc_server_handling_seconds_bucket",
         "http_client_request_duration_seconds", "payments_upstream_retries_total",
-        "payments_idempotency_results_total", "payments_webhook_verifications_total"];
+        "payments_idempotency_results_total", "payments_webhook_verifications_total",
+        "payments_unknown_operations", "payments_unknown_operation_oldest_seconds",
+        "payments_unknown_outcomes_total", "payments_reconciliations_total",
+        "payments_duplicate_intents_total", "payments_store_up"];
       const missing = need.filter((m) => !exprs.includes(m));
       if (!d.title || !d.uid || missing.length) { console.log("FAIL dashboard " + process.argv[1] + " lacks " + missing.join(", ")); process.exit(1); }
       console.log("ok   dashboard " + d.title + ": " + d.panels.length + " panels over the service metrics");
     ' "$dash" || rc=1
   done
+
+  # Metric names, labels and label values against lib/metrics/metrics.cc; the settle period.
+  node "$here/check_metrics.cjs" "$tools" "$repo/lib/metrics/metrics.cc" "${args[@]}" "$deploy"/grafana/*.json || rc=1
 
   # Dockerfile.
   if ! "$tools/node_modules/.bin/dockerfilelint" "$dockerfile" > "$out/dockerfilelint.log" 2>&1; then
@@ -145,4 +154,12 @@ mutate "egress opened to any port" 'NetworkPolicy egress only' \
   deploy/k8s/base/networkpolicy.yaml 's/- port: 443/- port: 8443/'
 mutate "Dockerfile running as root" 'numeric non-root USER' \
   Dockerfile 's/^USER 65532:65532$/USER root/'
+mutate "alert on a metric the service does not export" 'metric payments_duplicate_intent_total is not exported' \
+  deploy/k8s/base/prometheusrule.yaml '0,/payments_duplicate_intents_total/s//payments_duplicate_intent_total/'
+mutate "dashboard query on a metric the service does not export" 'metric payments_reconciliation_total is not exported' \
+  deploy/grafana/payments-gateway.json 's/payments_reconciliations_total/payments_reconciliation_total/'
+mutate "alert on a label value the service never sets" 'label value result="error_search"' \
+  deploy/k8s/base/prometheusrule.yaml 's/result="failed"/result="error_search"/'
+mutate "settle period changed without its alert and dashboard" 'threshold 900 must equal PAYMENTS_SETTLE_PERIOD' \
+  deploy/k8s/base/kustomization.yaml 's/PAYMENTS_SETTLE_PERIOD=15m/PAYMENTS_SETTLE_PERIOD=30m/'
 echo "validate_manifests: self-test: $mutations bad edits caught"

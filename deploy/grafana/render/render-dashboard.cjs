@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Draws a Grafana dashboard JSON as a static HTML page (inline SVG), with every panel's queries
-// evaluated by a real Prometheus over [START, END]. Layout (gridPos), titles, units, legends and
-// stacking come from the dashboard; the look follows Grafana's dark theme.
+// evaluated by a real Prometheus over [START, END]. Layout (gridPos), titles, units, legends,
+// stacking, the soft axis maximum and threshold lines come from the dashboard; the look follows
+// Grafana's dark theme.
 //
 // Usage: render-dashboard.cjs DASHBOARD.json PROMETHEUS_URL START END OUT.html
 "use strict";
@@ -26,6 +27,7 @@ function fmt(v, unit) {
   const n = (x, d = 2) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(d));
   switch (unit) {
     case "reqps": return `${n(v)} req/s`;
+    case "ops": return `${n(v)} ops/s`;
     case "percentunit": return `${n(v * 100)}%`;
     case "s": return v < 1 ? `${n(v * 1000)} ms` : `${n(v)} s`;
     default: return n(v);
@@ -54,9 +56,12 @@ function timeseries(p, series, w, h) {
       grid[si] = g.map((v, j) => (v === null || !Number.isFinite(v) ? v : (sum[j] += v)));
     });
   }
+  const custom = p.fieldConfig.defaults.custom || {};
   let max = 0;
   grid.forEach((g) => g.forEach((v) => { if (v !== null && Number.isFinite(v)) max = Math.max(max, v); }));
   max = max > 0 ? max * 1.1 : 1;
+  // As Grafana: the axis reaches at least its soft maximum.
+  if (Number.isFinite(custom.axisSoftMax)) max = Math.max(max, custom.axisSoftMax);
   const x = (i) => plotL + (i / (times.length - 1)) * (plotR - plotL);
   const y = (v) => plotB - (v / max) * (plotB - plotT);
   let svg = "";
@@ -68,6 +73,17 @@ function timeseries(p, series, w, h) {
   for (let k = 0; k <= 4; k++) {
     const i = Math.round((k * (times.length - 1)) / 4), d = new Date(times[i] * 1000);
     svg += `<text x="${x(i)}" y="${plotB + 16}" text-anchor="${k === 0 ? "start" : k === 4 ? "end" : "middle"}" class="ax">${d.toISOString().slice(11, 19)}</text>`;
+  }
+  // Threshold lines (thresholdsStyle "line" or "dashed"), in the step's colour.
+  const style = (custom.thresholdsStyle || {}).mode || "off";
+  if (style !== "off" && p.fieldConfig.defaults.thresholds) {
+    for (const step of p.fieldConfig.defaults.thresholds.steps) {
+      if (step.value === null || step.value > max) continue;
+      const yy = y(step.value).toFixed(1);
+      const col = { red: "#f2495c", green: "#73bf69", yellow: "#fade2a", orange: "#ff780a" }[step.color] || step.color;
+      svg += `<line x1="${plotL}" x2="${plotR}" y1="${yy}" y2="${yy}" stroke="${col}" stroke-width="1.5"${style.includes("dashed") ? ' stroke-dasharray="6,4"' : ""}/>`;
+      svg += `<text x="${plotR - 4}" y="${Number(yy) - 4}" text-anchor="end" class="ax" style="fill:${col}">${esc(fmt(step.value, unit))}</text>`;
+    }
   }
   grid.forEach((g, si) => {
     const c = COLORS[si % COLORS.length];

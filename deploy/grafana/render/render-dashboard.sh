@@ -11,11 +11,18 @@
 #    create links, send invalid input, and verify webhooks (fresh events signed by the emulator,
 #    half of them delivered twice, a fifth with a bad signature); a third loop sends bursts of
 #    four identical concurrent creates (one creates, the others wait for it or replay it);
-#  - phase 2: every 4 s, Dojo loses one create: the answer is late (the intent exists; the server,
-#    run with --upstream_timeout=900ms, gives up and finds it by search), the request is lost (the
-#    search finds nothing and the create is sent again), or the answer is late and the search
-#    fails too (the caller gets OUTCOME_UNKNOWN, retries with the same reference a second later,
-#    and the server reconciles it);
+#  - phase 2: every 4 s, Dojo loses the answer to one create (the server, run with
+#    --upstream_timeout=900ms, gives up on it; it never re-sends it), six ways in turn:
+#    0. the answer is late; the intent exists and the call's own search finds it;
+#    1. the request is lost; nothing is found, the caller gets OUTCOME_UNKNOWN, and the reconciler
+#       settles it as not created once the settle period (--settle_period=60s here) has passed;
+#    2. the answer is late and the search fails too (503); the caller gets OUTCOME_UNKNOWN and the
+#       reconciler finds the intent on a later round;
+#    3. the answer is late and, meanwhile, a second intent with the same reference and amount is
+#       created straight at the emulator (another client): the settlement keeps the gateway's and
+#       cancels the other (duplicate canceled);
+#    4. as 3, with the second intent Authorized at once (duplicate kept);
+#    5. as 3, with Dojo answering 503 to the cancel (duplicate cancel_failed);
 #  - phase 3: Dojo answers 503 to a share of reads and is slow (400 ms) for creates;
 #  - phase 4: recovery.
 #
@@ -45,10 +52,12 @@ cp "$build/server/payments-server" "$build/tests/emulator/dojo-emulator" "$work/
   --tls-key="$work/certs/server.key" --port-file="$work/ports.json" > "$work/emulator.log" 2>&1 &
 pids+=($!)
 until [ -s "$work/ports.json" ]; do sleep 0.1; done
-E=http://127.0.0.1:$(jq -r .http "$work/ports.json")/_emulator
-DOJO_API_KEY=sk_sandbox_render_dashboard DOJO_WEBHOOK_SECRETS=docs=PDYkJQq6sESYHp_zJuTTBQ \
+D=http://127.0.0.1:$(jq -r .http "$work/ports.json")
+E=$D/_emulator
+key=sk_sandbox_render_dashboard   # the emulator takes any sandbox key (account: its last 4 characters)
+DOJO_API_KEY=$key DOJO_WEBHOOK_SECRETS=docs=PDYkJQq6sESYHp_zJuTTBQ \
   "$work/payments-server" --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
-  --store="sqlite:$work/payments.db" --upstream_timeout=900ms --dojo_base_url="https://localhost:$(jq -r .https "$work/ports.json")" \
+  --store="sqlite:$work/payments.db" --upstream_timeout=900ms --settle_period=60s --dojo_base_url="https://localhost:$(jq -r .https "$work/ports.json")" \
   --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &
 pids+=($!)
 until grep -qs '"event":"started"' "$work/server.log"; do sleep 0.1; done
@@ -124,16 +133,42 @@ traffic a & pids+=($!)
 traffic b & pids+=($!)
 bursts & pids+=($!)
 fault() { curl -sf "$E/faults" -d "$1" >/dev/null; }
-# Phase 2 of 4: every 4 s one create's answer is lost (a late answer after a create, a lost
-# request, or a late answer whose reconciliation search fails too).
+# The body of the create the last fault hit (waits up to 3 s for it in the request log).
+faulted_create() {
+  local i body
+  for i in $(seq 60); do
+    body=$(curl -sf "$E/requests" | jq -c 'last(.requests[] | select(.faulted and .method == "POST"
+      and .path == "/payment-intents")) | .body | fromjson' 2>/dev/null) || body=
+    if [ -n "$body" ] && [ "$body" != null ]; then echo "$body"; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+# duplicate STATUS: while the gateway waits for the late answer (900 ms), another client creates an
+# intent with the same reference and amount straight at Dojo (the emulator), left in STATUS.
+duplicate() {
+  local req id
+  req=$(faulted_create) || return 0
+  id=$(curl -sf "$D/payment-intents" -H "Authorization: Basic $key" -H "version: 2026-02-27" \
+    -H "Content-Type: application/json" -d "$(jq -c '{reference, amount}' <<< "$req")" | jq -r .id) || return 0
+  [ "$1" = Created ] || curl -sf "$E/payment-intents/$id/status" -d "{\"status\":\"$1\"}" >/dev/null || true
+}
+late='{"method":"POST","path":"/payment-intents","responses":[{"delayMs":3000}]}'
+# Phase 2 of 4: every 4 s one create's answer is lost, six ways in turn (see the top).
 k=0
 sleep $((start + duration / 4 - $(date +%s)))
 while [ $(($(date +%s) - start)) -lt $((duration / 2 - 3)) ]; do
-  case $((k % 3)) in
-    0) fault '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":3000}]}' ;;
+  curl -sf -X DELETE "$E/faults" >/dev/null   # leftovers of the previous round
+  curl -sf -X DELETE "$E/requests" >/dev/null
+  case $((k % 6)) in
+    0) fault "$late" ;;
     1) fault '{"method":"POST","path":"/payment-intents","responses":[{"drop":true,"delayMs":3000}]}' ;;
-    2) fault '{"method":"POST","path":"/payment-intents","responses":[{"delayMs":3000}]}'
+    2) fault "$late"
        fault '{"method":"POST","path":"/payment-intents/search","responses":[{"status":503,"repeat":3}]}' ;;
+    3) fault "$late"; duplicate Created ;;
+    4) fault "$late"; duplicate Authorized ;;
+    5) fault '{"method":"DELETE","path":"/payment-intents/*","responses":[{"status":503,"repeat":3}]}'
+       fault "$late"; duplicate Created ;;
   esac
   k=$((k + 1))
   sleep 4
@@ -148,9 +183,19 @@ wait "${pids[@]:3}" 2>/dev/null || true
 sleep 3
 end=$(date +%s)
 
-node "$repo/deploy/grafana/render/render-dashboard.cjs" "$repo/deploy/grafana/payments-gateway.json" \
+# What the journal panels will show, for the log.
+total() { curl -sf "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1" | jq -r '[.data.result[] |
+  "\(.metric.result // .metric.action)=\(.value[1] | tonumber | round)"] | join(" ")'; }
+echo "render-dashboard: reconciliations $(total 'sum by (result) (payments_reconciliations_total)')"
+echo "render-dashboard: duplicate intents $(total 'sum by (action) (payments_duplicate_intents_total)')"
+echo "render-dashboard: idempotency results $(total 'sum by (result) (payments_idempotency_results_total)')"
+
+dashboard=$repo/deploy/grafana/payments-gateway.json
+node "$repo/deploy/grafana/render/render-dashboard.cjs" "$dashboard" \
   "http://127.0.0.1:$prom_port" "$start" "$end" "$work/dashboard.html"
+# The page's height, as render-dashboard.cjs lays it out (48 px header, 30 px per grid row).
+height=$(jq '[.panels[].gridPos | .y + .h] | max * 30 + 56' "$dashboard")
 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
-  --window-size=1600,1480 --screenshot="$repo/docs/images/grafana-dashboard.png" \
+  --window-size=1600,"$height" --screenshot="$repo/docs/images/grafana-dashboard.png" \
   "file://$work/dashboard.html" >/dev/null 2>&1
 echo "render-dashboard: wrote docs/images/grafana-dashboard.png"
