@@ -61,9 +61,8 @@ void AutoExpiry::Cancel(const std::string& id) {
 void AutoExpiry::Fire(const std::string& id) {
   // The store's listener then sends the webhook (and calls OnStatusChange,
   // which finds no timer left for this intent).
-  store_->Update(id, [](StoredIntent& s) {
-    ApplyAutoExpiry(s.body, Clock::now());
-  });
+  store_->Update(
+      id, [](StoredIntent& s) { ApplyAutoExpiry(s.body, Clock::now()); });
 }
 
 AutoExpiry::Result AutoExpiry::ExpireNow(const std::string& id,

@@ -96,8 +96,7 @@ void Control::Handle(const Request& req, const Target& target,
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     return reply(SetStatus(seg[2], req));
   }
-  if (seg.size() == 4 && seg[1] == "payment-intents" &&
-      seg[3] == "authorize") {
+  if (seg.size() == 4 && seg[1] == "payment-intents" && seg[3] == "authorize") {
     if (method != http::verb::post) return reply(NotAllowed("POST"));
     return reply(AuthorizeIntent(seg[2]));
   }
@@ -164,11 +163,10 @@ Response Control::SetStatus(const std::string& id, const Request& req) {
 
 Response Control::AuthorizeIntent(const std::string& id) {
   std::string status;
-  std::optional<StoredIntent> intent =
-      store_->Update(id, [&](StoredIntent& s) {
-        status = s.body["status"].get<std::string>();
-        if (status == "Created") Authorize(s.body, Clock::now());
-      });
+  std::optional<StoredIntent> intent = store_->Update(id, [&](StoredIntent& s) {
+    status = s.body["status"].get<std::string>();
+    if (status == "Created") Authorize(s.body, Clock::now());
+  });
   if (!intent) return Error(http::status::not_found, "no such payment intent");
   if (status != "Created") {
     return Error(http::status::conflict,

@@ -36,8 +36,12 @@ IntentStore::Batch IntentStore::NewBatch() {
 StoredIntent IntentStore::Insert(const std::string& account,
                                  TimePoint created_at, Json body, Batch batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  StoredIntent intent{account, next_seq_++, TruncateToTick(created_at),
-                      std::chrono::steady_clock::now(), std::move(body), {}};
+  StoredIntent intent{account,
+                      next_seq_++,
+                      TruncateToTick(created_at),
+                      std::chrono::steady_clock::now(),
+                      std::move(body),
+                      {}};
   if (batch == kNoBatch) {
     CommitLocked(intent, /*is_new=*/true);
   } else if (auto it = staged_.find(batch); it != staged_.end()) {

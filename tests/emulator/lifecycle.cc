@@ -83,17 +83,19 @@ bool CustomAmountAllowed(const Json& intent) {
 
 void AddPaymentDetails(Json& intent, TimePoint now) {
   if (intent.contains("paymentDetails")) return;
-  intent["paymentDetails"] = {{"transactionId", "tr_" + RandomBase64Url(22)},
-                              {"transactionDateTime", FormatTimestamp(now)},
-                              {"message", "Payment successful"},
-                              {"authCode", RandomHex(6)},
-                              {"card",
-                               {{"cardNumber", "4***********0119"},
-                                {"cardName", "TEST CARDHOLDER"},
-                                {"expiryDate", "12/30"},
-                                {"cardType", "VISA"},
-                                {"last4PAN", "0119"}}},
-                              {"avsResult", "FULL_MATCH"}};
+  // Where Dojo puts it: right after clientSessionSecretExpirationDate.
+  SetAfter(intent, "clientSessionSecretExpirationDate", "paymentDetails",
+           {{"transactionId", "tr_" + RandomBase64Url(22)},
+            {"transactionDateTime", FormatTimestamp(now)},
+            {"message", "Payment successful"},
+            {"authCode", RandomHex(6)},
+            {"card",
+             {{"cardNumber", "4***********0119"},
+              {"cardName", "TEST CARDHOLDER"},
+              {"expiryDate", "12/30"},
+              {"cardType", "VISA"},
+              {"last4PAN", "0119"}}},
+            {"avsResult", "FULL_MATCH"}});
 }
 
 void Authorize(Json& intent, TimePoint now) {

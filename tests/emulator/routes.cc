@@ -452,8 +452,12 @@ RouteResult Routes::Refund(const Request& req, const std::string& id,
           outcome = Outcome::kTooMuch;
           return;
         }
-        refund = {NewRefundId(), key,     amount,
-                  reason,        notes,   previous,
+        refund = {NewRefundId(),
+                  key,
+                  amount,
+                  reason,
+                  notes,
+                  previous,
                   FormatTimestamp(ctx.received_at)};
         ApplyRefund(s, refund, ctx.received_at);
         outcome = Outcome::kCreated;

@@ -64,8 +64,8 @@ class Routes final {
                         const std::string& account,
                         const std::string& trace_id);
   RouteResult SetAmount(const Request& req, const std::string& id,
-                        const std::string& account,
-                        const std::string& trace_id, const RequestContext& ctx);
+                        const std::string& account, const std::string& trace_id,
+                        const RequestContext& ctx);
 
   IntentStore* store_;
   std::atomic<bool> replay_mismatched_{false};

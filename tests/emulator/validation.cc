@@ -653,14 +653,23 @@ const Json* Present(const Json& object, const char* name) {
   return &*it;
 }
 
+// True for an integer below `min`. nlohmann keeps non-negative numbers as
+// unsigned, so 0 must not be skipped as "unsigned, hence fine".
+bool IntegerBelow(const Json* value, int64_t min) {
+  if (value == nullptr || !value->is_number_integer()) return false;
+  if (value->is_number_unsigned()) {
+    return min > 0 && value->get<uint64_t>() < static_cast<uint64_t>(min);
+  }
+  return value->get<int64_t>() < min;
+}
+
 // Rules beyond the schema: positive amounts, supported currencies, timing.
 void ValidateCreateSemantics(const Json& request, TimePoint now, Json& errors) {
   std::string currency;
   if (const Json* amount = Present(request, "amount");
       amount && amount->is_object()) {
     const Json* value = Present(*amount, "value");
-    if (value && value->is_number_integer() && !value->is_number_unsigned() &&
-        value->get<int64_t>() <= 0) {
+    if (IntegerBelow(value, 1)) {
       AddError(errors, "Amount.Value",
                "The field Value must be between 1 and 9223372036854775807.");
     }
@@ -679,8 +688,7 @@ void ValidateCreateSemantics(const Json& request, TimePoint now, Json& errors) {
     const Json* money = Present(request, name);
     if (!money || !money->is_object()) continue;
     const Json* value = Present(*money, "value");
-    if (value && value->is_number_integer() && !value->is_number_unsigned() &&
-        value->get<int64_t>() < 0) {
+    if (IntegerBelow(value, 0)) {
       AddError(errors, Pascal(name) + ".Value",
                "The field Value must be between 0 and 9223372036854775807.");
     }
@@ -725,8 +733,7 @@ void ValidateCreateSemantics(const Json& request, TimePoint now, Json& errors) {
 void CheckMinimum(const Json& request, const char* name, int64_t min,
                   Json& errors) {
   const Json* value = Present(request, name);
-  if (value && value->is_number_integer() && !value->is_number_unsigned() &&
-      value->get<int64_t>() < min) {
+  if (IntegerBelow(value, min)) {
     AddError(errors, Pascal(name),
              "The field " + Pascal(name) + " must be between " +
                  std::to_string(min) + " and 9223372036854775807.");
@@ -737,7 +744,8 @@ void CheckMinimum(const Json& request, const char* name, int64_t min,
 
 Json ValidateCreateCapture(std::string_view body) {
   Json errors = Json::object();
-  std::optional<Json> request = ParseObject(body, CreateCaptureSchema(), errors);
+  std::optional<Json> request =
+      ParseObject(body, CreateCaptureSchema(), errors);
   if (!request) return errors;
   ValidateObject(*request, CreateCaptureSchema(), "", errors);
   CheckMinimum(*request, "amount", 1, errors);
@@ -771,8 +779,7 @@ Json ValidateSetAmount(std::string_view body) {
   if (const Json* amount = Present(*request, "amount");
       amount && amount->is_object()) {
     const Json* value = Present(*amount, "value");
-    if (value && value->is_number_integer() && !value->is_number_unsigned() &&
-        value->get<int64_t>() <= 0) {
+    if (IntegerBelow(value, 1)) {
       AddError(errors, "Amount.Value",
                "The field Value must be between 1 and 9223372036854775807.");
     }
