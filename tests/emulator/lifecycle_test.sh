@@ -159,6 +159,10 @@ expect "reversal of an Authorized intent" "200 1" "$st $(jq -r '.reversalId | te
 expect "reversed" Reversed "$(status_of "$m2")"
 call POST /payment-intents/$m2/reversal
 expect "reversal twice: 409" 409 "$st"
+call DELETE /payment-intents/$m2
+expect "cancel a Reversed intent: 409" 409 "$st"
+call DELETE /payment-intents/$m1
+expect "cancel a Captured intent: 409" 409 "$st"
 call POST /payment-intents/$m2/captures -d '{"amount":1}'
 expect "capture a Reversed intent: 409" 409 "$st"
 call POST /payment-intents/$a1/reversal
@@ -343,6 +347,16 @@ rc=0
 curl -s $B/payment-intents/$f1/captures -H "$A" -H "$V" -H "$C" -d '{"amount":1000}' >/dev/null || rc=$?
 expect "processThenDrop on a capture: no answer (curl 52)" 52 "$rc"
 expect "processThenDrop on a capture: it happened" "Captured 1" "$(intent "$f1" | jq -r '"\(.status) \(.captures | length)"')"
+f0=$(create "$manual")
+authorize "$f0" >/dev/null
+curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/captures","responses":[{"commitDelayMs":500}]}' >/dev/null
+curl -s -o /dev/null $B/payment-intents/$f0/captures -H "$A" -H "$V" -H "$C" -d '{"amount":1000}' &
+bg=$!
+sleep 0.2
+expect "commitDelayMs on a capture: not visible before the commit" "Authorized 0" "$(intent "$f0" | jq -r '"\(.status) \(.captures | length)"')"
+wait "$bg"
+bg=
+expect "... visible at the commit" "Captured 1" "$(intent "$f0" | jq -r '"\(.status) \(.captures | length)"')"
 curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/refunds","responses":[{"processThenStatus":503}]}' >/dev/null
 refund "$f1" retry-1 '{"amount":400}'
 expect "processThenStatus 503 on a refund" 503 "$st"
