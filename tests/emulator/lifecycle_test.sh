@@ -95,6 +95,24 @@ authorize() { curl -s -X POST "$E/payment-intents/$1/authorize"; }
 intent() { curl -s "$E/payment-intents/$1"; }
 status_of() { intent "$1" | jq -r .status; }
 key() { printf 'k%.0s' $(seq "$1"); }  # key N: a key of N characters
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+until_ms() {  # until_ms T: sleep until epoch ms T
+  sleep "$(awk -v d=$(($1 - $(now_ms))) 'BEGIN { printf "%.3f", (d > 0 ? d : 0) / 1000 }')"
+}
+# Wait (up to 5 s) until every status webhook sent so far has been answered.
+settle() {
+  for _ in $(seq 50); do
+    [[ $(curl -s $E/webhooks/deliveries | jq 'any(.deliveries[]; .deliveryStatus == null)') == false ]] && return
+    sleep 0.1
+  done
+}
+# Wait (up to 5 s) until the request log has a request with this key.
+logged() {
+  for _ in $(seq 50); do
+    [[ $(curl -s $E/requests | jq --arg k "$1" 'any(.requests[]; .idempotencyKey == $k)') == true ]] && return
+    sleep 0.1
+  done
+}
 
 # --- 1. Captures ------------------------------------------------------------
 m1=$(create "$manual")
@@ -256,23 +274,24 @@ expect "authorised amount is the changed one" 6000 "$(intent "$custom" | jq '.ca
 expire_body() {  # expire_body ACTION
   printf '{"amount":{"value":1000,"currencyCode":"GBP"},"reference":"x","captureMode":"Manual","autoExpireIn":"00:00:30","autoExpireAction":"%s"}' "$1"
 }
-expect "settings autoExpireScale" 0.01 "$(curl -s $E/settings -d '{"autoExpireScale":0.01}' | jq .autoExpireScale)"
+expect "settings autoExpireScale" 0.03 "$(curl -s $E/settings -d '{"autoExpireScale":0.03}' | jq .autoExpireScale)"
 expect "autoExpireScale 0 rejected" 400 "$(curl -s -o /dev/null -w '%{http_code}' $E/settings -d '{"autoExpireScale":0}')"
 xc=$(create "$(expire_body Capture)")
 xr=$(create "$(expire_body Release)")
 xp=$(create "$(expire_body Release)")
 xs=$(create "$(expire_body Release)")
+t0=$(now_ms)
 authorize "$xc" >/dev/null
 authorize "$xr" >/dev/null
 authorize "$xp" >/dev/null
 authorize "$xs" >/dev/null
 call POST /payment-intents/$xp/captures -d '{"amount":250}'
 call POST /payment-intents/$xs/reversal
-expect "timers not fired yet" "Authorized Authorized" "$(status_of "$xc") $(status_of "$xr")"
-sleep 0.6
-expect "autoExpireIn 30 s x 0.01, Capture: Captured with a full capture" "Captured 1000" \
+expect "timers not fired yet (900 ms)" "Authorized Authorized" "$(status_of "$xc") $(status_of "$xr")"
+until_ms $((t0 + 1500))
+expect "autoExpireIn 30 s x 0.03, Capture: Captured with a full capture" "Captured 1000" \
   "$(intent "$xc" | jq -r '"\(.status) \([.captures[].amount] | add)"')"
-expect "autoExpireIn 30 s x 0.01, Release: Reversed" "Reversed 0" \
+expect "autoExpireIn 30 s x 0.03, Release: Reversed" "Reversed 0" \
   "$(intent "$xr" | jq -r '"\(.status) \(.captures | length)"')"
 expect "Release after a partial capture: Captured, the rest released" "Captured 250" \
   "$(intent "$xp" | jq -r '"\(.status) \([.captures[].amount] | add)"')"
@@ -298,7 +317,7 @@ authorize "$w" >/dev/null
 call POST /payment-intents/$w/captures -d '{"amount":1000}'
 wc=$(create "$auto")
 call DELETE /payment-intents/$wc
-sleep 0.3
+settle
 hooks_for() { jq -c --arg id "$1" 'select((.body | fromjson).data.paymentIntentId == $id)' "$work/hooks"; }
 expect "webhooks: Authorized then Captured" "Authorized,Captured" \
   "$(hooks_for "$w" | jq -rs '[.[].body | fromjson | .data.paymentStatus] | sort | join(",")')"
@@ -329,15 +348,14 @@ expect "settings webhookUrl must be http://" 400 "$(curl -s -o /dev/null -w '%{h
 curl -s $E/settings -d "{\"webhookUrl\":\"$R/other\",\"webhookSecret\":\"s2\"}" >/dev/null
 w2=$(create "$auto")
 authorize "$w2" >/dev/null
-sleep 0.3
+settle
 line=$(hooks_for "$w2")
 expect "settings: new url and secret used" "/other $(jq -j .body <<<"$line" | openssl dgst -sha256 -hmac s2 -r | cut -d' ' -f1 | tr a-f A-F | sed 's/../&-/g; s/-$//')" \
   "$(jq -r .path <<<"$line") $(jq -r .signature <<<"$line" | sed 's/^sha256=//')"
 curl -s $E/settings -d '{"webhookUrl":null}' >/dev/null
-before=$(wc -l <"$work/hooks")
+before=$(curl -s $E/webhooks/deliveries | jq '.deliveries | length')
 authorize "$(create "$auto")" >/dev/null
-sleep 0.2
-expect "webhookUrl null: no more webhooks" "$before" "$(wc -l <"$work/hooks")"
+expect "webhookUrl null: no more webhooks" "$before" "$(curl -s $E/webhooks/deliveries | jq '.deliveries | length')"
 
 # --- 7. Faults on the new routes ------------------------------------------
 f1=$(create "$manual")
@@ -350,9 +368,9 @@ expect "processThenDrop on a capture: it happened" "Captured 1" "$(intent "$f1" 
 f0=$(create "$manual")
 authorize "$f0" >/dev/null
 curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/captures","responses":[{"commitDelayMs":500}]}' >/dev/null
-curl -s -o /dev/null $B/payment-intents/$f0/captures -H "$A" -H "$V" -H "$C" -d '{"amount":1000}' &
+curl -s -o /dev/null $B/payment-intents/$f0/captures -H "$A" -H "$V" -H "$C" -H 'idempotencyKey: cap-log' -d '{"amount":1000}' &
 bg=$!
-sleep 0.2
+logged cap-log
 expect "commitDelayMs on a capture: not visible before the commit" "Authorized 0" "$(intent "$f0" | jq -r '"\(.status) \(.captures | length)"')"
 wait "$bg"
 bg=
@@ -369,7 +387,7 @@ curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/refunds","resp
 t0=$(date +%s%N)
 curl -s -o "$work/slow" $B/payment-intents/$f1/refunds -H "$A" -H "$V" -H "$C" -H 'idempotencyKey: slow-1' -d '{"amount":100}' &
 bg=$!
-sleep 0.3
+logged slow-1
 refund "$f1" slow-1 '{"amount":100}'
 expect "commitDelayMs on a refund: a retry before the commit gets 409" 409 "$st"
 call GET /payment-intents/$f1
