@@ -13,10 +13,11 @@ packages=(
   libcurl4-openssl-dev libssl-dev openssl ca-certificates prometheus-cpp-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpq-dev postgresql
   nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
-  curl jq python3
+  curl jq python3 python3-yaml
 )
 # Not needed to compile (PAYMENTS_DEPS=build leaves them out).
-not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3)
+not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3
+  python3-yaml)
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
   all) ;;

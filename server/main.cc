@@ -35,6 +35,7 @@
 #include "lib/metrics/metrics.h"
 #include "lib/payments/account_keys.h"
 #include "lib/payments/idempotent_creator.h"
+#include "lib/payments/intent_operations.h"
 #include "lib/payments/payments_service.h"
 #include "lib/payments/reconciler.h"
 #include "lib/payments/store_monitor.h"
@@ -149,9 +150,10 @@ std::string InstanceId() {
 
 void RegisterRpcMetrics(payments::metrics::Metrics& metrics) {
   const auto* service = payments::v1::PaymentsService::service_full_name();
-  for (const char* method : {"CreateIntent", "GetIntent", "CreatePaymentLink",
-                             "RefreshClientSessionSecret", "VerifyWebhook"}) {
-    metrics.InitRpcMethod("unary", service, method);
+  const google::protobuf::ServiceDescriptor& rpcs =
+      *payments::v1::CreateIntentRequest::descriptor()->file()->service(0);
+  for (int i = 0; i < rpcs.method_count(); ++i) {
+    metrics.InitRpcMethod("unary", service, rpcs.method(i)->name());
   }
   metrics.InitRpcMethod("unary", "grpc.health.v1.Health", "Check");
   metrics.InitRpcMethod("server_stream", "grpc.health.v1.Health", "Watch");
@@ -245,12 +247,14 @@ int main(int argc, char** argv) {
        .poll_interval = config.reconcile_interval,
        .instance_id = instance_id},
       &metrics);
-  payments::IdempotentCreator creator(
-      **store, pool, dojo, reconciler, clock, **transport,
-      {.retention = config.idempotency_retention, .instance_id = instance_id},
-      &metrics);
+  const payments::IdempotencyOptions journaled{
+      .retention = config.idempotency_retention, .instance_id = instance_id};
+  payments::IdempotentCreator creator(**store, pool, dojo, reconciler, clock,
+                                      **transport, journaled, &metrics);
+  payments::IntentOperations operations(**store, pool, dojo, reconciler, clock,
+                                        **transport, journaled, &metrics);
   payments::PaymentsService service(
-      dojo, creator, **store, pool, accounts, verifier,
+      dojo, creator, operations, **store, pool, accounts, verifier,
       {.max_webhook_body_bytes = config.max_webhook_body_bytes,
        .webhook_retention = config.webhook_retention},
       &metrics);

@@ -155,4 +155,63 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::VerifyWebhook(
   return reactor;
 }
 
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* PaymentsGrpcService::Unary(
+    grpc::CallbackServerContext* context, const Request* request,
+    Response* response, absl::string_view name,
+    void (PaymentsService::*method)(const Request&, const CallContext&,
+                                    Done<Response>)) {
+  auto* reactor = new CancellableReactor();
+  (service_.*method)(*request, ContextOf(*context, *reactor, default_deadline_),
+                     Complete(context, reactor, response, name));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::CancelIntent(
+    grpc::CallbackServerContext* context,
+    const v1::CancelIntentRequest* request,
+    v1::CancelIntentResponse* response) {
+  return Unary(context, request, response, "CancelIntent",
+               &PaymentsService::CancelIntent);
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::CaptureIntent(
+    grpc::CallbackServerContext* context,
+    const v1::CaptureIntentRequest* request,
+    v1::CaptureIntentResponse* response) {
+  return Unary(context, request, response, "CaptureIntent",
+               &PaymentsService::CaptureIntent);
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::ReverseIntent(
+    grpc::CallbackServerContext* context,
+    const v1::ReverseIntentRequest* request,
+    v1::ReverseIntentResponse* response) {
+  return Unary(context, request, response, "ReverseIntent",
+               &PaymentsService::ReverseIntent);
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::RefundIntent(
+    grpc::CallbackServerContext* context,
+    const v1::RefundIntentRequest* request,
+    v1::RefundIntentResponse* response) {
+  return Unary(context, request, response, "RefundIntent",
+               &PaymentsService::RefundIntent);
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::GetRefund(
+    grpc::CallbackServerContext* context, const v1::GetRefundRequest* request,
+    v1::GetRefundResponse* response) {
+  return Unary(context, request, response, "GetRefund",
+               &PaymentsService::GetRefund);
+}
+
+grpc::ServerUnaryReactor* PaymentsGrpcService::ListIntents(
+    grpc::CallbackServerContext* context,
+    const v1::ListIntentsRequest* request,
+    v1::ListIntentsResponse* response) {
+  return Unary(context, request, response, "ListIntents",
+               &PaymentsService::ListIntents);
+}
+
 }  // namespace payments::server

@@ -36,8 +36,39 @@ class PaymentsGrpcService final : public v1::PaymentsService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::VerifyWebhookRequest* request,
       v1::VerifyWebhookResponse* response) override;
+  grpc::ServerUnaryReactor* CancelIntent(
+      grpc::CallbackServerContext* context,
+      const v1::CancelIntentRequest* request,
+      v1::CancelIntentResponse* response) override;
+  grpc::ServerUnaryReactor* CaptureIntent(
+      grpc::CallbackServerContext* context,
+      const v1::CaptureIntentRequest* request,
+      v1::CaptureIntentResponse* response) override;
+  grpc::ServerUnaryReactor* ReverseIntent(
+      grpc::CallbackServerContext* context,
+      const v1::ReverseIntentRequest* request,
+      v1::ReverseIntentResponse* response) override;
+  grpc::ServerUnaryReactor* RefundIntent(
+      grpc::CallbackServerContext* context,
+      const v1::RefundIntentRequest* request,
+      v1::RefundIntentResponse* response) override;
+  grpc::ServerUnaryReactor* GetRefund(grpc::CallbackServerContext* context,
+                                      const v1::GetRefundRequest* request,
+                                      v1::GetRefundResponse* response) override;
+  grpc::ServerUnaryReactor* ListIntents(
+      grpc::CallbackServerContext* context,
+      const v1::ListIntentsRequest* request,
+      v1::ListIntentsResponse* response) override;
 
  private:
+  // Runs `method` of the use cases for one unary call.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Unary(
+      grpc::CallbackServerContext* context, const Request* request,
+      Response* response, absl::string_view name,
+      void (PaymentsService::*method)(const Request&, const CallContext&,
+                                      Done<Response>));
+
   PaymentsService& service_;
   const absl::Duration default_deadline_;
 };

@@ -30,6 +30,9 @@ inline constexpr absl::string_view kDojoForbidden = "DOJO_FORBIDDEN";
 inline constexpr absl::string_view kDojoRejected = "DOJO_REJECTED";
 inline constexpr absl::string_view kDojoNotFound = "DOJO_NOT_FOUND";
 inline constexpr absl::string_view kDojoConflict = "DOJO_CONFLICT";
+inline constexpr absl::string_view kDojoMethodNotAllowed =
+    "DOJO_METHOD_NOT_ALLOWED";
+inline constexpr absl::string_view kIntentNotCreated = "INTENT_NOT_CREATED";
 inline constexpr absl::string_view kDojoRateLimited = "DOJO_RATE_LIMITED";
 inline constexpr absl::string_view kDojoUnavailable = "DOJO_UNAVAILABLE";
 inline constexpr absl::string_view kDojoBadResponse = "DOJO_BAD_RESPONSE";

@@ -46,6 +46,29 @@ absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
   return intent;
 }
 
+absl::Status BadResponse(const HttpResponse& response) {
+  absl::Status status =
+      absl::UnavailableError("Dojo answered with a body that cannot be read");
+  SetErrorInfo(status, reason::kDojoBadResponse,
+               {{"http_status", absl::StrCat(response.status_code)}});
+  return status;
+}
+
+// Parses the id field `field` of a 2xx answer.
+auto ParseIdOf(absl::string_view field) {
+  return [field](const HttpResponse& response) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> id = ParseIdField(response.body, field);
+    if (!id.ok()) return BadResponse(response);
+    return id;
+  };
+}
+
+absl::StatusOr<v1::Refund> ParseRefundAnswer(const HttpResponse& response) {
+  absl::StatusOr<v1::Refund> refund = ParseRefund(response.body);
+  if (!refund.ok()) return BadResponse(response);
+  return refund;
+}
+
 }  // namespace
 
 absl::Status ExchangeFailure(const absl::StatusOr<HttpResponse>& result,
@@ -81,6 +104,7 @@ struct DojoClient::Exchange {
   std::string body;
   std::string api_key;
   Idempotency idempotency;
+  HttpHeaders extra_headers = {};
 };
 
 // The attempts of one exchange. Owned by the callbacks in flight (a
@@ -116,6 +140,9 @@ class DojoClient::Attempts final
     };
     if (request.method == "POST") {
       request.headers.emplace_back("Content-Type", "application/json");
+    }
+    for (const auto& header : exchange_.extra_headers) {
+      request.headers.push_back(header);
     }
     request.body = exchange_.body;
     request.timeout = std::min(remaining, client_.options_.attempt_timeout);
@@ -305,25 +332,32 @@ void DojoClient::SendForIntent(Exchange exchange, const CallContext& context,
        });
 }
 
-void DojoClient::CreatePaymentIntent(absl::string_view api_key,
-                                     const v1::CreateIntentRequest& request,
-                                     const CallContext& context,
-                                     CreateCallback done) {
-  Send({.operation = "create_payment_intent",
-        .method = "POST",
-        .path = "/payment-intents",
-        .body = CreatePaymentIntentBody(request),
-        .api_key = std::string(api_key),
-        .idempotency = Idempotency::kUnsafe},
-       context,
-       [deadline = context.deadline,
+template <typename T, typename Parse>
+void DojoClient::SendOperation(Exchange exchange, const CallContext& context,
+                               Parse parse, OperationCallback<T> done) {
+  Send(std::move(exchange), context,
+       [deadline = context.deadline, parse = std::move(parse),
         done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
          const Effect effect = EffectOf(result);
          if (!IsSuccess(result)) {
            return std::move(done)({ExchangeFailure(result, deadline), effect});
          }
-         std::move(done)({ParseIntent(*result), effect});
+         std::move(done)({parse(*result), effect});
        });
+}
+
+void DojoClient::CreatePaymentIntent(absl::string_view api_key,
+                                     const v1::CreateIntentRequest& request,
+                                     const CallContext& context,
+                                     CreateCallback done) {
+  SendOperation<v1::PaymentIntent>(
+      {.operation = "create_payment_intent",
+       .method = "POST",
+       .path = "/payment-intents",
+       .body = CreatePaymentIntentBody(request),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kUnsafe},
+      context, ParseIntent, std::move(done));
 }
 
 void DojoClient::GetPaymentIntent(absl::string_view api_key,
@@ -367,13 +401,98 @@ void DojoClient::FindIntentsByReference(absl::string_view api_key,
 void DojoClient::CancelPaymentIntent(absl::string_view api_key,
                                      absl::string_view id,
                                      const CallContext& context,
-                                     IntentCallback done) {
-  SendForIntent({.operation = "cancel_payment_intent",
-                 .method = "DELETE",
-                 .path = absl::StrCat("/payment-intents/", id),
-                 .api_key = std::string(api_key),
-                 .idempotency = Idempotency::kSafe},
-                context, std::move(done));
+                                     OperationCallback<v1::PaymentIntent> done) {
+  SendOperation<v1::PaymentIntent>(
+      {.operation = "cancel_payment_intent",
+       .method = "DELETE",
+       .path = absl::StrCat("/payment-intents/", id),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kSafe},
+      context, ParseIntent, std::move(done));
+}
+
+void DojoClient::CapturePaymentIntent(absl::string_view api_key,
+                                      absl::string_view id, int64_t amount,
+                                      int64_t tips_amount,
+                                      const CallContext& context,
+                                      OperationCallback<std::string> done) {
+  SendOperation<std::string>(
+      {.operation = "capture_payment_intent",
+       .method = "POST",
+       .path = absl::StrCat("/payment-intents/", id, "/captures"),
+       .body = CaptureBody(amount, tips_amount),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kUnsafe},
+      context, ParseIdOf("captureId"), std::move(done));
+}
+
+void DojoClient::ReversePaymentIntent(absl::string_view api_key,
+                                      absl::string_view id,
+                                      const CallContext& context,
+                                      OperationCallback<std::string> done) {
+  SendOperation<std::string>(
+      {.operation = "reverse_payment_intent",
+       .method = "POST",
+       .path = absl::StrCat("/payment-intents/", id, "/reversal"),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kUnsafe},
+      context, ParseIdOf("reversalId"), std::move(done));
+}
+
+void DojoClient::RefundPaymentIntent(
+    absl::string_view api_key, absl::string_view id,
+    absl::string_view idempotency_key, int64_t amount,
+    absl::string_view reason, absl::string_view notes,
+    const CallContext& context, OperationCallback<v1::Refund> done) {
+  SendOperation<v1::Refund>(
+      {.operation = "refund_payment_intent",
+       .method = "POST",
+       .path = absl::StrCat("/payment-intents/", id, "/refunds"),
+       .body = RefundBody(amount, reason, notes),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kSafe,
+       .extra_headers = {{"idempotencyKey", std::string(idempotency_key)}}},
+      context, ParseRefundAnswer, std::move(done));
+}
+
+void DojoClient::GetRefund(absl::string_view api_key,
+                           absl::string_view refund_id,
+                           const CallContext& context, RefundCallback done) {
+  Send({.operation = "get_refund",
+        .method = "GET",
+        .path = absl::StrCat("/payment-intents/refunds/", refund_id),
+        .api_key = std::string(api_key),
+        .idempotency = Idempotency::kSafe},
+       context,
+       [deadline = context.deadline,
+        done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
+         if (!IsSuccess(result)) {
+           return std::move(done)(ExchangeFailure(result, deadline));
+         }
+         std::move(done)(ParseRefundAnswer(*result));
+       });
+}
+
+void DojoClient::SearchIntents(
+    absl::string_view api_key, absl::Time start, absl::Time end,
+    const std::vector<v1::PaymentIntentStatus>& statuses, int limit,
+    absl::string_view cursor, const CallContext& context, PageCallback done) {
+  Send({.operation = "search_payment_intents",
+        .method = "POST",
+        .path = "/payment-intents/search",
+        .body = SearchPaymentIntentsBody(start, end, limit, cursor, statuses),
+        .api_key = std::string(api_key),
+        .idempotency = Idempotency::kSafe},
+       context,
+       [deadline = context.deadline,
+        done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
+         if (!IsSuccess(result)) {
+           return std::move(done)(ExchangeFailure(result, deadline));
+         }
+         absl::StatusOr<dojo::SearchPage> page = ParseSearchPage(result->body);
+         if (!page.ok()) return std::move(done)(BadResponse(*result));
+         std::move(done)(std::move(page));
+       });
 }
 
 }  // namespace payments::dojo

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "lib/common/call_context.h"
+#include "lib/dojo/dojo_json.h"
 #include "lib/dojo/http_transport.h"
 #include "lib/dojo/retry_policy.h"
 #include "lib/metrics/metrics.h"
@@ -38,15 +39,21 @@ using IntentCallback =
 using IntentsCallback =
     absl::AnyInvocable<void(absl::StatusOr<std::vector<v1::PaymentIntent>>) &&>;
 
-// The answer to a money-moving request: the intent Dojo returned (or why
-// there is none) and whether Dojo may hold the request's effect anyway.
-// `effect` is kHeld exactly when Dojo answered 2xx; `intent` may still be an
-// error then (DOJO_BAD_RESPONSE: the body could not be read).
-struct CreateAnswer {
-  absl::StatusOr<v1::PaymentIntent> intent;
+// The answer to a money-moving request: what Dojo returned (or why there is
+// nothing) and whether Dojo may hold the request's effect anyway. `effect`
+// is kHeld exactly when Dojo answered 2xx; `result` may still be an error
+// then (DOJO_BAD_RESPONSE: the body could not be read).
+template <typename T>
+struct OperationAnswer {
+  absl::StatusOr<T> result;
   Effect effect = Effect::kNone;
 };
-using CreateCallback = absl::AnyInvocable<void(CreateAnswer) &&>;
+template <typename T>
+using OperationCallback = absl::AnyInvocable<void(OperationAnswer<T>) &&>;
+using CreateAnswer = OperationAnswer<v1::PaymentIntent>;
+using CreateCallback = OperationCallback<v1::PaymentIntent>;
+using PageCallback = absl::AnyInvocable<void(absl::StatusOr<SearchPage>) &&>;
+using RefundCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Refund>) &&>;
 
 // Thread-safe. Callbacks run on the transport's event-loop thread (or
 // inline when nothing is sent) and must not block. Each call invokes its
@@ -91,7 +98,42 @@ class DojoClient final {
   // DELETE /payment-intents/{id}: cancels a Created intent (409 otherwise);
   // retried, as a repeat cannot move money. `id` must be valid.
   void CancelPaymentIntent(absl::string_view api_key, absl::string_view id,
-                           const CallContext& context, IntentCallback done);
+                           const CallContext& context,
+                           OperationCallback<v1::PaymentIntent> done);
+
+  // POST /payment-intents/{id}/captures; the capture id. Like a create:
+  // never re-sent once it may have reached Dojo.
+  void CapturePaymentIntent(absl::string_view api_key, absl::string_view id,
+                            int64_t amount, int64_t tips_amount,
+                            const CallContext& context,
+                            OperationCallback<std::string> done);
+
+  // POST /payment-intents/{id}/reversal; the reversal id. Never re-sent
+  // once it may have reached Dojo.
+  void ReversePaymentIntent(absl::string_view api_key, absl::string_view id,
+                            const CallContext& context,
+                            OperationCallback<std::string> done);
+
+  // POST /payment-intents/{id}/refunds with header `idempotencyKey`
+  // (<= 100 characters): Dojo answers a repeat with the first refund, so it
+  // is retried like a read.
+  void RefundPaymentIntent(absl::string_view api_key, absl::string_view id,
+                           absl::string_view idempotency_key, int64_t amount,
+                           absl::string_view reason, absl::string_view notes,
+                           const CallContext& context,
+                           OperationCallback<v1::Refund> done);
+
+  // GET /payment-intents/refunds/{refundId}; retried.
+  void GetRefund(absl::string_view api_key, absl::string_view refund_id,
+                 const CallContext& context, RefundCallback done);
+
+  // One page of POST /payment-intents/search (see SearchPaymentIntentsBody);
+  // retried.
+  void SearchIntents(absl::string_view api_key, absl::Time start,
+                     absl::Time end,
+                  const std::vector<v1::PaymentIntentStatus>& statuses,
+                  int limit, absl::string_view cursor,
+                  const CallContext& context, PageCallback done);
 
  private:
   struct Exchange;
@@ -107,6 +149,10 @@ class DojoClient final {
   // An exchange whose 2xx body is a PaymentIntent.
   void SendForIntent(Exchange exchange, const CallContext& context,
                      IntentCallback done);
+  // A money-moving exchange: the parsed 2xx body and the request's Effect.
+  template <typename T, typename Parse>
+  void SendOperation(Exchange exchange, const CallContext& context,
+                     Parse parse, OperationCallback<T> done);
 
   HttpTransport& transport_;
   const DojoClientOptions options_;

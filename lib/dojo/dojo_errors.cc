@@ -174,9 +174,17 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
   } else if (code == 404) {
     status = absl::NotFoundError(absl::StrCat("not found at Dojo", detail));
     SetErrorInfo(status, reason::kDojoNotFound, metadata);
-  } else if (code == 409) {
-    status = absl::AbortedError(absl::StrCat("conflict at Dojo", detail));
-    SetErrorInfo(status, reason::kDojoConflict, metadata);
+  } else if (code == 409 || code == 405) {
+    // The intent's state does not allow the operation (e.g. a capture of
+    // an intent not authorised, a custom amount not enabled): retrying will
+    // not help until the state changes.
+    status = absl::FailedPreconditionError(
+        absl::StrCat("the intent's state at Dojo does not allow this",
+                     detail));
+    SetErrorInfo(status,
+                 code == 409 ? reason::kDojoConflict
+                             : reason::kDojoMethodNotAllowed,
+                 metadata);
   } else if (code == 429) {
     status = absl::ResourceExhaustedError("Dojo is rate limiting this account");
     SetErrorInfo(status, reason::kDojoRateLimited, metadata);
@@ -187,7 +195,7 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
     SetErrorInfo(status, reason::kDojoUnavailable, metadata);
     SetRetryInfo(status, RetryDelayOf(response));
   } else {
-    // 405 and other 4xx: a request we should never have built.
+    // Other 4xx: a request we should never have built.
     status = absl::InternalError(
         absl::StrCat("unexpected answer from Dojo (HTTP ", code, ")", detail));
     SetErrorInfo(status, reason::kDojoBadResponse, metadata);

@@ -446,13 +446,70 @@ std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request) {
   return ToDojoJson(request);
 }
 
-std::string SearchPaymentIntentsBody(absl::Time start, absl::Time end,
-                                     int limit, absl::string_view after) {
-  Json body = {{"startDate", FormatDojoTime(start)},
-               {"endDate", FormatDojoTime(end)},
-               {"cursor", {{"limit", limit}}}};
+std::string SearchPaymentIntentsBody(
+    absl::Time start, absl::Time end, int limit, absl::string_view after,
+    const std::vector<v1::PaymentIntentStatus>& statuses) {
+  Json body = {{"cursor", {{"limit", limit}}}};
+  if (start != absl::InfinitePast()) body["startDate"] = FormatDojoTime(start);
+  if (end != absl::InfiniteFuture()) body["endDate"] = FormatDojoTime(end);
   if (!after.empty()) body["cursor"]["after"] = std::string(after);
+  if (!statuses.empty()) {
+    const EnumDescriptor& type = *v1::PaymentIntentStatus_descriptor();
+    Json names = Json::array();
+    for (v1::PaymentIntentStatus status : statuses) {
+      names.push_back(DojoEnumName(*type.FindValueByNumber(status)));
+    }
+    body["statuses"] = std::move(names);
+  }
   return body.dump();
+}
+
+std::string CaptureBody(int64_t amount, int64_t tips_amount) {
+  Json body = {{"amount", amount}};
+  if (tips_amount > 0) body["tipsAmount"] = tips_amount;
+  return body.dump();
+}
+
+std::string RefundBody(int64_t amount, absl::string_view reason,
+                       absl::string_view notes) {
+  Json body = {{"amount", amount}};
+  if (!reason.empty()) body["refundReason"] = std::string(reason);
+  if (!notes.empty()) body["notes"] = std::string(notes);
+  return body.dump();
+}
+
+absl::StatusOr<std::string> ParseIdField(absl::string_view json,
+                                         absl::string_view field) {
+  Json parsed = Json::parse(json.begin(), json.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return absl::InvalidArgumentError("dojo json: answer is not an object");
+  }
+  auto it = parsed.find(std::string(field));
+  if (it == parsed.end() || !it->is_string() ||
+      it->get<std::string>().empty()) {
+    return WrongType(field, "a non-empty string");
+  }
+  return it->get<std::string>();
+}
+
+absl::StatusOr<v1::Refund> ParseRefund(absl::string_view json) {
+  Json parsed = Json::parse(json.begin(), json.end(), nullptr,
+                            /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return absl::InvalidArgumentError("dojo json: refund is not an object");
+  }
+  v1::Refund refund;
+  auto text = [&](const char* key) -> std::string {
+    auto it = parsed.find(key);
+    return it != parsed.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  refund.set_id(text("refundId"));
+  refund.set_payment_intent_id(text("paymentIntentId"));
+  refund.set_reason(text("refundReason"));
+  refund.set_notes(text("notes"));
+  if (refund.id().empty()) return WrongType("refundId", "a non-empty string");
+  return refund;
 }
 
 absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {

@@ -37,9 +37,24 @@ absl::Status FromDojoJson(absl::string_view json,
 std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request);
 
 // The body of POST /payment-intents/search for intents created in
-// [start, end], `limit` per page, continuing after cursor `after` if set.
-std::string SearchPaymentIntentsBody(absl::Time start, absl::Time end,
-                                     int limit, absl::string_view after);
+// [start, end] (either may be infinite: no bound), in `statuses` (empty:
+// any), `limit` per page, continuing after cursor `after` if set.
+std::string SearchPaymentIntentsBody(
+    absl::Time start, absl::Time end, int limit, absl::string_view after,
+    const std::vector<v1::PaymentIntentStatus>& statuses = {});
+
+// The body of POST /payment-intents/{id}/captures (CreateCaptureRequest).
+std::string CaptureBody(int64_t amount, int64_t tips_amount);
+// The body of POST /payment-intents/{id}/refunds (CreateRefundRequest);
+// empty texts are left out.
+std::string RefundBody(int64_t amount, absl::string_view reason,
+                       absl::string_view notes);
+// `captureId` of a Capture, `reversalId` of a Reversal: INVALID_ARGUMENT
+// unless the body is an object with that non-empty string.
+absl::StatusOr<std::string> ParseIdField(absl::string_view json,
+                                         absl::string_view field);
+// A Refund (refundId, paymentIntentId, refundReason, notes); amount 0.
+absl::StatusOr<v1::Refund> ParseRefund(absl::string_view json);
 
 // One page of search results: the intents and the cursor of the next page
 // (empty on the last page).

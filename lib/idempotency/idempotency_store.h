@@ -76,14 +76,25 @@
 namespace payments::idempotency {
 
 // What a journaled operation does at Dojo. Stored as text ("create", ...).
-enum class OperationKind { kCreate, kCapture, kRefund, kReversal, kCancel };
+// kIntentLock is not a Dojo call: it serialises the money-moving operations
+// on one intent (held from before its precondition check until the
+// operation it guards is settled; its params name that operation).
+enum class OperationKind {
+  kCreate,
+  kCapture,
+  kRefund,
+  kReversal,
+  kCancel,
+  kIntentLock,
+};
 
 struct Key {
   OperationKind kind = OperationKind::kCreate;
   // The configured account name ("" is the default account).
   std::string account;
-  // The operation's idempotency key: the merchant reference of a create; the
-  // caller's capture or refund key; the intent id of a cancel or reversal.
+  // The operation's idempotency key: the merchant reference of a create;
+  // "<intent id>/<capture or refund key>" of a capture or refund; the intent
+  // id of a cancel, reversal or intent lock.
   std::string reference;
 };
 
@@ -317,6 +328,9 @@ class IdempotencyStore {
   // schema is this release's (or newer); INTERNAL before Migrate.
   virtual absl::Status Ping() = 0;
 };
+
+// The stored name of a kind: "create", "capture", ..., "intent_lock".
+const char* OperationKindName(OperationKind kind);
 
 // True for the states in which the key may be reserved again.
 inline bool IsFree(RecordState state) {

@@ -66,6 +66,8 @@ const char* KindName(OperationKind kind) {
       return PAYMENTS_KIND_NAME_REVERSAL;
     case OperationKind::kCancel:
       return PAYMENTS_KIND_NAME_CANCEL;
+    case OperationKind::kIntentLock:
+      return PAYMENTS_KIND_NAME_INTENT_LOCK;
   }
   return nullptr;
 }
@@ -73,7 +75,8 @@ const char* KindName(OperationKind kind) {
 std::optional<OperationKind> ParseKind(const std::string& name) {
   for (OperationKind kind :
        {OperationKind::kCreate, OperationKind::kCapture, OperationKind::kRefund,
-        OperationKind::kReversal, OperationKind::kCancel}) {
+        OperationKind::kReversal, OperationKind::kCancel,
+        OperationKind::kIntentLock}) {
     if (name == KindName(kind)) return kind;
   }
   return std::nullopt;
@@ -241,3 +244,11 @@ void SortForClaim(std::vector<Record>& records) {
 }
 
 }  // namespace payments::idempotency::internal
+
+namespace payments::idempotency {
+
+const char* OperationKindName(OperationKind kind) {
+  return internal::KindName(kind);
+}
+
+}  // namespace payments::idempotency

@@ -35,6 +35,7 @@
 #define PAYMENTS_KIND_NAME_REFUND "refund"
 #define PAYMENTS_KIND_NAME_REVERSAL "reversal"
 #define PAYMENTS_KIND_NAME_CANCEL "cancel"
+#define PAYMENTS_KIND_NAME_INTENT_LOCK "intent_lock"
 
 // The SQL literal of a state: PAYMENTS_SQL_STATE(PENDING) is 'pending'.
 #define PAYMENTS_SQL_STATE(NAME) "'" PAYMENTS_STATE_NAME_##NAME "'"

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "absl/strings/str_cat.h"
+
 namespace payments::metrics {
 namespace {
 
@@ -116,6 +118,11 @@ Metrics::Metrics()
                                .Name("payments_idempotency_results_total")
                                .Help("Creates by idempotency outcome.")
                                .Register(*registry_)),
+      lifecycle_operations_(
+          prometheus::BuildCounter()
+              .Name("payments_lifecycle_operations_total")
+              .Help("Capture, refund, reversal and cancel calls by result.")
+              .Register(*registry_)),
       store_seconds_(prometheus::BuildHistogram()
                          .Name("payments_store_operation_duration_seconds")
                          .Help("Idempotency store operations by result.")
@@ -134,7 +141,8 @@ Metrics::Metrics()
   for (absl::string_view operation :
        {"create_payment_intent", "get_payment_intent",
         "refresh_client_session_secret", "search_payment_intents",
-        "cancel_payment_intent"}) {
+        "cancel_payment_intent", "capture_payment_intent",
+        "reverse_payment_intent", "refund_payment_intent", "get_refund"}) {
     retry_budget_exhausted_.Add({{"operation", std::string(operation)}});
   }
   unknown_outcomes_.Add({{"operation", "create_payment_intent"}});
@@ -142,8 +150,21 @@ Metrics::Metrics()
        {"found", "not_created", "unsent", "pending", "failed"}) {
     reconciliations_.Add({{"kind", "create"}, {"result", std::string(result)}});
   }
-  unknown_operations_.Add({{"kind", "create"}});
-  unknown_oldest_seconds_.Add({{"kind", "create"}});
+  for (absl::string_view kind :
+       {"create", "capture", "refund", "reversal", "cancel"}) {
+    unknown_operations_.Add({{"kind", std::string(kind)}});
+    unknown_oldest_seconds_.Add({{"kind", std::string(kind)}});
+  }
+  for (absl::string_view kind : {"capture", "refund", "reversal", "cancel"}) {
+    for (absl::string_view result :
+         {"sent", "replay", "refused", "mismatch", "in_progress", "unknown"}) {
+      lifecycle_operations_.Add(
+          {{"kind", std::string(kind)}, {"result", std::string(result)}});
+    }
+    unknown_outcomes_.Add(
+        {{"operation", absl::StrCat(kind == "reversal" ? "reverse" : kind,
+                                    "_payment_intent")}});
+  }
   for (absl::string_view action : {"canceled", "kept", "cancel_failed"}) {
     duplicate_intents_.Add({{"action", std::string(action)}});
   }
@@ -230,6 +251,13 @@ void Metrics::DuplicateIntent(absl::string_view action) {
 
 void Metrics::IdempotencyResult(absl::string_view result) {
   idempotency_results_.Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::LifecycleOperation(absl::string_view kind,
+                                 absl::string_view result) {
+  lifecycle_operations_
+      .Add({{"kind", std::string(kind)}, {"result", std::string(result)}})
+      .Increment();
 }
 
 void Metrics::StoreOperation(absl::string_view operation, double seconds,

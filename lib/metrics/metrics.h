@@ -68,6 +68,11 @@ class Metrics final {
   // reconciled, account_mismatch, rebound (a replay verified for a rotated
   // key).
   void IdempotencyResult(absl::string_view result);
+  // One lifecycle operation call (kind: capture, refund, reversal, cancel);
+  // result: sent, replay, refused (precondition, nothing sent), mismatch
+  // (key reused), in_progress, unknown.
+  void LifecycleOperation(absl::string_view kind, absl::string_view result);
+
   // One idempotency store operation and whether it succeeded.
   void StoreOperation(absl::string_view operation, double seconds, bool ok);
   // 1 while the store answers, 0 while it does not.
@@ -92,6 +97,7 @@ class Metrics final {
   prometheus::Family<prometheus::Gauge>& unknown_oldest_seconds_;
   prometheus::Family<prometheus::Counter>& duplicate_intents_;
   prometheus::Family<prometheus::Counter>& idempotency_results_;
+  prometheus::Family<prometheus::Counter>& lifecycle_operations_;
   prometheus::Family<prometheus::Histogram>& store_seconds_;
   prometheus::Gauge* store_up_;
   prometheus::Family<prometheus::Counter>& webhook_verifications_;

@@ -173,17 +173,17 @@ class IdempotentCreator::Call final
       // period.
       (void)Timed("fail",
                   [this] { return creator_.store_.Fail(key_, owner_, Now()); });
-      return Finish(answer.intent.status());
+      return Finish(answer.result.status());
     }
-    if (answer.effect == dojo::Effect::kHeld && answer.intent.ok() &&
-        IsIntentOf(*answer.intent, key_.reference, params_)) {
+    if (answer.effect == dojo::Effect::kHeld && answer.result.ok() &&
+        IsIntentOf(*answer.result, key_.reference, params_)) {
       // Should the journal fail here, the record stays kSent until its
       // lease lapses, and the reconciler finds this intent.
       (void)Timed("succeed", [&] {
-        return creator_.store_.Succeed(key_, owner_, answer.intent->id(),
-                                       RecordedIntent(*answer.intent), Now());
+        return creator_.store_.Succeed(key_, owner_, answer.result->id(),
+                                       RecordedIntent(*answer.result), Now());
       });
-      return Finish(CreateOutcome{*std::move(answer.intent), false});
+      return Finish(CreateOutcome{*std::move(answer.result), false});
     }
     // It may exist (or Dojo's answer is not this create's intent): never
     // sent again; settled from Dojo's state.

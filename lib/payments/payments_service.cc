@@ -1,8 +1,12 @@
 #include "lib/payments/payments_service.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -29,6 +33,31 @@ absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
 }
 
+// Page tokens are Dojo's cursor, versioned and web-safe base64 encoded:
+// opaque to callers, checked when they come back.
+constexpr absl::string_view kPageTokenPrefix = "p1:";
+
+std::string EncodePageToken(absl::string_view cursor) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, cursor));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
+  if (token.empty()) return std::string();
+  std::string unescaped;
+  absl::string_view cursor;
+  if (token.size() <= 1024 && absl::WebSafeBase64Unescape(token, &unescaped)) {
+    cursor = unescaped;
+  }
+  if (!absl::ConsumePrefix(&cursor, kPageTokenPrefix) || cursor.empty() ||
+      !std::all_of(cursor.begin(), cursor.end(),
+                   [](char c) { return absl::ascii_isgraph(c); })) {
+    return InvalidArgumentError(
+        "invalid request: page_token is not one this service issued",
+        {{"page_token", "must be a next_page_token from ListIntents"}});
+  }
+  return std::string(cursor);
+}
+
 }  // namespace
 
 std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
@@ -38,12 +67,14 @@ std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
 
 PaymentsService::PaymentsService(
     dojo::DojoClient& dojo, IdempotentCreator& creator,
-    idempotency::IdempotencyStore& store, idempotency::WorkerPool& pool,
+    IntentOperations& operations, idempotency::IdempotencyStore& store,
+    idempotency::WorkerPool& pool,
     const Reloadable<AccountKeys>& accounts,
     const Reloadable<webhook::SignatureVerifier>& verifier,
     PaymentsServiceOptions options, metrics::Metrics* metrics)
     : dojo_(dojo),
       creator_(creator),
+      operations_(operations),
       store_(store),
       pool_(pool),
       accounts_(accounts),
@@ -217,6 +248,200 @@ void PaymentsService::RefreshClientSessionSecret(
         response.set_client_session_secret(intent->client_session_secret());
         *response.mutable_expires_at() =
             intent->client_session_secret_expires_at();
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::RunOperation(OperationRequest request,
+                                   const CallContext& context,
+                                   OperationDone done) {
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account);
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  // The journal names the account even when the default is meant.
+  if (request.account.empty()) request.account = accounts->default_account();
+  request.api_key = std::string(*key);
+  operations_.Run(std::move(request), context, std::move(done));
+}
+
+namespace {
+
+// Fills `response` (any lifecycle response) from an outcome.
+template <typename Response>
+absl::StatusOr<Response> IntentResponse(
+    absl::StatusOr<OperationOutcome> outcome) {
+  if (!outcome.ok()) return outcome.status();
+  Response response;
+  *response.mutable_intent() = std::move(outcome->intent);
+  response.set_idempotent_replay(outcome->replay);
+  return response;
+}
+
+}  // namespace
+
+void PaymentsService::CancelIntent(const v1::CancelIntentRequest& request,
+                                   const CallContext& context,
+                                   Done<v1::CancelIntentResponse> done) {
+  if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  OperationRequest operation;
+  operation.kind = idempotency::OperationKind::kCancel;
+  operation.account = request.account();
+  operation.params.intent_id = request.id();
+  RunOperation(std::move(operation), context,
+               [done = std::move(done)](
+                   absl::StatusOr<OperationOutcome> outcome) mutable {
+                 std::move(done)(IntentResponse<v1::CancelIntentResponse>(
+                     std::move(outcome)));
+               });
+}
+
+void PaymentsService::CaptureIntent(const v1::CaptureIntentRequest& request,
+                                    const CallContext& context,
+                                    Done<v1::CaptureIntentResponse> done) {
+  if (absl::Status valid = ValidateCapture(request); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  OperationRequest operation;
+  operation.kind = idempotency::OperationKind::kCapture;
+  operation.account = request.account();
+  operation.key = request.capture_key();
+  operation.params.intent_id = request.id();
+  operation.params.amount = request.amount().value();
+  operation.params.tips_amount = request.tips_amount().value();
+  operation.currency = request.amount().currency_code();
+  RunOperation(
+      std::move(operation), context,
+      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+        const std::string id = outcome.ok() ? outcome->dojo_id : "";
+        absl::StatusOr<v1::CaptureIntentResponse> response =
+            IntentResponse<v1::CaptureIntentResponse>(std::move(outcome));
+        if (response.ok()) response->set_capture_id(id);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::ReverseIntent(const v1::ReverseIntentRequest& request,
+                                    const CallContext& context,
+                                    Done<v1::ReverseIntentResponse> done) {
+  if (absl::Status valid = ValidateIntentId("id", request.id()); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  OperationRequest operation;
+  operation.kind = idempotency::OperationKind::kReversal;
+  operation.account = request.account();
+  operation.params.intent_id = request.id();
+  RunOperation(
+      std::move(operation), context,
+      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+        const std::string id = outcome.ok() ? outcome->dojo_id : "";
+        absl::StatusOr<v1::ReverseIntentResponse> response =
+            IntentResponse<v1::ReverseIntentResponse>(std::move(outcome));
+        if (response.ok()) response->set_reversal_id(id);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::RefundIntent(const v1::RefundIntentRequest& request,
+                                   const CallContext& context,
+                                   Done<v1::RefundIntentResponse> done) {
+  if (absl::Status valid = ValidateRefund(request); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  OperationRequest operation;
+  operation.kind = idempotency::OperationKind::kRefund;
+  operation.account = request.account();
+  operation.key = request.refund_key();
+  operation.params.intent_id = request.id();
+  operation.params.amount = request.amount().value();
+  operation.params.reason = request.reason();
+  operation.params.notes = request.notes();
+  operation.currency = request.amount().currency_code();
+  RunOperation(
+      std::move(operation), context,
+      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+        v1::Refund refund = outcome.ok() ? outcome->refund : v1::Refund();
+        absl::StatusOr<v1::RefundIntentResponse> response =
+            IntentResponse<v1::RefundIntentResponse>(std::move(outcome));
+        if (response.ok()) *response->mutable_refund() = std::move(refund);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::GetRefund(const v1::GetRefundRequest& request,
+                                const CallContext& context,
+                                Done<v1::GetRefundResponse> done) {
+  if (absl::Status valid = ValidateRefundId(request.refund_id());
+      !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  dojo_.GetRefund(
+      *key, request.refund_id(), context,
+      [done = std::move(done)](absl::StatusOr<v1::Refund> refund) mutable {
+        if (!refund.ok()) return std::move(done)(refund.status());
+        v1::GetRefundResponse response;
+        *response.mutable_refund() = *std::move(refund);
+        std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::ListIntents(const v1::ListIntentsRequest& request,
+                                  const CallContext& context,
+                                  Done<v1::ListIntentsResponse> done) {
+  if (absl::Status valid = ValidateListIntents(request); !valid.ok()) {
+    std::move(done)(std::move(valid));
+    return;
+  }
+  absl::StatusOr<std::string> cursor = DecodePageToken(request.page_token());
+  if (!cursor.ok()) {
+    std::move(done)(cursor.status());
+    return;
+  }
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
+  if (!key.ok()) {
+    std::move(done)(key.status());
+    return;
+  }
+  std::vector<v1::PaymentIntentStatus> statuses;
+  for (int status : request.statuses()) {
+    statuses.push_back(static_cast<v1::PaymentIntentStatus>(status));
+  }
+  dojo_.SearchIntents(
+      *key,
+      request.has_created_after() ? FromProto(request.created_after())
+                                  : absl::InfinitePast(),
+      request.has_created_before() ? FromProto(request.created_before())
+                                   : absl::InfiniteFuture(),
+      statuses, request.page_size() == 0 ? 50 : request.page_size(), *cursor,
+      context,
+      [reference = request.reference(), done = std::move(done)](
+          absl::StatusOr<dojo::SearchPage> page) mutable {
+        if (!page.ok()) return std::move(done)(page.status());
+        v1::ListIntentsResponse response;
+        for (v1::PaymentIntent& intent : page->intents) {
+          if (reference.empty() || intent.reference() == reference) {
+            *response.add_intents() = std::move(intent);
+          }
+        }
+        if (!page->after.empty()) {
+          response.set_next_page_token(EncodePageToken(page->after));
+        }
         std::move(done)(std::move(response));
       });
 }

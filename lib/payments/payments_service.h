@@ -17,6 +17,7 @@
 #include "lib/metrics/metrics.h"
 #include "lib/payments/account_keys.h"
 #include "lib/payments/idempotent_creator.h"
+#include "lib/payments/intent_operations.h"
 #include "lib/webhook/signature_verifier.h"
 #include "payments/v1/payments_service.pb.h"
 
@@ -41,6 +42,7 @@ class PaymentsService final {
   // `accounts` and `verifier` may be replaced while the service runs (key
   // and secret rotation); each call uses the snapshot current at its start.
   PaymentsService(dojo::DojoClient& dojo, IdempotentCreator& creator,
+                  IntentOperations& operations,
                   idempotency::IdempotencyStore& store,
                   idempotency::WorkerPool& pool,
                   const Reloadable<AccountKeys>& accounts,
@@ -60,6 +62,27 @@ class PaymentsService final {
       const CallContext& context,
       Done<v1::RefreshClientSessionSecretResponse> done);
 
+  // The lifecycle (intent_operations.h): journaled, idempotent, serialised
+  // per intent, preconditions checked before anything is sent.
+  void CancelIntent(const v1::CancelIntentRequest& request,
+                    const CallContext& context,
+                    Done<v1::CancelIntentResponse> done);
+  void CaptureIntent(const v1::CaptureIntentRequest& request,
+                     const CallContext& context,
+                     Done<v1::CaptureIntentResponse> done);
+  void ReverseIntent(const v1::ReverseIntentRequest& request,
+                     const CallContext& context,
+                     Done<v1::ReverseIntentResponse> done);
+  void RefundIntent(const v1::RefundIntentRequest& request,
+                    const CallContext& context,
+                    Done<v1::RefundIntentResponse> done);
+  // Reads, retried.
+  void GetRefund(const v1::GetRefundRequest& request,
+                 const CallContext& context, Done<v1::GetRefundResponse> done);
+  void ListIntents(const v1::ListIntentsRequest& request,
+                   const CallContext& context,
+                   Done<v1::ListIntentsResponse> done);
+
   // Checks the signature and parses the event (inline, no I/O), then
   // remembers the event id in the store (worker pool) to flag redeliveries.
   void VerifyWebhook(const v1::VerifyWebhookRequest& request,
@@ -72,9 +95,13 @@ class PaymentsService final {
                              const CallContext& context, CreateDone done);
   absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhookSignature(
       const v1::VerifyWebhookRequest& request) const;
+  // Resolves the account and runs a lifecycle operation (`request` valid).
+  void RunOperation(OperationRequest request, const CallContext& context,
+                    OperationDone done);
 
   dojo::DojoClient& dojo_;
   IdempotentCreator& creator_;
+  IntentOperations& operations_;
   idempotency::IdempotencyStore& store_;
   idempotency::WorkerPool& pool_;
   const Reloadable<AccountKeys>& accounts_;

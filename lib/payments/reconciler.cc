@@ -11,28 +11,14 @@
 #include "lib/common/logger.h"
 #include "lib/common/status_details.h"
 #include "lib/payments/fingerprint.h"
+#include "lib/payments/lifecycle_rules.h"
+#include "lib/payments/operation_params.h"
 
 namespace payments {
 namespace {
 
 using idempotency::Record;
 using idempotency::RecordState;
-
-const char* KindName(idempotency::OperationKind kind) {
-  switch (kind) {
-    case idempotency::OperationKind::kCreate:
-      return "create";
-    case idempotency::OperationKind::kCapture:
-      return "capture";
-    case idempotency::OperationKind::kRefund:
-      return "refund";
-    case idempotency::OperationKind::kReversal:
-      return "reversal";
-    case idempotency::OperationKind::kCancel:
-      return "cancel";
-  }
-  return "create";
-}
 
 // When the record's current attempt stopped being able to reach Dojo: its
 // recorded end, or, for an owner that vanished mid-attempt, its lease.
@@ -109,17 +95,148 @@ class Reconciler::Settling final
                    {{"account", record_.key.account}});
       return Failed(std::move(status));
     }
+    api_key_ = std::string(*key);
+    switch (record_.key.kind) {
+      case idempotency::OperationKind::kCreate:
+        return SearchForCreate();
+      case idempotency::OperationKind::kIntentLock:
+        return SettleLock();
+      case idempotency::OperationKind::kRefund:
+        return ResendRefund();
+      case idempotency::OperationKind::kCapture:
+      case idempotency::OperationKind::kReversal:
+      case idempotency::OperationKind::kCancel:
+        return ReadIntent();
+    }
+  }
+
+  // A create: search the attempt's window for intents with its reference.
+  void SearchForCreate() {
     r_.dojo_.FindIntentsByReference(
-        *key, record_.key.reference,
+        api_key_, record_.key.reference,
         record_.sent_at - r_.options_.clock_skew,
         AttemptEnd(record_) + r_.options_.clock_skew, context_,
-        [self = shared_from_this(), key = std::string(*key)](
+        [self = shared_from_this()](
             absl::StatusOr<std::vector<v1::PaymentIntent>> found) mutable {
-          self->r_.pool_.Post([self, key = std::move(key),
-                               found = std::move(found)]() mutable {
-            self->OnSearched(key, std::move(found));
+          self->r_.pool_.Post([self, found = std::move(found)]() mutable {
+            self->OnSearched(self->api_key_, std::move(found));
           });
         });
+  }
+
+  // A capture, reversal or cancel: Dojo's intent tells whether it happened.
+  void ReadIntent() {
+    std::optional<OperationParams> params =
+        OperationParams::FromJson(record_.params);
+    if (!params.has_value()) {
+      return Failed(absl::InternalError("journaled params are unreadable"));
+    }
+    r_.dojo_.GetPaymentIntent(
+        api_key_, params->intent_id, /*return_canceled=*/true, context_,
+        [self = shared_from_this(), params = *params](
+            absl::StatusOr<v1::PaymentIntent> intent) mutable {
+          self->r_.pool_.Post([self, params = std::move(params),
+                               intent = std::move(intent)]() mutable {
+            self->OnIntentRead(params, std::move(intent));
+          });
+        });
+  }
+
+  void OnIntentRead(const OperationParams& params,
+                    absl::StatusOr<v1::PaymentIntent> intent) {
+    if (!intent.ok()) return Failed(intent.status());
+    const OperationEvidence evidence =
+        EvidenceOf(record_.key.kind, params, *intent);
+    if (evidence.happened) {
+      absl::Status resolved = r_.store_.Resolve(
+          record_.key, record_.version, evidence.dojo_id, "", r_.clock_.Now());
+      if (!resolved.ok()) return Finish(Failure(std::move(resolved)));
+      Count("found");
+      SettleResult found = Outcome(Settlement::kFound);
+      found.intent = *std::move(intent);
+      found.dojo_id = evidence.dojo_id;
+      return Finish(std::move(found));
+    }
+    if (evidence.impossible) return SettleNotCreated("not_created");
+    Absent();
+  }
+
+  // A refund carries Dojo's idempotencyKey: sending it again returns the
+  // first refund if there was one, so it is settled by asking again.
+  void ResendRefund() {
+    std::optional<OperationParams> params =
+        OperationParams::FromJson(record_.params);
+    const size_t slash = record_.key.reference.find('/');
+    if (!params.has_value() || slash == std::string::npos) {
+      return Failed(absl::InternalError("journaled params are unreadable"));
+    }
+    r_.dojo_.RefundPaymentIntent(
+        api_key_, params->intent_id,
+        RefundIdempotencyKey(record_.key.account, params->intent_id,
+                             record_.key.reference.substr(slash + 1)),
+        params->amount, params->reason, params->notes, context_,
+        [self = shared_from_this(), amount = params->amount](
+            dojo::OperationAnswer<v1::Refund> answer) mutable {
+          self->r_.pool_.Post([self, amount,
+                               answer = std::move(answer)]() mutable {
+            self->OnRefundAnswer(amount, std::move(answer));
+          });
+        });
+  }
+
+  void OnRefundAnswer(int64_t amount,
+                      dojo::OperationAnswer<v1::Refund> answer) {
+    if (answer.effect == dojo::Effect::kNone) {
+      return SettleNotCreated("not_created");
+    }
+    if (answer.effect != dojo::Effect::kHeld || !answer.result.ok()) {
+      return Failed(answer.result.status());
+    }
+    answer.result->set_amount(amount);
+    absl::Status resolved = r_.store_.Resolve(
+        record_.key, record_.version, answer.result->id(),
+        answer.result->SerializeAsString(), r_.clock_.Now());
+    if (!resolved.ok()) return Finish(Failure(std::move(resolved)));
+    Count("found");
+    SettleResult found = Outcome(Settlement::kFound);
+    found.dojo_id = answer.result->id();
+    found.result = answer.result->SerializeAsString();
+    Finish(std::move(found));
+  }
+
+  // An intent lock is released once the operation it guards is settled.
+  void SettleLock() {
+    std::optional<OperationParams> params =
+        OperationParams::FromJson(record_.params);
+    if (!params.has_value() || !params->guarded.has_value()) {
+      return SettleNotCreated("not_created");  // Guards nothing.
+    }
+    idempotency::Key guarded = *params->guarded;
+    guarded.account = record_.key.account;
+    absl::StatusOr<std::optional<Record>> operation =
+        r_.store_.Get(guarded, r_.clock_.Now());
+    if (!operation.ok()) return Failed(operation.status());
+    if (!operation->has_value() || !NeedsSettling(**operation)) {
+      return SettleNotCreated("not_created");
+    }
+    r_.Settle(**operation, context_,
+              [self = shared_from_this()](SettleResult result) mutable {
+                if (result.settlement == Settlement::kFound ||
+                    result.settlement == Settlement::kNotCreated) {
+                  return self->SettleNotCreated("not_created");
+                }
+                self->Failed(absl::UnavailableError(
+                    "the operation the intent lock guards is not settled"));
+              });
+  }
+
+  // Whether `record` still waits for a settlement (unknown, or abandoned by
+  // its owner).
+  bool NeedsSettling(const Record& record) const {
+    if (record.state == RecordState::kUnknown) return true;
+    return (record.state == RecordState::kPending ||
+            record.state == RecordState::kSent) &&
+           record.lease_expires_at <= r_.clock_.Now();
   }
 
   void OnSearched(const std::string& api_key,
@@ -203,7 +320,8 @@ class Reconciler::Settling final
           api_key, duplicate.id(),
           Until(r_.clock_.Now() + r_.options_.settle_timeout),
           [metrics, fields = std::move(fields)](
-              absl::StatusOr<v1::PaymentIntent> canceled) mutable {
+              dojo::OperationAnswer<v1::PaymentIntent> answer) mutable {
+            const absl::StatusOr<v1::PaymentIntent>& canceled = answer.result;
             if (!canceled.ok()) {
               fields.emplace_back("error",
                                   std::string(canceled.status().message()));
@@ -228,7 +346,7 @@ class Reconciler::Settling final
 
   void Count(absl::string_view result) {
     if (r_.metrics_ != nullptr) {
-      r_.metrics_->Reconciliation(KindName(record_.key.kind), result);
+      r_.metrics_->Reconciliation(idempotency::OperationKindName(record_.key.kind), result);
     }
   }
 
@@ -238,6 +356,7 @@ class Reconciler::Settling final
   const Record record_;
   const CallContext context_;
   SettleDone done_;
+  std::string api_key_;
 };
 
 Reconciler::Reconciler(idempotency::IdempotencyStore& store,
@@ -336,7 +455,7 @@ void Reconciler::RefreshGauges(absl::Time now) {
   std::map<std::string, std::pair<int64_t, double>> by_kind = {
       {"create", {0, 0}}};
   for (const idempotency::UnknownSummary& kind : *summary) {
-    by_kind[KindName(kind.kind)] = {
+    by_kind[idempotency::OperationKindName(kind.kind)] = {
         kind.count,
         std::max(0.0, absl::ToDoubleSeconds(now - kind.oldest))};
   }

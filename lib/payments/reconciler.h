@@ -74,7 +74,12 @@ enum class Settlement {
 
 struct SettleResult {
   Settlement settlement = Settlement::kPending;
+  // kFound: the intent (a create: the one created; a capture, reversal or
+  // cancel: as read to settle it; a refund: unset), Dojo's id of the effect
+  // and the journaled result (a refund: its serialized payments.v1.Refund).
   v1::PaymentIntent intent;
+  std::string dojo_id;
+  std::string result;
   absl::Time next_check_at = absl::InfinitePast();
   absl::Status error;
 };
@@ -98,8 +103,11 @@ class Reconciler final {
   Reconciler& operator=(const Reconciler&) = delete;
 
   // Settles `record`, a kUnknown or abandoned (kPending/kSent with a lapsed
-  // lease) create as just read from the journal, within `context`'s
-  // deadline. `done` runs exactly once, on a pool thread. A record changed
+  // lease) operation as just read from the journal, within `context`'s
+  // deadline: a create from a search; a capture, reversal or cancel from the
+  // intent's state (operation_evidence.h); a refund by sending it again with
+  // its idempotencyKey; an intent lock by settling the operation it guards,
+  // then releasing it (kNotCreated). `done` runs exactly once, on a pool thread. A record changed
   // meanwhile by someone else is kFailed with FAILED_PRECONDITION: re-read
   // it.
   void Settle(const idempotency::Record& record, const CallContext& context,

@@ -274,6 +274,86 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
   return v.ToStatus();
 }
 
+namespace {
+
+bool IsKeyChar(char c) {
+  return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.' ||
+         c == ':';
+}
+
+void OperationKey(Violations& v, const std::string& field,
+                  absl::string_view key) {
+  if (key.empty() || key.size() > 100 ||
+      !std::all_of(key.begin(), key.end(), IsKeyChar)) {
+    v.Add(field, "is required: 1-100 characters of [A-Za-z0-9_.:-]");
+  }
+}
+
+void IntentId(Violations& v, absl::string_view id) {
+  if (!dojo::IsValidIntentId(id)) {
+    v.Add("id", id.empty() ? "is required, e.g. pi_sandbox_..."
+                           : "must be 1-100 characters of [A-Za-z0-9_-]");
+  }
+}
+
+}  // namespace
+
+absl::Status ValidateCapture(const v1::CaptureIntentRequest& request) {
+  Violations v;
+  IntentId(v, request.id());
+  OperationKey(v, "capture_key", request.capture_key());
+  v.Money("amount", request.amount(), Violations::Sign::kPositive);
+  if (request.has_tips_amount()) {
+    v.Money("tips_amount", request.tips_amount(),
+            Violations::Sign::kNonNegative);
+    if (request.tips_amount().currency_code() !=
+        request.amount().currency_code()) {
+      v.Add("tips_amount.currency_code", "must match amount.currency_code");
+    }
+  }
+  return v.ToStatus();
+}
+
+absl::Status ValidateRefund(const v1::RefundIntentRequest& request) {
+  Violations v;
+  IntentId(v, request.id());
+  OperationKey(v, "refund_key", request.refund_key());
+  v.Money("amount", request.amount(), Violations::Sign::kPositive);
+  v.MaxLength("reason", request.reason(), 1024);
+  v.MaxLength("notes", request.notes(), 4096);
+  return v.ToStatus();
+}
+
+absl::Status ValidateRefundId(absl::string_view id) {
+  Violations v;
+  if (id.empty() || id.size() > 50 ||
+      !std::all_of(id.begin(), id.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '_' || c == '-';
+      })) {
+    v.Add("refund_id", "is required: 1-50 characters of [A-Za-z0-9_-]");
+  }
+  return v.ToStatus();
+}
+
+absl::Status ValidateListIntents(const v1::ListIntentsRequest& request) {
+  Violations v;
+  if (request.page_size() < 0 || request.page_size() > 100) {
+    v.Add("page_size", "must be from 0 (the default, 50) to 100");
+  }
+  if (request.has_created_after() && request.has_created_before() &&
+      request.created_after().seconds() > request.created_before().seconds()) {
+    v.Add("created_before", "must not be before created_after");
+  }
+  for (int i = 0; i < request.statuses_size(); ++i) {
+    if (request.statuses(i) == v1::PAYMENT_INTENT_STATUS_UNSPECIFIED ||
+        !v1::PaymentIntentStatus_IsValid(request.statuses(i))) {
+      v.Add(absl::StrCat("statuses[", i, "]"), "must be a known status");
+    }
+  }
+  v.MaxLength("reference", request.reference(), kMaxReferenceLength);
+  return v.ToStatus();
+}
+
 absl::Status ValidateIntentId(absl::string_view field, absl::string_view id) {
   if (dojo::IsValidIntentId(id)) return absl::OkStatus();
   return InvalidArgumentError(

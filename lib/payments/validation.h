@@ -26,6 +26,18 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
 // An intent id as it goes into a URL path; `field` names it in the error.
 absl::Status ValidateIntentId(absl::string_view field, absl::string_view id);
 
+// The lifecycle requests: intent id, key (1..100 of [A-Za-z0-9_.:-]),
+// amounts (> 0, tips >= 0, a currency Dojo accepts, tips in the amount's),
+// texts within Dojo's limits.
+absl::Status ValidateCapture(const v1::CaptureIntentRequest& request);
+absl::Status ValidateRefund(const v1::RefundIntentRequest& request);
+// A refund id: 1..50 characters of [A-Za-z0-9_-].
+absl::Status ValidateRefundId(absl::string_view id);
+// Page size 0..100, a time range that is not inverted, known statuses, a
+// reference within Dojo's limits. (The page token is checked where it is
+// decoded.)
+absl::Status ValidateListIntents(const v1::ListIntentsRequest& request);
+
 // Currencies Dojo accepts.
 bool IsSupportedCurrency(absl::string_view currency_code);
 

@@ -158,13 +158,20 @@ TEST(StatusFromHttpError, NotFoundEmptyBody) {
   EXPECT_EQ(status.message(), "not found at Dojo");
 }
 
-TEST(StatusFromHttpError, Conflict) {
+TEST(StatusFromHttpError, ConflictIsAFailedPrecondition) {
   const absl::Status status = StatusFromHttpError(
       Response(409, R"({"detail":"Payment intent is not in Created state"})"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(status.message(),
-            "conflict at Dojo: Payment intent is not in Created state");
+            "the intent's state at Dojo does not allow this: Payment intent "
+            "is not in Created state");
   EXPECT_EQ(GetErrorInfo(status)->reason(), "DOJO_CONFLICT");
+}
+
+TEST(StatusFromHttpError, MethodNotAllowedIsAFailedPrecondition) {
+  const absl::Status status = StatusFromHttpError(Response(405, ""));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(GetErrorInfo(status)->reason(), "DOJO_METHOD_NOT_ALLOWED");
 }
 
 TEST(StatusFromHttpError, RateLimitedHonoursRetryAfter) {
@@ -237,7 +244,7 @@ TEST(StatusFromHttpError, OtherServerErrorsAreUnavailable) {
 }
 
 TEST(StatusFromHttpError, UnexpectedClientErrorIsInternal) {
-  const absl::Status status = StatusFromHttpError(Response(405, ""));
+  const absl::Status status = StatusFromHttpError(Response(418, ""));
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(GetErrorInfo(status)->reason(), "DOJO_BAD_RESPONSE");
 }
@@ -278,7 +285,7 @@ TEST(StatusFromHttpError, LongTraceIdAndMessageAreTruncated) {
       absl::StrCat(R"({"detail":")", std::string(2000, 'd'), R"(","traceId":")",
                    std::string(2000, 'x'), R"("})");
   const absl::Status status = StatusFromHttpError(Response(409, body));
-  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_LT(status.message().size(), 256u);
   EXPECT_LT(PayloadBytes(status), 512u);
 }
