@@ -110,6 +110,48 @@ absl::StatusOr<v1::VerifyWebhookResponse> PaymentsClient::VerifyWebhook(
       *channel_->stub, request);
 }
 
+absl::StatusOr<v1::CancelIntentResponse> PaymentsClient::CancelIntent(
+    const v1::CancelIntentRequest& request, const CallOptions& call) {
+  return Unary<v1::CancelIntentRequest, v1::CancelIntentResponse>(
+      options_, call, &v1::PaymentsService::Stub::CancelIntent, *channel_->stub,
+      request);
+}
+
+absl::StatusOr<v1::CaptureIntentResponse> PaymentsClient::CaptureIntent(
+    const v1::CaptureIntentRequest& request, const CallOptions& call) {
+  return Unary<v1::CaptureIntentRequest, v1::CaptureIntentResponse>(
+      options_, call, &v1::PaymentsService::Stub::CaptureIntent, *channel_->stub,
+      request);
+}
+
+absl::StatusOr<v1::ReverseIntentResponse> PaymentsClient::ReverseIntent(
+    const v1::ReverseIntentRequest& request, const CallOptions& call) {
+  return Unary<v1::ReverseIntentRequest, v1::ReverseIntentResponse>(
+      options_, call, &v1::PaymentsService::Stub::ReverseIntent, *channel_->stub,
+      request);
+}
+
+absl::StatusOr<v1::RefundIntentResponse> PaymentsClient::RefundIntent(
+    const v1::RefundIntentRequest& request, const CallOptions& call) {
+  return Unary<v1::RefundIntentRequest, v1::RefundIntentResponse>(
+      options_, call, &v1::PaymentsService::Stub::RefundIntent, *channel_->stub,
+      request);
+}
+
+absl::StatusOr<v1::GetRefundResponse> PaymentsClient::GetRefund(
+    const v1::GetRefundRequest& request, const CallOptions& call) {
+  return Unary<v1::GetRefundRequest, v1::GetRefundResponse>(
+      options_, call, &v1::PaymentsService::Stub::GetRefund, *channel_->stub,
+      request);
+}
+
+absl::StatusOr<v1::ListIntentsResponse> PaymentsClient::ListIntents(
+    const v1::ListIntentsRequest& request, const CallOptions& call) {
+  return Unary<v1::ListIntentsRequest, v1::ListIntentsResponse>(
+      options_, call, &v1::PaymentsService::Stub::ListIntents, *channel_->stub,
+      request);
+}
+
 absl::StatusOr<ServingStatus> PaymentsClient::CheckHealth(
     absl::string_view service, const CallOptions& call) {
   // grpc.health.v1's HealthCheckRequest is {string service = 1;} and its

@@ -72,6 +72,23 @@ class PaymentsClient final {
   RefreshClientSessionSecret(
       const v1::RefreshClientSessionSecretRequest& request,
       const CallOptions& call = {});
+  // The lifecycle. Not retried by the channel; each is idempotent on the
+  // server (captures and refunds by their key, cancels and reversals by the
+  // intent), so repeat deliberately with the same parameters after
+  // UNAVAILABLE or DEADLINE_EXCEEDED.
+  absl::StatusOr<v1::CancelIntentResponse> CancelIntent(
+      const v1::CancelIntentRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::CaptureIntentResponse> CaptureIntent(
+      const v1::CaptureIntentRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::ReverseIntentResponse> ReverseIntent(
+      const v1::ReverseIntentRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::RefundIntentResponse> RefundIntent(
+      const v1::RefundIntentRequest& request, const CallOptions& call = {});
+  // Reads; retried on UNAVAILABLE.
+  absl::StatusOr<v1::GetRefundResponse> GetRefund(
+      const v1::GetRefundRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::ListIntentsResponse> ListIntents(
+      const v1::ListIntentsRequest& request, const CallOptions& call = {});
   // Retried on UNAVAILABLE (pure).
   absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
       const v1::VerifyWebhookRequest& request, const CallOptions& call = {});

@@ -77,6 +77,22 @@ ABSL_FLAG(std::string, signature, "",
           "the delivery's dojo-signature header, e.g. sha256=4B-49-...");
 
 // health.
+ABSL_FLAG(std::string, capture_key, "",
+          "capture: your idempotency key for this capture");
+ABSL_FLAG(std::string, refund_key, "",
+          "refund: your idempotency key for this refund");
+ABSL_FLAG(std::optional<int64_t>, tips, std::nullopt,
+          "capture: tip in minor units");
+ABSL_FLAG(std::string, reason, "", "refund: why");
+ABSL_FLAG(std::string, notes, "", "refund: free text");
+ABSL_FLAG(std::string, refund_id, "", "get-refund: rfnd_...");
+ABSL_FLAG(std::string, statuses, "",
+          "list-intents: comma-separated statuses, e.g. created,authorized");
+ABSL_FLAG(std::string, created_after, "", "list-intents: RFC 3339 time");
+ABSL_FLAG(std::string, created_before, "", "list-intents: RFC 3339 time");
+ABSL_FLAG(int, page_size, 0, "list-intents: 1..100 (default 50)");
+ABSL_FLAG(std::string, page_token, "",
+          "list-intents: next_page_token of the previous page");
 ABSL_FLAG(std::string, service, "",
           "service to check, e.g. payments.v1.PaymentsService; empty = all");
 
@@ -177,6 +193,17 @@ payments::ctl::CtlSettings SettingsFromFlags() {
   s.body_file = absl::GetFlag(FLAGS_body_file);
   s.signature = absl::GetFlag(FLAGS_signature);
   s.service = absl::GetFlag(FLAGS_service);
+  s.lifecycle = {.capture_key = absl::GetFlag(FLAGS_capture_key),
+                 .refund_key = absl::GetFlag(FLAGS_refund_key),
+                 .tips = absl::GetFlag(FLAGS_tips),
+                 .reason = absl::GetFlag(FLAGS_reason),
+                 .notes = absl::GetFlag(FLAGS_notes),
+                 .refund_id = absl::GetFlag(FLAGS_refund_id),
+                 .statuses = absl::GetFlag(FLAGS_statuses),
+                 .created_after = absl::GetFlag(FLAGS_created_after),
+                 .created_before = absl::GetFlag(FLAGS_created_before),
+                 .page_size = absl::GetFlag(FLAGS_page_size),
+                 .page_token = absl::GetFlag(FLAGS_page_token)};
   return s;
 }
 

@@ -17,6 +17,8 @@ std::string JsonDuration(absl::Duration d) {
 
 std::vector<std::string> RetriedMethods() {
   return {"payments.v1.PaymentsService/GetIntent",
+          "payments.v1.PaymentsService/GetRefund",
+          "payments.v1.PaymentsService/ListIntents",
           "payments.v1.PaymentsService/VerifyWebhook",
           "grpc.health.v1.Health/Check"};
 }

@@ -5,6 +5,8 @@
 // through a PaymentsClient. Flag values arrive in CtlSettings (flags live
 // only in main()).
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,22 @@
 #include "client/payments_client.h"
 
 namespace payments::ctl {
+
+struct LifecycleParams {
+  std::string capture_key;
+  std::string refund_key;
+  std::optional<int64_t> tips;  // minor units
+  std::string reason;
+  std::string notes;
+  std::string refund_id;
+  // list-intents: comma-separated statuses (created, authorized, ...), RFC
+  // 3339 times, page size and token.
+  std::string statuses;
+  std::string created_after;
+  std::string created_before;
+  int page_size = 0;
+  std::string page_token;
+};
 
 struct CtlSettings {
   std::string account;
@@ -32,6 +50,10 @@ struct CtlSettings {
   std::string signature;
   // health: "" is the whole server.
   std::string service;
+  // The lifecycle commands (capture, refund, reverse, cancel-intent,
+  // get-refund, list-intents); --id, --amount, --currency and --reference
+  // come from the fields above.
+  LifecycleParams lifecycle;
 };
 
 struct CommandSpec {

@@ -163,4 +163,85 @@ std::string PrintVerifyWebhook(const v1::VerifyWebhookResponse& response,
   return out;
 }
 
+namespace {
+
+// A lifecycle answer: "<label> <id>" (when there is one), the intent after
+// the operation, and whether it was a replay.
+template <typename Response>
+std::string OperationSummary(const Response& response, absl::string_view label,
+                             absl::string_view id,
+                             const PrintOptions& options) {
+  if (options.json) return ToJson(response);
+  std::string out;
+  if (!id.empty()) Line(out, label, id);
+  absl::StrAppend(&out, IntentSummary(response.intent(), options));
+  if (response.idempotent_replay()) {
+    Line(out, "idempotent replay", "yes (nothing new was sent to Dojo)");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string PrintCancel(const v1::CancelIntentResponse& response,
+                        const PrintOptions& options) {
+  return OperationSummary(response, "", "", options);
+}
+
+std::string PrintCapture(const v1::CaptureIntentResponse& response,
+                         const PrintOptions& options) {
+  return OperationSummary(response, "capture", response.capture_id(), options);
+}
+
+std::string PrintReverse(const v1::ReverseIntentResponse& response,
+                         const PrintOptions& options) {
+  return OperationSummary(response, "reversal", response.reversal_id(),
+                          options);
+}
+
+std::string PrintRefund(const v1::RefundIntentResponse& response,
+                        const PrintOptions& options) {
+  v1::Money amount;
+  amount.set_value(response.refund().amount());
+  amount.set_currency_code(response.intent().amount().currency_code());
+  std::string out = OperationSummary(
+      response, "refund",
+      absl::StrCat(response.refund().id(), " (", FormatMoney(amount), ")"),
+      options);
+  return out;
+}
+
+std::string PrintGetRefund(const v1::GetRefundResponse& response,
+                           const PrintOptions& options) {
+  if (options.json) return ToJson(response);
+  std::string out;
+  Line(out, "refund", response.refund().id());
+  Line(out, "intent", response.refund().payment_intent_id());
+  if (!response.refund().reason().empty()) {
+    Line(out, "reason", response.refund().reason());
+  }
+  if (!response.refund().notes().empty()) {
+    Line(out, "notes", response.refund().notes());
+  }
+  return out;
+}
+
+std::string PrintListIntents(const v1::ListIntentsResponse& response,
+                             const PrintOptions& options) {
+  if (options.json) return ToJson(response);
+  std::string out;
+  for (const v1::PaymentIntent& intent : response.intents()) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("%-36s %-10s %-14s %s\n", intent.id(),
+                        Short(v1::PaymentIntentStatus_Name(intent.status()),
+                              "PAYMENT_INTENT_STATUS_"),
+                        FormatMoney(intent.amount()), intent.reference()));
+  }
+  if (!response.next_page_token().empty()) {
+    Line(out, "next page token", response.next_page_token());
+  }
+  return out;
+}
+
 }  // namespace payments::ctl

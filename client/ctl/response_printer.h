@@ -39,6 +39,21 @@ std::string PrintRefreshSecret(
     const PrintOptions& options);
 std::string PrintVerifyWebhook(const v1::VerifyWebhookResponse& response,
                                const PrintOptions& options);
+// The lifecycle: the operation's Dojo id (and a refund's amount), then the
+// intent as read back after it.
+std::string PrintCancel(const v1::CancelIntentResponse& response,
+                        const PrintOptions& options);
+std::string PrintCapture(const v1::CaptureIntentResponse& response,
+                         const PrintOptions& options);
+std::string PrintReverse(const v1::ReverseIntentResponse& response,
+                         const PrintOptions& options);
+std::string PrintRefund(const v1::RefundIntentResponse& response,
+                        const PrintOptions& options);
+std::string PrintGetRefund(const v1::GetRefundResponse& response,
+                           const PrintOptions& options);
+// One line per intent, then the next page token if any.
+std::string PrintListIntents(const v1::ListIntentsResponse& response,
+                             const PrintOptions& options);
 
 }  // namespace payments::ctl
 

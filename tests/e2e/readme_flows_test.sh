@@ -72,7 +72,7 @@ awk '
   inside { print }
 ' "$markdown" > "$work/flows.sh"
 blocks=$(grep -c '^echo "--- flow block' "$work/flows.sh" || true)
-[ "$blocks" -ge 9 ] || fail "found $blocks \`\`\`sh flow blocks in $markdown, want at least 9"
+[ "$blocks" -ge 12 ] || fail "found $blocks \`\`\`sh flow blocks in $markdown, want at least 9"
 
 # --- a fresh stack, as run-local.sh configures it (see there).
 e2e_start_emulator
@@ -103,4 +103,11 @@ grep -q '^order Order-[0-9]* paid$' "$work/flows.out" || fail "checkout flow did
 grep -q '^fulfil the order of pi_sandbox_' "$work/flows.out" || fail "webhook not handled"
 grep -q '^duplicate evt_.*: ignored$' "$work/flows.out" || fail "duplicate webhook not ignored"
 grep -q '^exit 16 ' "$work/flows.out" || fail "docs vector with another secret: want exit 16"
+grep -q '^refunded 1500 of pi_sandbox_' "$work/flows.out" || fail "partial refund after two captures"
+grep -q '^exit 9 (FAILED_PRECONDITION' "$work/flows.out" || fail "capture beyond the total: want exit 9"
+grep -qx 'PAYMENT_INTENT_STATUS_REVERSED' "$work/flows.out" || fail "reverse: not REVERSED"
+grep -q '^canceled pi_sandbox_.*: PAYMENT_INTENT_STATUS_CANCELED$' "$work/flows.out" || fail "cancel: not CANCELED"
+grep -q '^exit 14 (OUTCOME_UNKNOWN' "$work/flows.out" || fail "lost refund answer: want exit 14"
+grep -q '^refund rfnd_.*: refunded 2000 in all$' "$work/flows.out" || fail "lost refund not settled by calling again"
+grep -qx 'the emulator holds 2 refunds' "$work/flows.out" || fail "a lost refund answer made a second refund"
 echo "readme flows: $blocks blocks ran"
