@@ -231,8 +231,15 @@ void PaymentsService::RefreshClientSessionSecret(
   }
   dojo_.RefreshClientSessionSecret(
       *key, request.id(), context,
-      [done =
+      [this, key = std::string(*key), id = request.id(), context,
+       done =
            std::move(done)](absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (intent.status().code() == absl::StatusCode::kInvalidArgument) {
+          // Dojo refuses a refresh once the intent has moved on from
+          // Created: say so as the precondition it is.
+          return ExplainRefusedRefresh(key, id, intent.status(), context,
+                                       std::move(done));
+        }
         if (!intent.ok()) {
           std::move(done)(intent.status());
           return;
@@ -443,6 +450,30 @@ void PaymentsService::ListIntents(const v1::ListIntentsRequest& request,
           response.set_next_page_token(EncodePageToken(page->after));
         }
         std::move(done)(std::move(response));
+      });
+}
+
+void PaymentsService::ExplainRefusedRefresh(
+    const std::string& key, const std::string& id, absl::Status refused,
+    const CallContext& context,
+    Done<v1::RefreshClientSessionSecretResponse> done) {
+  dojo_.GetPaymentIntent(
+      key, id, /*return_canceled=*/true, context,
+      [refused = std::move(refused), done = std::move(done)](
+          absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok() ||
+            intent->status() == v1::PAYMENT_INTENT_STATUS_CREATED) {
+          return std::move(done)(std::move(refused));
+        }
+        std::move(done)(ErrorWithReason(
+            absl::StatusCode::kFailedPrecondition,
+            "a client session secret can only be issued while the intent is "
+            "Created (nobody has paid it)",
+            reason::kIntentNotCreated,
+            {{"payment_intent_id", intent->id()},
+             {"status", std::string(absl::StripPrefix(
+                            v1::PaymentIntentStatus_Name(intent->status()),
+                            "PAYMENT_INTENT_STATUS_"))}}));
       });
 }
 

@@ -95,6 +95,11 @@ class PaymentsService final {
                              const CallContext& context, CreateDone done);
   absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhookSignature(
       const v1::VerifyWebhookRequest& request) const;
+  // A refresh Dojo refused: FAILED_PRECONDITION INTENT_NOT_CREATED if the
+  // intent is no longer Created, else `refused` as it is.
+  void ExplainRefusedRefresh(const std::string& key, const std::string& id,
+                             absl::Status refused, const CallContext& context,
+                             Done<v1::RefreshClientSessionSecretResponse> done);
   // Resolves the account and runs a lifecycle operation (`request` valid).
   void RunOperation(OperationRequest request, const CallContext& context,
                     OperationDone done);

@@ -221,6 +221,27 @@ TEST_F(PaymentsIntegrationTest, RefreshClientSessionSecretIssuesFreshSecrets) {
   EXPECT_GT(first.expires_at().seconds(), absl::ToUnixSeconds(absl::Now()));
 }
 
+TEST_F(PaymentsIntegrationTest, RefreshOfAPaidIntentIsAFailedPrecondition) {
+  const v1::PaymentIntent intent =
+      CreateOrDie(MinimalCreate("Order-refresh-paid"));
+  ASSERT_TRUE(stack_
+                  ->Control("POST",
+                            "/_emulator/payment-intents/" + intent.id() +
+                                "/status",
+                            nlohmann::json{{"status", "Captured"}})
+                  .ok());
+  v1::RefreshClientSessionSecretRequest request;
+  request.set_id(intent.id());
+  v1::RefreshClientSessionSecretResponse response;
+  grpc::Status status =
+      stub_->RefreshClientSessionSecret(Context().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  auto info = FindDetail<google::rpc::ErrorInfo>(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "INTENT_NOT_CREATED");
+  EXPECT_EQ(info->metadata().at("status"), "CAPTURED");
+}
+
 TEST_F(PaymentsIntegrationTest, InvalidCreateIsRejectedLocallyWithViolations) {
   v1::CreateIntentRequest request;
   request.set_reference(std::string(61, 'r'));
