@@ -104,10 +104,11 @@ Metrics::Metrics()
                               .Help("Journaled operations whose outcome at "
                                     "Dojo is not settled yet, by kind.")
                               .Register(*registry_)),
-      unknown_oldest_seconds_(
+      unknown_oldest_timestamp_(
           prometheus::BuildGauge()
-              .Name("payments_unknown_operation_oldest_seconds")
-              .Help("Age of the oldest unsettled operation, by kind.")
+              .Name("payments_unknown_operation_oldest_timestamp_seconds")
+              .Help("When the attempt of the oldest unsettled operation "
+                    "ended (Unix seconds, 0 if none), by kind.")
               .Register(*registry_)),
       duplicate_intents_(prometheus::BuildCounter()
                              .Name("payments_duplicate_intents_total")
@@ -153,7 +154,7 @@ Metrics::Metrics()
   for (absl::string_view kind :
        {"create", "capture", "refund", "reversal", "cancel"}) {
     unknown_operations_.Add({{"kind", std::string(kind)}});
-    unknown_oldest_seconds_.Add({{"kind", std::string(kind)}});
+    unknown_oldest_timestamp_.Add({{"kind", std::string(kind)}});
   }
   for (absl::string_view kind : {"capture", "refund", "reversal", "cancel"}) {
     for (absl::string_view result :
@@ -239,10 +240,10 @@ void Metrics::Reconciliation(absl::string_view kind,
 }
 
 void Metrics::SetUnknownOperations(absl::string_view kind, int64_t count,
-                                   double oldest_age_seconds) {
+                                   double oldest_unix_seconds) {
   const prometheus::Labels labels = {{"kind", std::string(kind)}};
   unknown_operations_.Add(labels).Set(static_cast<double>(count));
-  unknown_oldest_seconds_.Add(labels).Set(oldest_age_seconds);
+  unknown_oldest_timestamp_.Add(labels).Set(oldest_unix_seconds);
 }
 
 void Metrics::DuplicateIntent(absl::string_view action) {

@@ -57,9 +57,12 @@ class Metrics final {
   // search), pending (not found yet, looked at again later), failed (Dojo
   // could not be searched).
   void Reconciliation(absl::string_view kind, absl::string_view result);
-  // Unknown operations of `kind` now, and the age of the oldest (0 if none).
+  // Unknown operations of `kind` now, and when the attempt of the oldest
+  // ended (Unix seconds; 0 if none). A timestamp, not an age, so that an
+  // alert on `time() - it` keeps firing when the journal cannot be read
+  // and the gauges stop being refreshed.
   void SetUnknownOperations(absl::string_view kind, int64_t count,
-                            double oldest_age_seconds);
+                            double oldest_unix_seconds);
   // A second Dojo intent for one (account, reference); action: canceled,
   // kept (it had moved on from Created), cancel_failed.
   void DuplicateIntent(absl::string_view action);
@@ -94,7 +97,7 @@ class Metrics final {
   prometheus::Family<prometheus::Counter>& unknown_outcomes_;
   prometheus::Family<prometheus::Counter>& reconciliations_;
   prometheus::Family<prometheus::Gauge>& unknown_operations_;
-  prometheus::Family<prometheus::Gauge>& unknown_oldest_seconds_;
+  prometheus::Family<prometheus::Gauge>& unknown_oldest_timestamp_;
   prometheus::Family<prometheus::Counter>& duplicate_intents_;
   prometheus::Family<prometheus::Counter>& idempotency_results_;
   prometheus::Family<prometheus::Counter>& lifecycle_operations_;

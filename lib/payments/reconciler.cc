@@ -453,11 +453,11 @@ void Reconciler::RefreshGauges(absl::Time now) {
       store_.SummarizeUnknown(now);
   if (!summary.ok()) return;
   std::map<std::string, std::pair<int64_t, double>> by_kind = {
-      {"create", {0, 0}}};
+      {"create", {0, 0}}, {"capture", {0, 0}}, {"refund", {0, 0}},
+      {"reversal", {0, 0}}, {"cancel", {0, 0}}};
   for (const idempotency::UnknownSummary& kind : *summary) {
     by_kind[idempotency::OperationKindName(kind.kind)] = {
-        kind.count,
-        std::max(0.0, absl::ToDoubleSeconds(now - kind.oldest))};
+        kind.count, absl::ToDoubleSeconds(kind.oldest - absl::UnixEpoch())};
   }
   for (const auto& [kind, values] : by_kind) {
     metrics_->SetUnknownOperations(kind, values.first, values.second);

@@ -10,7 +10,7 @@
 //    or one the scrape adds (job, namespace, pod, ...); every label value they match on, when it
 //    is a plain word or an alternation of plain words, is a string literal of METRICS_CC.
 // 3. The unsettled-operation threshold follows PAYMENTS_SETTLE_PERIOD: each rendered overlay's
-//    ConfigMap sets it, and the alert on payments_unknown_operation_oldest_seconds and every
+//    ConfigMap sets it, and the alert on payments_unknown_operation_oldest_timestamp_seconds and every
 //    dashboard threshold on that metric equal it in seconds.
 // Prints one line per failed check and exits 1 if any failed.
 "use strict";
@@ -27,7 +27,7 @@ const YAML = toolsRequire("yaml");
 
 const SCRAPE_LABELS = new Set(["job", "namespace", "pod", "instance", "service", "container", "endpoint", "le"]);
 const EXTERNAL_METRICS = new Set(["up"]);
-const OLDEST = "payments_unknown_operation_oldest_seconds";
+const OLDEST = "payments_unknown_operation_oldest_timestamp_seconds";
 const KEYWORDS = new Set(["and", "or", "unless", "by", "without", "on", "ignoring", "group_left",
   "group_right", "bool", "offset", "inf", "nan", "sum", "min", "max", "avg", "group", "stddev", "stdvar",
   "count", "count_values", "bottomk", "topk", "quantile", "limitk", "limit_ratio"]);

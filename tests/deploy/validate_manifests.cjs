@@ -49,7 +49,7 @@ const URL_WITH_PASSWORD = /:\/\/[^\/\s:@]+:[^\/\s@]+@/;
 const DOJO_KEY = /\bsk_(prod|live|sandbox|test)_[A-Za-z0-9]/;
 const REQUIRED_ALERT_METRICS = [
   "grpc_server_handled_total", "http_client_request_duration_seconds_count",
-  "payments_unknown_operation_oldest_seconds", "payments_duplicate_intents_total",
+  "payments_unknown_operation_oldest_timestamp_seconds", "payments_duplicate_intents_total",
   "payments_reconciliations_total", "payments_retry_budget_exhausted_total", "payments_store_up",
 ];
 

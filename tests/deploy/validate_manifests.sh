@@ -84,7 +84,7 @@ EOF
       const need = ["grpc_server_handled_total", "grpc_server_handling_seconds_bucket",
         "http_client_request_duration_seconds", "payments_upstream_retries_total",
         "payments_idempotency_results_total", "payments_webhook_verifications_total",
-        "payments_unknown_operations", "payments_unknown_operation_oldest_seconds",
+        "payments_unknown_operations", "payments_unknown_operation_oldest_timestamp_seconds",
         "payments_unknown_outcomes_total", "payments_reconciliations_total",
         "payments_duplicate_intents_total", "payments_store_up"];
       const missing = need.filter((m) => !exprs.includes(m));
