@@ -216,8 +216,13 @@ class Reconciler::Settling final
     absl::StatusOr<std::optional<Record>> operation =
         r_.store_.Get(guarded, r_.clock_.Now());
     if (!operation.ok()) return Failed(operation.status());
-    if (!operation->has_value() || !NeedsSettling(**operation)) {
+    if (!operation->has_value() || IsSettled((*operation)->state)) {
       return SettleNotCreated("not_created");
+    }
+    if (!NeedsSettling(**operation)) {
+      // Still in its owner's hands: the lock stays.
+      return Failed(absl::UnavailableError(
+          "the operation the intent lock guards is still in flight"));
     }
     r_.Settle(**operation, context_,
               [self = shared_from_this()](SettleResult result) mutable {
@@ -228,6 +233,10 @@ class Reconciler::Settling final
                 self->Failed(absl::UnavailableError(
                     "the operation the intent lock guards is not settled"));
               });
+  }
+
+  static bool IsSettled(RecordState state) {
+    return state == RecordState::kSucceeded || idempotency::IsFree(state);
   }
 
   // Whether `record` still waits for a settlement (unknown, or abandoned by
