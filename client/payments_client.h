@@ -14,8 +14,9 @@
 // What the channel does for every call:
 //   - a deadline, always: CallOptions::deadline, else
 //     ClientOptions::default_deadline;
-//   - retries of the read RPCs only, on UNAVAILABLE, with gRPC's retry
-//     throttling (see client/service_config.h for which and why);
+//   - proto/service_config.json: waiting for a connection up to the
+//     deadline, retries of the read RPCs only, on UNAVAILABLE, with gRPC's
+//     retry throttling (see client/service_config.h for which and why);
 //   - keepalive pings (ClientOptions::keepalive).
 // Errors are absl::Status with the gRPC code; the message is a one-line
 // summary of the server's message and its google.rpc details, and the
@@ -64,7 +65,7 @@ class PaymentsClient final {
   absl::StatusOr<v1::CreatePaymentLinkResponse> CreatePaymentLink(
       const v1::CreatePaymentLinkRequest& request,
       const CallOptions& call = {});
-  // Retried on UNAVAILABLE.
+  // Retried on UNAVAILABLE (proto/service_config.json).
   absl::StatusOr<v1::GetIntentResponse> GetIntent(
       const v1::GetIntentRequest& request, const CallOptions& call = {});
   // Not retried: each call invalidates the previous secret.
@@ -72,7 +73,8 @@ class PaymentsClient final {
   RefreshClientSessionSecret(
       const v1::RefreshClientSessionSecretRequest& request,
       const CallOptions& call = {});
-  // Retried on UNAVAILABLE (pure).
+  // Not retried: the server remembers the event id, so a repeat after a
+  // lost answer would report a duplicate.
   absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
       const v1::VerifyWebhookRequest& request, const CallOptions& call = {});
 
