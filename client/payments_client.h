@@ -15,7 +15,8 @@
 //   - a deadline, always: CallOptions::deadline, else
 //     ClientOptions::default_deadline;
 //   - proto/service_config.json: waiting for a connection up to the
-//     deadline, retries of the read RPCs only, on UNAVAILABLE, with gRPC's
+//     deadline, retries of the read RPCs only, on UNAVAILABLE and CANCELLED
+//     (a stopping server's), with gRPC's
 //     retry throttling (see client/service_config.h for which and why);
 //   - keepalive pings (ClientOptions::keepalive).
 // Errors are absl::Status with the gRPC code; the message is a one-line
@@ -65,7 +66,7 @@ class PaymentsClient final {
   absl::StatusOr<v1::CreatePaymentLinkResponse> CreatePaymentLink(
       const v1::CreatePaymentLinkRequest& request,
       const CallOptions& call = {});
-  // Retried on UNAVAILABLE (proto/service_config.json).
+  // Retried on UNAVAILABLE and CANCELLED (proto/service_config.json).
   absl::StatusOr<v1::GetIntentResponse> GetIntent(
       const v1::GetIntentRequest& request, const CallOptions& call = {});
   // Not retried: each call invalidates the previous secret.

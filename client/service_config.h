@@ -10,8 +10,10 @@
 //   - Every PaymentsService call waits for a connection (waitForReady) up to
 //     its deadline instead of failing at once while the server restarts.
 //     Nothing is sent before the connection is up, so creates may wait too.
-//   - Retried on UNAVAILABLE: reads only, GetIntent (and
-//     grpc.health.v1.Health/Check), with retry throttling. Not retried:
+//   - Retried on UNAVAILABLE and CANCELLED: reads only, GetIntent (and
+//     grpc.health.v1.Health/Check), with retry throttling. CANCELLED because
+//     a stopping server cancels the calls that no handler has taken yet
+//     (gRPC core does), so such a call never ran. Not retried:
 //       - CreateIntent, CreatePaymentLink: they create a payment intent. The
 //         server makes them idempotent by (account, reference), so a caller
 //         may repeat one on purpose with the same reference, but it must
