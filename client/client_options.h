@@ -51,6 +51,11 @@ struct ClientOptions {
   absl::Duration default_deadline = absl::Seconds(10);
   KeepaliveOptions keepalive;
   RetryOptions retry;
+  // Calls wait for a connection up to their deadline (the service config's
+  // waitForReady), e.g. while the server restarts. false: a call fails at
+  // once with UNAVAILABLE when the server cannot be reached, as a command
+  // line tool wants.
+  bool wait_for_ready = true;
   // Prepended to gRPC's own user agent, e.g. "checkout-service/1.4".
   std::string user_agent = "payments-client";
 };

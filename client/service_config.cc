@@ -27,12 +27,15 @@ std::vector<std::string> RetriedMethods() {
   return methods;
 }
 
-std::string ServiceConfigJson(const RetryOptions& retry) {
-  if (retry.enabled) return std::string(DefaultServiceConfigJson());
+std::string ServiceConfigJson(const RetryOptions& retry, bool wait_for_ready) {
+  if (retry.enabled && wait_for_ready) {
+    return std::string(DefaultServiceConfigJson());
+  }
   nlohmann::json config = DefaultConfig();
-  config.erase("retryThrottling");
+  if (!retry.enabled) config.erase("retryThrottling");
   for (nlohmann::json& method : config.at("methodConfig")) {
-    method.erase("retryPolicy");
+    if (!retry.enabled) method.erase("retryPolicy");
+    if (!wait_for_ready) method.erase("waitForReady");
   }
   return config.dump();
 }

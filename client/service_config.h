@@ -38,10 +38,11 @@ absl::string_view DefaultServiceConfigJson();
 // retryPolicy.
 std::vector<std::string> RetriedMethods();
 
-// The service config of a channel: DefaultServiceConfigJson() when retries
-// are enabled; without its retryPolicy and retryThrottling (waitForReady
-// kept) when they are not.
-std::string ServiceConfigJson(const RetryOptions& retry);
+// The service config of a channel: DefaultServiceConfigJson(), less its
+// retryPolicy and retryThrottling when retries are disabled, and less its
+// waitForReady when `wait_for_ready` is false.
+std::string ServiceConfigJson(const RetryOptions& retry,
+                              bool wait_for_ready = true);
 
 }  // namespace payments::client
 

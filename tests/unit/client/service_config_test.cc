@@ -85,6 +85,18 @@ TEST(ServiceConfigTest, DisabledRetriesKeepWaitForReady) {
   EXPECT_TRUE(config["methodConfig"][0]["waitForReady"]);
 }
 
+TEST(ServiceConfigTest, NoWaitForReadyKeepsRetries) {
+  const nlohmann::json config = nlohmann::json::parse(
+      ServiceConfigJson({}, /*wait_for_ready=*/false));
+  EXPECT_TRUE(config.contains("retryThrottling"));
+  bool retries = false;
+  for (const nlohmann::json& method : config["methodConfig"]) {
+    EXPECT_FALSE(method.contains("waitForReady"));
+    retries |= method.contains("retryPolicy");
+  }
+  EXPECT_TRUE(retries);
+}
+
 TEST(ClientOptionsTest, Validation) {
   EXPECT_TRUE(ValidateClientOptions({}).ok());
   ClientOptions options;
