@@ -89,7 +89,8 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
   // health service's are raw bytes); each names its account `account`.
   void ReadAccount(void* message) {
     if (message == nullptr || service_ != kPaymentsService) return;
-    const auto* request = static_cast<const google::protobuf::Message*>(message);
+    const auto* request =
+        static_cast<const google::protobuf::Message*>(message);
     const auto* field = request->GetDescriptor()->FindFieldByName("account");
     if (field == nullptr ||
         field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
@@ -109,12 +110,11 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
       return;
     }
     const double millis = absl::ToDoubleMilliseconds(absl::Now() - start_);
-    LogFields fields = {
-        {"service", service_},
-        {"method", method_},
-        {"code", metrics::GrpcCodeName(status.error_code())},
-        {"duration_ms", std::round(millis * 1000) / 1000},
-        {"request_id", request_id_.id}};
+    LogFields fields = {{"service", service_},
+                        {"method", method_},
+                        {"code", metrics::GrpcCodeName(status.error_code())},
+                        {"duration_ms", std::round(millis * 1000) / 1000},
+                        {"request_id", request_id_.id}};
     if (!request_id_.rejected.empty()) {
       fields.emplace_back("request_id_rejected", request_id_.rejected);
     }

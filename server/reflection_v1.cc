@@ -155,9 +155,8 @@ class ReflectionV1Plugin final : public grpc::ServerBuilderPlugin {
 class ReflectionV1Option final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
     plugins->push_back(std::make_unique<ReflectionV1Plugin>());
   }
 };

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   if (!client.ok()) return Fail(client.status().ToString());
 
   payments::v1::CreateIntentRequest create;
-  create.set_reference(absl::StrCat("consumer-", absl::ToUnixNanos(absl::Now())));
+  create.set_reference(
+      absl::StrCat("consumer-", absl::ToUnixNanos(absl::Now())));
   create.mutable_amount()->set_value(700);
   create.mutable_amount()->set_currency_code("GBP");
   auto created = (*client)->CreateIntent(create, {.request_id = "consumer-1"});

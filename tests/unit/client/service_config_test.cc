@@ -86,8 +86,8 @@ TEST(ServiceConfigTest, DisabledRetriesKeepWaitForReady) {
 }
 
 TEST(ServiceConfigTest, NoWaitForReadyKeepsRetries) {
-  const nlohmann::json config = nlohmann::json::parse(
-      ServiceConfigJson({}, /*wait_for_ready=*/false));
+  const nlohmann::json config =
+      nlohmann::json::parse(ServiceConfigJson({}, /*wait_for_ready=*/false));
   EXPECT_TRUE(config.contains("retryThrottling"));
   bool retries = false;
   for (const nlohmann::json& method : config["methodConfig"]) {

@@ -86,11 +86,10 @@ TEST(FailureFieldsTest, ReasonAndDojoTraceIdFromErrorInfo) {
   rich.add_details()->PackFrom(info);
   const grpc::Status status(grpc::RESOURCE_EXHAUSTED, "rate limited",
                             rich.SerializeAsString());
-  EXPECT_EQ(AsMap(FailureFields(status)),
-            (std::map<std::string, std::string>{
-                {"message", "rate limited"},
-                {"reason", "DOJO_RATE_LIMITED"},
-                {"dojo_trace_id", "00-abc-01"}}));
+  EXPECT_EQ(AsMap(FailureFields(status)), (std::map<std::string, std::string>{
+                                              {"message", "rate limited"},
+                                              {"reason", "DOJO_RATE_LIMITED"},
+                                              {"dojo_trace_id", "00-abc-01"}}));
 }
 
 TEST(FailureFieldsTest, MessageOnlyWithoutDetails) {
