@@ -17,6 +17,8 @@ set -euo pipefail
 repo=$1 client_build=$2 server_bin=$3 emulator_bin=$4 gen_certs=$5
 source "$(dirname "$0")/stack.sh"
 prefix=$work/prefix
+# The cache scripts/build.sh uses, unless the caller chose one.
+export CCACHE_DIR=${CCACHE_DIR:-$repo/.cache/ccache}
 
 cmake -S "$repo" -B "$client_build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPAYMENTS_CLIENT_ONLY=ON > "$work/configure.out" 2>&1 ||
