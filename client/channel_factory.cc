@@ -57,7 +57,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
   if (!credentials.ok()) return credentials.status();
 
   grpc::ChannelArguments args;
-  args.SetServiceConfigJSON(ServiceConfigJson(options.retry));
+  args.SetServiceConfigJSON(
+      ServiceConfigJson(options.retry, options.wait_for_ready));
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, options.retry.enabled ? 1 : 0);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, Millis(options.keepalive.time));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Millis(options.keepalive.timeout));

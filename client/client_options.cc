@@ -24,27 +24,6 @@ absl::Status ValidateClientOptions(const ClientOptions& options) {
       options.keepalive.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("keepalive: durations must be positive");
   }
-  const RetryOptions& retry = options.retry;
-  if (retry.enabled) {
-    if (retry.max_attempts < 2 || retry.max_attempts > 5) {
-      return absl::InvalidArgumentError("retry.max_attempts: must be 2..5");
-    }
-    if (retry.initial_backoff <= absl::ZeroDuration() ||
-        retry.max_backoff < retry.initial_backoff) {
-      return absl::InvalidArgumentError(
-          "retry: need 0 < initial_backoff <= max_backoff");
-    }
-    if (retry.backoff_multiplier <= 0) {
-      return absl::InvalidArgumentError(
-          "retry.backoff_multiplier: must be positive");
-    }
-    if (retry.throttle_max_tokens < 1 || retry.throttle_max_tokens > 1000 ||
-        retry.throttle_token_ratio <= 0) {
-      return absl::InvalidArgumentError(
-          "retry: throttle_max_tokens must be 1..1000 and "
-          "throttle_token_ratio positive");
-    }
-  }
   return absl::OkStatus();
 }
 

@@ -35,20 +35,12 @@ struct KeepaliveOptions {
   bool permit_without_calls = false;
 };
 
-// gRPC client retries, applied by the channel's service config to the read
-// RPCs only (see RetriedMethods() in client/service_config.h) and only on
-// UNAVAILABLE. `max_attempts` counts the first try (gRPC caps it at 5).
-// Throttling: every failure costs a token, every success returns
-// `throttle_token_ratio`; retries stop while fewer than half of
-// `throttle_max_tokens` remain, so an outage does not multiply load.
+// gRPC client retries. The policy (which methods, attempts, backoff and
+// throttling) is proto/service_config.json, compiled in: see
+// client/service_config.h. `enabled = false` drops its retryPolicy and
+// retryThrottling and keeps the rest (waitForReady).
 struct RetryOptions {
   bool enabled = true;
-  int max_attempts = 4;
-  absl::Duration initial_backoff = absl::Milliseconds(200);
-  absl::Duration max_backoff = absl::Seconds(2);
-  double backoff_multiplier = 2.0;
-  int throttle_max_tokens = 10;
-  double throttle_token_ratio = 0.1;
 };
 
 struct ClientOptions {
@@ -59,6 +51,11 @@ struct ClientOptions {
   absl::Duration default_deadline = absl::Seconds(10);
   KeepaliveOptions keepalive;
   RetryOptions retry;
+  // Calls wait for a connection up to their deadline (the service config's
+  // waitForReady), e.g. while the server restarts. false: a call fails at
+  // once with UNAVAILABLE when the server cannot be reached, as a command
+  // line tool wants.
+  bool wait_for_ready = true;
   // Prepended to gRPC's own user agent, e.g. "checkout-service/1.4".
   std::string user_agent = "payments-client";
 };

@@ -14,8 +14,10 @@
 // What the channel does for every call:
 //   - a deadline, always: CallOptions::deadline, else
 //     ClientOptions::default_deadline;
-//   - retries of the read RPCs only, on UNAVAILABLE, with gRPC's retry
-//     throttling (see client/service_config.h for which and why);
+//   - proto/service_config.json: waiting for a connection up to the
+//     deadline, retries of the read RPCs only, on UNAVAILABLE and CANCELLED
+//     (a stopping server's), with gRPC's
+//     retry throttling (see client/service_config.h for which and why);
 //   - keepalive pings (ClientOptions::keepalive).
 // Errors are absl::Status with the gRPC code; the message is a one-line
 // summary of the server's message and its google.rpc details, and the
@@ -64,7 +66,7 @@ class PaymentsClient final {
   absl::StatusOr<v1::CreatePaymentLinkResponse> CreatePaymentLink(
       const v1::CreatePaymentLinkRequest& request,
       const CallOptions& call = {});
-  // Retried on UNAVAILABLE.
+  // Retried on UNAVAILABLE and CANCELLED (proto/service_config.json).
   absl::StatusOr<v1::GetIntentResponse> GetIntent(
       const v1::GetIntentRequest& request, const CallOptions& call = {});
   // Not retried: each call invalidates the previous secret.
@@ -84,12 +86,13 @@ class PaymentsClient final {
       const v1::ReverseIntentRequest& request, const CallOptions& call = {});
   absl::StatusOr<v1::RefundIntentResponse> RefundIntent(
       const v1::RefundIntentRequest& request, const CallOptions& call = {});
-  // Reads; retried on UNAVAILABLE.
+  // Reads; retried by the channel (proto/service_config.json).
   absl::StatusOr<v1::GetRefundResponse> GetRefund(
       const v1::GetRefundRequest& request, const CallOptions& call = {});
   absl::StatusOr<v1::ListIntentsResponse> ListIntents(
       const v1::ListIntentsRequest& request, const CallOptions& call = {});
-  // Retried on UNAVAILABLE (pure).
+  // Not retried: the server remembers the event id, so a repeat after a
+  // lost answer would report a duplicate.
   absl::StatusOr<v1::VerifyWebhookResponse> VerifyWebhook(
       const v1::VerifyWebhookRequest& request, const CallOptions& call = {});
 

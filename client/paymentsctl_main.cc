@@ -165,6 +165,8 @@ payments::client::ClientOptions ClientOptionsFromFlags() {
                  .key_file = absl::GetFlag(FLAGS_key_file)};
   options.default_deadline = absl::GetFlag(FLAGS_deadline);
   options.user_agent = kProgram;
+  // A command line tool reports an unreachable server at once.
+  options.wait_for_ready = false;
   return options;
 }
 

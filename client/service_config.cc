@@ -1,49 +1,43 @@
 #include "client/service_config.h"
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
 
 namespace payments::client {
 namespace {
 
-// Durations in a service config are proto JSON strings ("0.200s").
-std::string JsonDuration(absl::Duration d) {
-  return absl::StrFormat("\"%.3fs\"", absl::ToDoubleSeconds(d));
+const nlohmann::json& DefaultConfig() {
+  // The file is checked by the build's unit test; a parse error here would
+  // be a broken build, not a runtime condition.
+  static const auto* const kConfig =
+      new nlohmann::json(nlohmann::json::parse(DefaultServiceConfigJson()));
+  return *kConfig;
 }
 
 }  // namespace
 
 std::vector<std::string> RetriedMethods() {
-  return {"payments.v1.PaymentsService/GetIntent",
-          "payments.v1.PaymentsService/GetRefund",
-          "payments.v1.PaymentsService/ListIntents",
-          "payments.v1.PaymentsService/VerifyWebhook",
-          "grpc.health.v1.Health/Check"};
+  std::vector<std::string> methods;
+  for (const nlohmann::json& config : DefaultConfig().at("methodConfig")) {
+    if (!config.contains("retryPolicy")) continue;
+    for (const nlohmann::json& name : config.at("name")) {
+      methods.push_back(name.at("service").get<std::string>() + "/" +
+                        name.value("method", ""));
+    }
+  }
+  return methods;
 }
 
-std::string ServiceConfigJson(const RetryOptions& retry) {
-  if (!retry.enabled) return "{}";
-  std::vector<std::string> names;
-  for (const std::string& method : RetriedMethods()) {
-    std::pair<std::string, std::string> parts =
-        absl::StrSplit(method, absl::MaxSplits('/', 1));
-    names.push_back(absl::StrFormat(R"({"service":"%s","method":"%s"})",
-                                    parts.first, parts.second));
+std::string ServiceConfigJson(const RetryOptions& retry, bool wait_for_ready) {
+  if (retry.enabled && wait_for_ready) {
+    return std::string(DefaultServiceConfigJson());
   }
-  // The numbers are formatted by StrFormat, never locale-dependent.
-  return absl::StrCat(
-      R"({"methodConfig":[{"name":[)", absl::StrJoin(names, ","),
-      R"(],"retryPolicy":{"maxAttempts":)", retry.max_attempts,
-      R"(,"initialBackoff":)", JsonDuration(retry.initial_backoff),
-      R"(,"maxBackoff":)", JsonDuration(retry.max_backoff),
-      R"(,"backoffMultiplier":)",
-      absl::StrFormat("%g", retry.backoff_multiplier),
-      R"(,"retryableStatusCodes":["UNAVAILABLE"]}}],)",
-      R"("retryThrottling":{"maxTokens":)", retry.throttle_max_tokens,
-      R"(,"tokenRatio":)", absl::StrFormat("%g", retry.throttle_token_ratio),
-      "}}");
+  nlohmann::json config = DefaultConfig();
+  if (!retry.enabled) config.erase("retryThrottling");
+  for (nlohmann::json& method : config.at("methodConfig")) {
+    if (!retry.enabled) method.erase("retryPolicy");
+    if (!wait_for_ready) method.erase("waitForReady");
+  }
+  return config.dump();
 }
 
 }  // namespace payments::client

@@ -15,9 +15,19 @@ packages=(
   nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
   curl jq python3 python3-yaml
 )
+# The other languages' example clients (examples/, README "Calling from other
+# languages"): Python with Debian's grpcio; Go with Debian's grpc-go, protobuf-go
+# (golang/protobuf 1.5, not 1.3, which predates protobuf-go's API), genproto
+# and protoc plugins.
+example_packages=(
+  python3-grpcio python3-protobuf
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  golang-google-genproto-dev protoc-gen-go protoc-gen-go-grpc
+)
+packages+=("${example_packages[@]}")
 # Not needed to compile (PAYMENTS_DEPS=build leaves them out).
 not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3
-  python3-yaml)
+  python3-yaml "${example_packages[@]}")
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
   all) ;;
@@ -47,6 +57,11 @@ fi
 # buf: the reflection client the tests drive the server with, and the proto linter.
 if [ ! -x tools/node_modules/@bufbuild/buf-linux-x64/bin/buf ]; then
   npm install --prefix tools --no-audit --no-fund --silent @bufbuild/buf@1
+fi
+
+# The Node.js example client's packages (@grpc/grpc-js, @grpc/proto-loader), as locked.
+if [ ! -d examples/node/node_modules/@grpc/grpc-js ] || [ ! -d examples/node/node_modules/@grpc/proto-loader ]; then
+  npm ci --prefix examples/node --no-audit --no-fund --silent
 fi
 
 # Offline checks of deploy/ (tests/deploy): Kubernetes schemas (kubernetes-models 4.x runs on

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the project needs, builds it, then runs payments-server in
-# the foreground against a local Dojo emulator (HTTPS with a throwaway CA)
-# on the embedded SQLite store. Ctrl-C (or SIGTERM to this script) stops both.
+# Installs what the project needs, builds it (both skipped when the build is
+# current), then runs payments-server in the foreground against a local Dojo
+# emulator (HTTPS with a throwaway CA) on the embedded SQLite store. Ctrl-C
+# (or SIGTERM to this script) stops both.
 # Run as root on Debian 12.
 #
 # Ports (override with the same-named variables): gRPC 50051, metrics 9464,
@@ -18,8 +19,16 @@ METRICS_PORT=${METRICS_PORT:-9464}
 EMULATOR_HTTPS_PORT=${EMULATOR_HTTPS_PORT:-8443}
 EMULATOR_HTTP_PORT=${EMULATOR_HTTP_PORT:-8080}
 
-./scripts/install-deps.sh
-./scripts/build.sh
+# Installing and building take a while even with nothing to do: when the two
+# binaries are up to date (ninja has no work for them, which also means that no
+# CMakeLists.txt changed), start at once.
+if [ -f build/build.ninja ] && command -v ninja > /dev/null &&
+  ninja -C build -n payments-server dojo-emulator 2> /dev/null | grep -q '^ninja: no work to do'; then
+  echo "run-local: the build is current; starting at once (no install-deps.sh or build.sh)"
+else
+  ./scripts/install-deps.sh
+  ./scripts/build.sh
+fi
 
 state=${RUN_DIR:-$PWD/run}
 mkdir -p "$state"
@@ -55,8 +64,16 @@ buf=tools/node_modules/@bufbuild/buf-linux-x64/bin/buf
 cat <<MSG
 
 payments-server on 127.0.0.1:$GRPC_PORT (metrics :$METRICS_PORT/metrics),
-Dojo emulator on https://localhost:$EMULATOR_HTTPS_PORT, store sqlite:$state/payments.db.
-Try, from another terminal (grpcurl works the same: grpcurl -plaintext -d '...' 127.0.0.1:$GRPC_PORT ...):
+Dojo emulator on https://localhost:$EMULATOR_HTTPS_PORT (control API
+http://127.0.0.1:$EMULATOR_HTTP_PORT/_emulator), store sqlite:$state/payments.db.
+Stop both with Ctrl-C here, or from another terminal: kill $$
+
+Try, from another terminal, with grpcurl:
+
+  grpcurl -plaintext -d '{"reference":"Order-1","amount":{"value":1000,"currencyCode":"GBP"}}' \\
+    127.0.0.1:$GRPC_PORT payments.v1.PaymentsService/CreateIntent
+
+or with buf curl (grpcurl is not packaged for Debian 12; scripts/install-deps.sh installs buf):
 
   $buf curl --protocol grpc --http2-prior-knowledge \\
     http://127.0.0.1:$GRPC_PORT/payments.v1.PaymentsService/CreateIntent \\

@@ -41,8 +41,10 @@
 #include "lib/payments/store_monitor.h"
 #include "lib/webhook/signature_verifier.h"
 #include "prometheus/exposer.h"
+#include "server/access_log.h"
 #include "server/credentials_reloader.h"
 #include "server/payments_grpc_service.h"
+#include "server/reflection_v1.h"
 #include "server/rpc_metrics_interceptor.h"
 
 // Every flag has an environment variable of the same meaning (see
@@ -111,6 +113,8 @@ ABSL_FLAG(std::string, credentials_reload_interval, "",
 ABSL_FLAG(std::string, drain_delay, "",
           "NOT_SERVING time before refusing calls after SIGTERM "
           "(PAYMENTS_DRAIN_DELAY)");
+ABSL_FLAG(std::string, access_log_sample_ratio, "",
+          "share of OK calls logged, 0..1 (PAYMENTS_ACCESS_LOG_SAMPLE_RATIO)");
 
 namespace {
 
@@ -268,12 +272,16 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(config.listen_addr,
                            grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&grpc_service);
+  payments::server::AddReflectionV1(builder);  // v1alpha comes from gRPC
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
   interceptors.push_back(
       std::make_unique<payments::server::RpcMetricsInterceptorFactory>(
           metrics));
+  interceptors.push_back(
+      std::make_unique<payments::server::AccessLogInterceptorFactory>(
+          config.access_log_sample_ratio));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -14,33 +14,15 @@
 namespace payments::server {
 namespace {
 
-// The caller's x-request-id when it sent a sane one, else a fresh id.
-std::string RequestIdOf(const grpc::CallbackServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  if (auto it = metadata.find("x-request-id");
-      it != metadata.end() && !it->second.empty() && it->second.size() <= 64) {
-    std::string id(it->second.data(), it->second.size());
-    bool printable = true;
-    for (char c : id) printable &= (c > 0x20 && c < 0x7f);
-    if (printable) return id;
-  }
-  thread_local std::mt19937_64 random(std::random_device{}());
-  return absl::StrFormat("%016x", random());
-}
-
 // Completes a unary RPC: copies the result into `response` and finishes the
-// reactor exactly once; failures are logged once.
+// reactor exactly once. The access log (server/access_log.h) logs the call.
 template <typename Response>
 class Completion {
  public:
   Completion(grpc::CallbackServerContext* context,
              grpc::ServerUnaryReactor* reactor, Response* response,
              absl::string_view method)
-      : reactor_(reactor),
-        response_(response),
-        method_(method),
-        request_id_(RequestIdOf(*context)),
-        start_(absl::Now()) {}
+      : reactor_(reactor), response_(response) {}
 
   void operator()(absl::StatusOr<Response> result) && {
     if (result.ok()) {
@@ -48,22 +30,12 @@ class Completion {
       reactor_->Finish(grpc::Status::OK);
       return;
     }
-    const absl::Status& status = result.status();
-    Log(LogLevel::kWarning, "rpc_failed",
-        {{"method", method_},
-         {"code", metrics::GrpcCodeName(static_cast<int>(status.code()))},
-         {"message", std::string(status.message())},
-         {"request_id", request_id_},
-         {"duration_ms", absl::ToInt64Milliseconds(absl::Now() - start_)}});
-    reactor_->Finish(ToGrpcStatus(status));
+    reactor_->Finish(ToGrpcStatus(result.status()));
   }
 
  private:
   grpc::ServerUnaryReactor* reactor_;
   Response* response_;
-  std::string method_;
-  std::string request_id_;
-  absl::Time start_;
 };
 
 // A unary reactor that tells the use case when the caller goes away, so

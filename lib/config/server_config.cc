@@ -210,6 +210,7 @@ const std::vector<SettingSpec>& AllSettings() {
       {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "credentials_reload_interval"},
       {"PAYMENTS_DRAIN_DELAY", "drain_delay"},
       {"PAYMENTS_MAX_WEBHOOK_BYTES", "max_webhook_bytes"},
+      {"PAYMENTS_ACCESS_LOG_SAMPLE_RATIO", "access_log_sample_ratio"},
   };
   return *kSettings;
 }
@@ -360,6 +361,8 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
                         &config.retry_budget_tokens, 1, 1000},
            RatioSetting{"PAYMENTS_RETRY_BUDGET_RATIO",
                         &config.retry_budget_ratio, 0.001, 1},
+           RatioSetting{"PAYMENTS_ACCESS_LOG_SAMPLE_RATIO",
+                        &config.access_log_sample_ratio, 0, 1},
        }) {
     if (std::optional<std::string> text = lookup(setting.env)) {
       if (!absl::SimpleAtod(*text, setting.field) ||

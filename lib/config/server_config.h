@@ -88,6 +88,10 @@ struct ServerConfig {
   // still accepts calls, so that load balancers stop sending new ones.
   absl::Duration drain_delay = absl::ZeroDuration();
 
+  // Share of successful calls written to the access log (0..1); failed calls
+  // are always logged.
+  double access_log_sample_ratio = 1.0;
+
   // How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(25);
   size_t max_webhook_body_bytes = 64 * 1024;

@@ -9,7 +9,7 @@
 # PAYMENTSCTL_TARGET, and the server's address 127.0.0.1:50051 and the
 # emulator's control URL http://127.0.0.1:8080 are rewritten to the real
 # ports. The blocks run in a scratch directory with paymentsctl first on
-# PATH. The README calls the server with grpcurl, which Debian does not
+# PATH and buf at tools/node_modules/.bin/buf, as from the repository root. The README calls the server with grpcurl, which Debian does not
 # package: unless a grpcurl is on PATH, a grpcurl function (below) runs the
 # same call with buf curl.
 #
@@ -80,8 +80,10 @@ e2e_start_server DOJO_API_KEY=sk_sandbox_local_demo_key DOJO_WEBHOOK_SECRETS=loc
 
 sed -i "s#http://127\.0\.0\.1:8080#http://127.0.0.1:$emulator_http#g" "$work/flows.sh"
 sed -i "s#127\.0\.0\.1:50051#$target#g" "$work/flows.sh"
-mkdir -p "$work/bin" "$work/run"
+mkdir -p "$work/bin" "$work/run/tools/node_modules/.bin"
 ln -s "$(realpath "$ctl_bin")" "$work/bin/paymentsctl"
+# The blocks that show buf curl call it as the repository root has it.
+ln -s "$(realpath "$buf_bin")" "$work/run/tools/node_modules/.bin/buf"
 
 set +e
 (cd "$work/run" &&

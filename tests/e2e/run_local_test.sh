@@ -10,8 +10,8 @@
 # and checks that the script, the server and the emulator it started (their
 # PIDs from RUN_DIR/server.pid and RUN_DIR/emulator.pid) are all gone.
 #
-# run-local.sh runs install-deps.sh and build.sh first: after a build both
-# have nothing to do.
+# After a build, run-local.sh must start at once: it says that the build is
+# current and skips install-deps.sh and build.sh; it prints how to stop it.
 #
 # Usage: run_local_test.sh REPO_ROOT
 set -euo pipefail
@@ -97,6 +97,11 @@ run_once() {
   [ "$(grep -m1 '"event":"started"' "$work/out" | jq -r .port)" = "$grpc" ] ||
     fail "the server did not start on GRPC_PORT=$grpc"
   pass "$sig run: run-local.sh started the server on GRPC_PORT=$grpc"
+  grep -q '^run-local: the build is current; starting at once' "$work/out" ||
+    fail "run-local.sh did not start at once after a build"
+  grep -q "^Stop both with Ctrl-C here, or from another terminal: kill $rl_pid\$" "$work/out" ||
+    fail "run-local.sh did not say how to stop it"
+  pass "$sig run: started at once (build current) and said how to stop it"
 
   server_pid=$(cat "$state/server.pid") emulator_pid=$(cat "$state/emulator.pid")
   [ "$(parent_of "$server_pid")" = "$rl_pid" ] || fail "server.pid $server_pid is not a child of run-local.sh"

@@ -81,10 +81,11 @@ e2e_start_emulator() {
 
 # e2e_start_server [NAME=VALUE...]: the server against the emulator, with
 # NAME=VALUE (DOJO_API_KEY, DOJO_WEBHOOK_SECRETS, ...) in its environment;
-# its ports come from its "started" log line.
+# its ports come from its "started" log line. It listens on $listen_addr if
+# the caller sets it (e.g. to restart on the same port), else on a free port.
 e2e_start_server() {
   local started
-  env "$@" "$server_bin" --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
+  env "$@" "$server_bin" --listen_addr="${listen_addr:-127.0.0.1:0}" --metrics_addr=127.0.0.1:0 \
     --store="sqlite:$work/payments.db" \
     --dojo_base_url="https://localhost:$emulator_https" \
     --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &

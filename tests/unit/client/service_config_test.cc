@@ -1,5 +1,8 @@
 #include "client/service_config.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -9,51 +12,92 @@ namespace {
 
 using ::testing::UnorderedElementsAre;
 
-TEST(ServiceConfigTest, RetriesOnlyReadsOnUnavailableWithThrottling) {
-  RetryOptions retry;
-  retry.max_attempts = 3;
-  retry.initial_backoff = absl::Milliseconds(250);
-  retry.max_backoff = absl::Seconds(2);
-  retry.backoff_multiplier = 1.5;
-  retry.throttle_max_tokens = 20;
-  retry.throttle_token_ratio = 0.25;
-  const nlohmann::json config = nlohmann::json::parse(ServiceConfigJson(retry));
+std::string ReadSourceFile(const std::string& path) {
+  std::ifstream in(std::string(PROJECT_SOURCE_DIR) + "/" + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
-  ASSERT_EQ(config["methodConfig"].size(), 1u);
-  const nlohmann::json& method = config["methodConfig"][0];
-  std::vector<std::string> names;
-  for (const auto& name : method["name"]) {
-    names.push_back(name["service"].get<std::string>() + "/" +
-                    name["method"].get<std::string>());
-  }
-  EXPECT_THAT(names,
+// The library carries proto/service_config.json byte for byte: the file the
+// other languages' clients load is the one the C++ channel uses.
+TEST(ServiceConfigTest, LibraryUsesTheServiceConfigFile) {
+  const std::string file = ReadSourceFile("proto/service_config.json");
+  ASSERT_FALSE(file.empty());
+  EXPECT_EQ(DefaultServiceConfigJson(), file);
+  EXPECT_EQ(ServiceConfigJson({}), file);
+}
+
+TEST(ServiceConfigTest, RetriesOnlyReadsWithThrottling) {
+  const nlohmann::json config =
+      nlohmann::json::parse(DefaultServiceConfigJson());
+  EXPECT_THAT(RetriedMethods(),
               UnorderedElementsAre("payments.v1.PaymentsService/GetIntent",
                                    "payments.v1.PaymentsService/GetRefund",
                                    "payments.v1.PaymentsService/ListIntents",
-                                   "payments.v1.PaymentsService/VerifyWebhook",
                                    "grpc.health.v1.Health/Check"));
-  const nlohmann::json& policy = method["retryPolicy"];
-  EXPECT_EQ(policy["maxAttempts"], 3);
-  EXPECT_EQ(policy["initialBackoff"], "0.250s");
-  EXPECT_EQ(policy["maxBackoff"], "2.000s");
-  EXPECT_EQ(policy["backoffMultiplier"], 1.5);
-  EXPECT_EQ(policy["retryableStatusCodes"], nlohmann::json({"UNAVAILABLE"}));
-  EXPECT_EQ(config["retryThrottling"]["maxTokens"], 20);
-  EXPECT_EQ(config["retryThrottling"]["tokenRatio"], 0.25);
+  for (const nlohmann::json& method : config["methodConfig"]) {
+    if (!method.contains("retryPolicy")) continue;
+    const nlohmann::json& policy = method["retryPolicy"];
+    // CANCELLED too: a server that stops cancels the calls no handler has
+    // taken yet (gRPC core), which never ran.
+    EXPECT_EQ(policy["retryableStatusCodes"],
+              nlohmann::json({"UNAVAILABLE", "CANCELLED"}));
+    EXPECT_GE(policy["maxAttempts"].get<int>(), 2);
+    EXPECT_LE(policy["maxAttempts"].get<int>(), 5);  // gRPC's cap
+  }
+  EXPECT_EQ(config["retryThrottling"]["maxTokens"], 10);
+  EXPECT_EQ(config["retryThrottling"]["tokenRatio"], 0.1);
 }
 
 TEST(ServiceConfigTest, NeverRetriesWrites) {
   for (const std::string& method : RetriedMethods()) {
-    for (const char* write :
-         {"Create", "Refresh", "Cancel", "Capture", "Reverse", "Refund"}) {
-      if (method == "payments.v1.PaymentsService/GetRefund") continue;
+    for (const char* write : {"Create", "Refresh", "Verify", "Cancel",
+                              "Capture", "Reverse", "RefundIntent"}) {
       EXPECT_EQ(method.find(write), std::string::npos) << method;
     }
+    // A service-wide entry would retry every method, writes included.
+    EXPECT_NE(method.back(), '/') << method;
   }
 }
 
-TEST(ServiceConfigTest, DisabledRetriesGiveAnEmptyConfig) {
-  EXPECT_EQ(ServiceConfigJson({.enabled = false}), "{}");
+// Every PaymentsService call waits for a connection (up to its deadline)
+// instead of failing while the server restarts; health checks fail fast.
+TEST(ServiceConfigTest, PaymentsServiceWaitsForReady) {
+  const nlohmann::json config =
+      nlohmann::json::parse(DefaultServiceConfigJson());
+  bool service_wide = false;
+  for (const nlohmann::json& method : config["methodConfig"]) {
+    for (const nlohmann::json& name : method["name"]) {
+      const bool ours = name["service"] == "payments.v1.PaymentsService";
+      EXPECT_EQ(method.value("waitForReady", false), ours) << name;
+      service_wide |= ours && !name.contains("method");
+    }
+  }
+  EXPECT_TRUE(service_wide);
+}
+
+TEST(ServiceConfigTest, DisabledRetriesKeepWaitForReady) {
+  const nlohmann::json config =
+      nlohmann::json::parse(ServiceConfigJson({.enabled = false}));
+  EXPECT_FALSE(config.contains("retryThrottling"));
+  ASSERT_FALSE(config["methodConfig"].empty());
+  for (const nlohmann::json& method : config["methodConfig"]) {
+    EXPECT_FALSE(method.contains("retryPolicy"));
+  }
+  EXPECT_TRUE(config["methodConfig"][0]["waitForReady"]);
+}
+
+TEST(ServiceConfigTest, NoWaitForReadyKeepsRetries) {
+  const nlohmann::json config =
+      nlohmann::json::parse(ServiceConfigJson({}, /*wait_for_ready=*/false));
+  EXPECT_TRUE(config.contains("retryThrottling"));
+  bool retries = false;
+  for (const nlohmann::json& method : config["methodConfig"]) {
+    EXPECT_FALSE(method.contains("waitForReady"));
+    retries |= method.contains("retryPolicy");
+  }
+  EXPECT_TRUE(retries);
 }
 
 TEST(ClientOptionsTest, Validation) {
@@ -70,9 +114,6 @@ TEST(ClientOptionsTest, Validation) {
   EXPECT_TRUE(ValidateClientOptions(options).ok());
   options.tls.enabled = false;
   EXPECT_FALSE(ValidateClientOptions(options).ok());  // forgot TLS
-  options = {};
-  options.retry.max_attempts = 6;
-  EXPECT_FALSE(ValidateClientOptions(options).ok());
 }
 
 }  // namespace

@@ -347,6 +347,23 @@ TEST_F(ServerConfigTest, RetrySettings) {
   }
 }
 
+TEST_F(ServerConfigTest, AccessLogSampleRatio) {
+  ASSERT_TRUE(Load().ok());
+  EXPECT_DOUBLE_EQ(Load()->access_log_sample_ratio, 1.0);  // every call
+  for (const char* value : {"0", "0.25", "1"}) {
+    SCOPED_TRACE(value);
+    env_["PAYMENTS_ACCESS_LOG_SAMPLE_RATIO"] = value;
+    absl::StatusOr<ServerConfig> config = Load();
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_DOUBLE_EQ(config->access_log_sample_ratio, std::stod(value));
+  }
+  for (const char* value : {"-0.1", "1.5", "nan", "x", ""}) {
+    SCOPED_TRACE(value);
+    env_["PAYMENTS_ACCESS_LOG_SAMPLE_RATIO"] = value;
+    ExpectError("PAYMENTS_ACCESS_LOG_SAMPLE_RATIO");
+  }
+}
+
 TEST_F(ServerConfigTest, BaseUrl) {
   env_["DOJO_BASE_URL"] = "http://localhost:8080/";
   ASSERT_TRUE(Load().ok());

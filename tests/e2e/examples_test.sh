@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The README's "Calling from other languages" commands, run as written.
+#
+# Extracts the fenced blocks opened with ```sh example-LANG from MARKDOWN
+# (LANG: python, node, go or buf) and runs them in order, in one bash shell
+# (set -euo pipefail), in a scratch copy of the repository's proto/,
+# examples/ and buf files (generated stubs left out, so the blocks make
+# their own), against a fresh stack configured like ./scripts/run-local.sh.
+# As in readme_flows_test.sh, the server's address 127.0.0.1:50051 and the
+# emulator's http://127.0.0.1:8080 are rewritten to the real ports. The
+# examples exit non-zero when a flow or a decoded error detail is wrong;
+# this script then checks that every flow reported ok and that the server's
+# access log has each example's calls with their request ids.
+#
+# Usage: examples_test.sh LANG MARKDOWN SERVER_BIN EMULATOR_BIN GEN_CERTS_SCRIPT REPO_ROOT
+set -euo pipefail
+
+lang=$1 markdown=$2 server_bin=$3 emulator_bin=$4 gen_certs=$5 repo=$6
+source "$(dirname "$0")/stack.sh"
+
+awk -v tag="$lang" '
+  $0 ~ "^```sh example-" tag "[[:space:]]*$" { inside = 1; n++; printf "echo \"--- %s block %d (line %d)\"\n", tag, n, NR; next }
+  inside && /^```[[:space:]]*$/ { inside = 0; next }
+  inside { print }
+' "$markdown" > "$work/blocks.sh"
+blocks=$(grep -c '^echo "--- ' "$work/blocks.sh" || true)
+[ "$blocks" -ge 1 ] || fail "no \`\`\`sh example-$lang block in $markdown"
+
+# The scratch copy: sources only; node_modules (installed by
+# scripts/install-deps.sh) is copied so that `npm install` has nothing to do.
+mkdir -p "$work/repo"
+cp -a "$repo/proto" "$repo/examples" "$repo/buf.yaml" "$repo/buf.gen.yaml" "$work/repo/"
+rm -rf "$work/repo/examples/python/gen" "$work/repo/examples/go/gopath" \
+  "$work/repo/examples/go/payments-example"
+[ ! -d "$repo/tools" ] || ln -s "$repo/tools" "$work/repo/tools"
+
+e2e_start_emulator
+e2e_start_server DOJO_API_KEY=sk_sandbox_local_demo_key DOJO_WEBHOOK_SECRETS=local=whsec_local_demo_secret
+sed -i "s#http://127\.0\.0\.1:8080#http://127.0.0.1:$emulator_http#g" "$work/blocks.sh"
+sed -i "s#127\.0\.0\.1:50051#$target#g" "$work/blocks.sh"
+
+set +e
+(cd "$work/repo" && bash -euo pipefail "$work/blocks.sh") > "$work/blocks.out" 2>&1
+code=$?
+set -e
+cat "$work/blocks.out"
+[ $code -eq 0 ] || fail "the $lang blocks exited $code (see the last block above)"
+
+# Every flow of every example run reported ok (the buf blocks run Python and Go).
+runs=1
+[ "$lang" != buf ] || runs=2
+for flow in checkout invalid_argument reference_reused retry_info; do
+  n=$(grep -cx "ok   $flow" "$work/blocks.out" || true)
+  [ "$n" -eq "$runs" ] || fail "flow $flow reported ok $n times, want $runs"
+done
+pass "$lang: $runs example run(s), every flow ok"
+
+# The server logged the examples' calls under their own request ids: the
+# failures with their ErrorInfo reason (and Dojo's trace id), the successes
+# as "rpc" lines.
+prefix=$(case $lang in python) echo py ;; node) echo node ;; go) echo go ;; buf) echo py ;; esac)
+# has_line FILTER: some access log line satisfies the jq FILTER ($p: the prefix).
+has_line() { grep '^{' "$work/server.log" | jq -s -e --arg p "$prefix-" "any(.[]; $1)" > /dev/null; }
+has_line '.event == "rpc" and .method == "GetIntent" and (.request_id | startswith($p)) and
+  .code == "OK" and .account == "default"' || fail "no rpc line for a GetIntent with request id $prefix-*"
+has_line '.event == "rpc_failed" and (.request_id | startswith($p)) and .code == "ALREADY_EXISTS" and
+  .reason == "REFERENCE_REUSED"' || fail "no rpc_failed line with reason REFERENCE_REUSED"
+has_line '.event == "rpc_failed" and (.request_id | startswith($p)) and .code == "RESOURCE_EXHAUSTED" and
+  .reason == "DOJO_RATE_LIMITED" and (.dojo_trace_id | length > 0)' ||
+  fail "no rpc_failed line with Dojo's trace id"
+pass "$lang: the access log has the calls, reasons and Dojo's trace id"
+echo "examples ($lang): $checks checks passed"
