@@ -28,6 +28,20 @@ absl::Status StoreUnavailable(const absl::Status& cause) {
   return status;
 }
 
+// Whether a refusal of `kind` by Dojo may still hide its effect: the Dojo
+// client sends refunds (same idempotencyKey) and cancels (DELETE) again
+// after a lost answer, so their 409 may answer a repeat of a request that
+// took effect or is still being processed (a refund under way, an intent
+// the first DELETE canceled). Captures and reversals are never re-sent:
+// their 409 is a plain refusal.
+bool MayHideEffect(OperationKind kind, const absl::Status& status) {
+  if (kind != OperationKind::kRefund && kind != OperationKind::kCancel) {
+    return false;
+  }
+  std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
+  return info.has_value() && info->reason() == reason::kDojoConflict;
+}
+
 // What a sent operation produced.
 struct Produced {
   std::string dojo_id;
@@ -304,7 +318,8 @@ class IntentOperations::Call final
   }
 
   void OnAnswer(dojo::OperationAnswer<Produced> answer) {
-    if (answer.effect == dojo::Effect::kNone) {
+    if (answer.effect == dojo::Effect::kNone &&
+        !MayHideEffect(request_.kind, answer.result.status())) {
       (void)ops_.store_.Fail(op_key_, owner_, Now());
       ReleaseLock();
       return Finish(answer.result.status());

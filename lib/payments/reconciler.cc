@@ -47,6 +47,14 @@ CallContext Until(absl::Time deadline) {
   return context;
 }
 
+// Dojo's 409 to a refund sent again with its idempotencyKey: a request
+// with that key is still being processed (or the key holds a refund), so it
+// is no evidence that the refund does not exist.
+bool IsConflict(const absl::Status& status) {
+  std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(status);
+  return info.has_value() && info->reason() == reason::kDojoConflict;
+}
+
 }  // namespace
 
 std::string RecordedIntent(const v1::PaymentIntent& intent) {
@@ -187,6 +195,9 @@ class Reconciler::Settling final
   void OnRefundAnswer(int64_t amount,
                       dojo::OperationAnswer<v1::Refund> answer) {
     if (answer.effect == dojo::Effect::kNone) {
+      // A 409 is no evidence of absence: looked at again later, until the
+      // settle period has passed.
+      if (IsConflict(answer.result.status())) return Absent();
       return SettleNotCreated("not_created");
     }
     if (answer.effect != dojo::Effect::kHeld || !answer.result.ok()) {
@@ -463,7 +474,7 @@ void Reconciler::RefreshGauges(absl::Time now) {
   if (!summary.ok()) return;
   std::map<std::string, std::pair<int64_t, double>> by_kind = {
       {"create", {0, 0}}, {"capture", {0, 0}}, {"refund", {0, 0}},
-      {"reversal", {0, 0}}, {"cancel", {0, 0}}};
+      {"reversal", {0, 0}}, {"cancel", {0, 0}}, {"intent_lock", {0, 0}}};
   for (const idempotency::UnknownSummary& kind : *summary) {
     by_kind[idempotency::OperationKindName(kind.kind)] = {
         kind.count, absl::ToDoubleSeconds(kind.oldest - absl::UnixEpoch())};
