@@ -65,6 +65,16 @@ std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
   return absl::StrCat("https://pay.dojo.tech/checkout/", intent.id());
 }
 
+absl::StatusOr<PaymentsService::AccountKey> PaymentsService::ResolveAccount(
+    absl::string_view account) const {
+  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
+  absl::StatusOr<absl::string_view> key = accounts->KeyFor(account);
+  if (!key.ok()) return key.status();
+  return AccountKey{
+      account.empty() ? accounts->default_account() : std::string(account),
+      std::string(*key)};
+}
+
 PaymentsService::PaymentsService(
     dojo::DojoClient& dojo, IdempotentCreator& creator,
     IntentOperations& operations, idempotency::IdempotencyStore& store,
@@ -90,20 +100,14 @@ void PaymentsService::CreateValidatedIntent(v1::CreateIntentRequest request,
     std::move(done)(std::move(valid));
     return;
   }
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
+  if (!account.ok()) return std::move(done)(account.status());
   // The idempotency key names the account even when the default is meant.
-  if (request.account().empty()) {
-    request.set_account(accounts->default_account());
-  }
+  request.set_account(account->account);
   const bool with_secret = request.include_client_session_secret();
   creator_.Create(
-      request, std::string(*key), context,
-      [this, with_secret, key = std::string(*key), context,
+      request, account->key, context,
+      [this, with_secret, key = account->key, context,
        done = std::move(done)](absl::StatusOr<CreateOutcome> outcome) mutable {
         // Replays are served from the record alone: no client session
         // secret (secrets are one-time and never stored).
@@ -196,13 +200,9 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
     std::move(done)(std::move(valid));
     return;
   }
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
-  dojo_.GetPaymentIntent(*key, request.id(), request.return_canceled(), context,
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
+  if (!account.ok()) return std::move(done)(account.status());
+  dojo_.GetPaymentIntent(account->key, request.id(), request.return_canceled(), context,
                          [done = std::move(done)](
                              absl::StatusOr<v1::PaymentIntent> intent) mutable {
                            if (!intent.ok()) {
@@ -223,15 +223,11 @@ void PaymentsService::RefreshClientSessionSecret(
     std::move(done)(std::move(valid));
     return;
   }
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
+  if (!account.ok()) return std::move(done)(account.status());
   dojo_.RefreshClientSessionSecret(
-      *key, request.id(), context,
-      [this, key = std::string(*key), id = request.id(), context,
+      account->key, request.id(), context,
+      [this, key = account->key, id = request.id(), context,
        done =
            std::move(done)](absl::StatusOr<v1::PaymentIntent> intent) mutable {
         if (intent.status().code() == absl::StatusCode::kInvalidArgument) {
@@ -262,15 +258,11 @@ void PaymentsService::RefreshClientSessionSecret(
 void PaymentsService::RunOperation(OperationRequest request,
                                    const CallContext& context,
                                    OperationDone done) {
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account);
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account);
+  if (!account.ok()) return std::move(done)(account.status());
   // The journal names the account even when the default is meant.
-  if (request.account.empty()) request.account = accounts->default_account();
-  request.api_key = std::string(*key);
+  request.account = account->account;
+  request.api_key = account->key;
   operations_.Run(std::move(request), context, std::move(done));
 }
 
@@ -391,14 +383,10 @@ void PaymentsService::GetRefund(const v1::GetRefundRequest& request,
     std::move(done)(std::move(valid));
     return;
   }
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
+  if (!account.ok()) return std::move(done)(account.status());
   dojo_.GetRefund(
-      *key, request.refund_id(), context,
+      account->key, request.refund_id(), context,
       [done = std::move(done)](absl::StatusOr<v1::Refund> refund) mutable {
         if (!refund.ok()) return std::move(done)(refund.status());
         v1::GetRefundResponse response;
@@ -419,18 +407,14 @@ void PaymentsService::ListIntents(const v1::ListIntentsRequest& request,
     std::move(done)(cursor.status());
     return;
   }
-  const std::shared_ptr<const AccountKeys> accounts = accounts_.Get();
-  absl::StatusOr<absl::string_view> key = accounts->KeyFor(request.account());
-  if (!key.ok()) {
-    std::move(done)(key.status());
-    return;
-  }
+  absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
+  if (!account.ok()) return std::move(done)(account.status());
   std::vector<v1::PaymentIntentStatus> statuses;
   for (int status : request.statuses()) {
     statuses.push_back(static_cast<v1::PaymentIntentStatus>(status));
   }
   dojo_.SearchIntents(
-      *key,
+      account->key,
       request.has_created_after() ? FromProto(request.created_after())
                                   : absl::InfinitePast(),
       request.has_created_before() ? FromProto(request.created_before())

@@ -89,6 +89,14 @@ class PaymentsService final {
                      Done<v1::VerifyWebhookResponse> done);
 
  private:
+  // A configured account ("" resolved to the default) and its key.
+  struct AccountKey {
+    std::string account;
+    std::string key;
+  };
+  // INVALID_ARGUMENT UNKNOWN_ACCOUNT if `account` is not configured.
+  absl::StatusOr<AccountKey> ResolveAccount(absl::string_view account) const;
+
   // Validates, creates the intent idempotently and, unless it is a replay,
   // issues a client session secret if asked.
   void CreateValidatedIntent(v1::CreateIntentRequest request,
