@@ -177,10 +177,66 @@ func retryInfo(s *session) {
 	fmt.Printf("  %v: retry after %v, Dojo trace id %s\n", decoded.Code, *decoded.RetryDelay, decoded.Metadata["trace_id"])
 }
 
-var flowOrder = []string{"checkout", "invalid_argument", "reference_reused", "retry_info"}
+// refund: manual capture, then a partial refund: idempotent by RefundKey; the
+// same key with another amount is ErrorInfo REFUND_KEY_REUSED.
+func refund(s *session) {
+	order := s.unique("Manual")
+	var created *paymentsv1.CreateIntentResponse
+	err := s.call(func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+		created, err = s.client.CreateIntent(ctx, &paymentsv1.CreateIntentRequest{Reference: order,
+			Amount: gbp(5000), CaptureMode: paymentsv1.CaptureMode_CAPTURE_MODE_MANUAL}, opts...)
+		return err
+	})
+	check(err == nil, "CreateIntent: %v", err)
+	id := created.Intent.Id
+	s.control("/payment-intents/"+id+"/authorize", map[string]string{}) // the customer pays
+	var captured *paymentsv1.CaptureIntentResponse
+	err = s.call(func(ctx context.Context, opts ...grpc.CallOption) (err error) {
+		captured, err = s.client.CaptureIntent(ctx, &paymentsv1.CaptureIntentRequest{Id: id,
+			CaptureKey: order + "-ship-1", Amount: gbp(5000)}, opts...)
+		return err
+	})
+	check(err == nil, "CaptureIntent: %v", err)
+	check(captured.CaptureId != "", "no capture id")
+	check(captured.Intent.Status == paymentsv1.PaymentIntentStatus_PAYMENT_INTENT_STATUS_CAPTURED,
+		"captured intent is %v", captured.Intent.Status)
+	refundIntent := func(value int64, response **paymentsv1.RefundIntentResponse) func(context.Context, ...grpc.CallOption) error {
+		return func(ctx context.Context, opts ...grpc.CallOption) error {
+			r, err := s.client.RefundIntent(ctx, &paymentsv1.RefundIntentRequest{Id: id,
+				RefundKey: order + "-return-1", Amount: gbp(value), Reason: "One item returned"}, opts...)
+			if response != nil {
+				*response = r
+			}
+			return err
+		}
+	}
+	var first, again *paymentsv1.RefundIntentResponse
+	err = s.call(refundIntent(1500, &first))
+	check(err == nil, "RefundIntent: %v", err)
+	check(first.Refund.GetId() != "", "no refund id")
+	check(first.Refund.GetAmount() == 1500, "refund amount %d", first.Refund.GetAmount())
+	check(first.Intent.RefundedAmount == 1500, "intent refunded_amount %d", first.Intent.RefundedAmount)
+	// Partly refunded: still CAPTURED (REFUNDED once all of it is refunded).
+	check(first.Intent.Status == paymentsv1.PaymentIntentStatus_PAYMENT_INTENT_STATUS_CAPTURED,
+		"partly refunded intent is %v", first.Intent.Status)
+	check(!first.IdempotentReplay, "first refund is a replay")
+	err = s.call(refundIntent(1500, &again)) // a retry
+	check(err == nil, "RefundIntent retry: %v", err)
+	check(again.IdempotentReplay, "retry is not an idempotent replay")
+	check(again.Refund.GetId() == first.Refund.GetId(), "retry answers refund %q, not %q",
+		again.Refund.GetId(), first.Refund.GetId())
+	check(again.Intent.RefundedAmount == 1500, "after the retry refunded_amount %d", again.Intent.RefundedAmount)
+	decoded := s.expectError(codes.AlreadyExists, refundIntent(2000, nil))
+	check(decoded.Reason == "REFUND_KEY_REUSED" && decoded.Domain == "payments.v1",
+		"ErrorInfo %q in %q", decoded.Reason, decoded.Domain)
+	fmt.Printf("  %s: captured %d, refund %s of %d, replayed; other amount %v: reason %s\n",
+		id, captured.Intent.Amount.Value, first.Refund.Id, first.Refund.Amount, decoded.Code, decoded.Reason)
+}
+
+var flowOrder = []string{"checkout", "invalid_argument", "reference_reused", "retry_info", "refund"}
 var flows = map[string]func(*session){
 	"checkout": checkout, "invalid_argument": invalidArgument,
-	"reference_reused": referenceReused, "retry_info": retryInfo,
+	"reference_reused": referenceReused, "retry_info": retryInfo, "refund": refund,
 }
 
 // run runs one flow, turning a failed check into an error.

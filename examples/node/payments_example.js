@@ -168,8 +168,48 @@ async function retryInfo(s) {
       `Dojo trace id ${error.metadata.trace_id}`);
 }
 
+// Manual capture, then a partial refund: idempotent by refundKey; the same
+// key with another amount is ErrorInfo REFUND_KEY_REUSED.
+async function refund(s) {
+  const order = s.unique('Manual');
+  const created = await s.call('CreateIntent', {
+    reference: order, amount: gbp(5000), captureMode: 'CAPTURE_MODE_MANUAL',
+  });
+  const id = created.intent.id;
+  await s.control(`/payment-intents/${id}/authorize`, {}); // the customer pays
+  const captured = await s.call('CaptureIntent', {
+    id, captureKey: `${order}-ship-1`, amount: gbp(5000),
+  });
+  check(captured.captureId, 'no capture id');
+  check(captured.intent.status === 'PAYMENT_INTENT_STATUS_CAPTURED',
+      `captured intent is ${captured.intent.status}`);
+  const refundRequest = (value) => ({
+    id, refundKey: `${order}-return-1`, amount: gbp(value), reason: 'One item returned',
+  });
+  const first = await s.call('RefundIntent', refundRequest(1500));
+  check(first.refund.id, 'no refund id');
+  check(first.refund.amount === 1500, `refund amount ${first.refund.amount}`);
+  check(first.intent.refundedAmount === 1500, `intent refundedAmount ${first.intent.refundedAmount}`);
+  // Partly refunded: still CAPTURED (REFUNDED once all of it is refunded).
+  check(first.intent.status === 'PAYMENT_INTENT_STATUS_CAPTURED',
+      `partly refunded intent is ${first.intent.status}`);
+  check(!first.idempotentReplay, 'first refund is a replay');
+  const again = await s.call('RefundIntent', refundRequest(1500)); // a retry
+  check(again.idempotentReplay, 'retry is not an idempotent replay');
+  check(again.refund.id === first.refund.id,
+      `retry answers refund ${again.refund.id}, not ${first.refund.id}`);
+  check(again.intent.refundedAmount === 1500,
+      `after the retry refundedAmount ${again.intent.refundedAmount}`);
+  const error = await s.expectError('RefundIntent', refundRequest(2000),
+      grpc.status.ALREADY_EXISTS);
+  check(error.reason === 'REFUND_KEY_REUSED' && error.domain === 'payments.v1',
+      `ErrorInfo ${error.reason} in ${error.domain}`);
+  console.log(`  ${id}: captured ${captured.intent.amount.value}, refund ${first.refund.id} ` +
+      `of ${first.refund.amount}, replayed; other amount ALREADY_EXISTS: reason ${error.reason}`);
+}
+
 const FLOWS = {checkout, invalid_argument: invalidArgument,
-  reference_reused: referenceReused, retry_info: retryInfo};
+  reference_reused: referenceReused, retry_info: retryInfo, refund};
 
 function parseArgs(argv) {
   const args = {target: '127.0.0.1:50051', emulator: 'http://127.0.0.1:8080/_emulator', flows: []};

@@ -168,7 +168,50 @@ def retry_info(s):
           f"Dojo trace id {error.metadata['trace_id']}")
 
 
-FLOWS = {f.__name__: f for f in (checkout, invalid_argument, reference_reused, retry_info)}
+def refund(s):
+    """Manual capture, then a partial refund: idempotent by refund_key; the
+    same key with another amount is ErrorInfo REFUND_KEY_REUSED."""
+    order = s.unique("Manual")
+    created = s.call(s.stub.CreateIntent, pb.CreateIntentRequest(
+        reference=order, amount=gbp(5000), capture_mode=pb.CAPTURE_MODE_MANUAL))
+    intent_id = created.intent.id
+    s.control(f"/payment-intents/{intent_id}/authorize", {})  # the customer pays
+    captured = s.call(s.stub.CaptureIntent, pb.CaptureIntentRequest(
+        id=intent_id, capture_key=f"{order}-ship-1", amount=gbp(5000)))
+    check(captured.capture_id, "no capture id")
+    check(captured.intent.status == pb.PAYMENT_INTENT_STATUS_CAPTURED,
+          f"captured intent is {pb.PaymentIntentStatus.Name(captured.intent.status)}")
+
+    def refund_request(value):
+        return pb.RefundIntentRequest(id=intent_id, refund_key=f"{order}-return-1",
+                                      amount=gbp(value), reason="One item returned")
+
+    first = s.call(s.stub.RefundIntent, refund_request(1500))
+    check(first.refund.id, "no refund id")
+    check(first.refund.amount == 1500, f"refund amount {first.refund.amount}")
+    check(first.intent.refunded_amount == 1500,
+          f"intent refunded_amount {first.intent.refunded_amount}")
+    # Partly refunded: still CAPTURED (REFUNDED once all of it is refunded).
+    check(first.intent.status == pb.PAYMENT_INTENT_STATUS_CAPTURED,
+          f"partly refunded intent is {pb.PaymentIntentStatus.Name(first.intent.status)}")
+    check(not first.idempotent_replay, "first refund is a replay")
+    again = s.call(s.stub.RefundIntent, refund_request(1500))  # a retry
+    check(again.idempotent_replay, "retry is not an idempotent replay")
+    check(again.refund.id == first.refund.id,
+          f"retry answers refund {again.refund.id!r}, not {first.refund.id!r}")
+    check(again.intent.refunded_amount == 1500,
+          f"after the retry refunded_amount {again.intent.refunded_amount}")
+    error = s.expect_error(s.stub.RefundIntent, refund_request(2000),
+                           grpc.StatusCode.ALREADY_EXISTS)
+    check((error.reason, error.domain) == ("REFUND_KEY_REUSED", "payments.v1"),
+          f"ErrorInfo {error.reason!r} in {error.domain!r}")
+    print(f"  {intent_id}: captured {captured.intent.amount.value}, refund {first.refund.id} "
+          f"of {first.refund.amount}, replayed; other amount {error.code.name}: "
+          f"reason {error.reason}")
+
+
+FLOWS = {f.__name__: f for f in (checkout, invalid_argument, reference_reused, retry_info,
+                                 refund)}
 
 
 def main():

@@ -49,7 +49,7 @@ cat "$work/blocks.out"
 # Every flow of every example run reported ok (the buf blocks run Python and Go).
 runs=1
 [ "$lang" != buf ] || runs=2
-for flow in checkout invalid_argument reference_reused retry_info; do
+for flow in checkout invalid_argument reference_reused retry_info refund; do
   n=$(grep -cx "ok   $flow" "$work/blocks.out" || true)
   [ "$n" -eq "$runs" ] || fail "flow $flow reported ok $n times, want $runs"
 done
@@ -65,6 +65,11 @@ has_line '.event == "rpc" and .method == "GetIntent" and (.request_id | startswi
   .code == "OK" and .account == "default"' || fail "no rpc line for a GetIntent with request id $prefix-*"
 has_line '.event == "rpc_failed" and (.request_id | startswith($p)) and .code == "ALREADY_EXISTS" and
   .reason == "REFERENCE_REUSED"' || fail "no rpc_failed line with reason REFERENCE_REUSED"
+has_line '.event == "rpc" and .method == "RefundIntent" and (.request_id | startswith($p)) and
+  .code == "OK"' || fail "no rpc line for a RefundIntent with request id $prefix-*"
+has_line '.event == "rpc_failed" and .method == "RefundIntent" and (.request_id | startswith($p)) and
+  .code == "ALREADY_EXISTS" and .reason == "REFUND_KEY_REUSED"' ||
+  fail "no rpc_failed line with reason REFUND_KEY_REUSED"
 has_line '.event == "rpc_failed" and (.request_id | startswith($p)) and .code == "RESOURCE_EXHAUSTED" and
   .reason == "DOJO_RATE_LIMITED" and (.dojo_trace_id | length > 0)' ||
   fail "no rpc_failed line with Dojo's trace id"
