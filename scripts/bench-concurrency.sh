@@ -31,7 +31,7 @@ emulator=http://127.0.0.1:$(jq -r .http "$work/ports.json")
 # per request in flight; against Dojo, HTTP/2 multiplexes instead).
 DOJO_API_KEY=sk_sandbox_bench_key PAYMENTS_UPSTREAM_MAX_CONNECTIONS=$((requests + 100)) \
   PAYMENTS_DEFAULT_DEADLINE=120s \
-  build/server/payments-server --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
+  build/server/payments-server --tls=off --listen_addr=127.0.0.1:0 --metrics_addr=127.0.0.1:0 \
   --store="sqlite:$work/payments.db" --dojo_base_url="$emulator" > "$work/server.log" 2>&1 &
 server_pid=$!
 wait_for 20 grep -q '"event":"started"' "$work/server.log"

@@ -81,7 +81,7 @@ or with buf curl (grpcurl is not packaged for Debian 12; scripts/install-deps.sh
 
 MSG
 
-build/server/payments-server \
+build/server/payments-server --tls=off \
   --listen_addr="127.0.0.1:$GRPC_PORT" --metrics_addr="127.0.0.1:$METRICS_PORT" \
   --store="sqlite:$state/payments.db" \
   --dojo_base_url="https://localhost:$EMULATOR_HTTPS_PORT" \

@@ -186,7 +186,7 @@ https_port=$(jq -r .https "$work/emulator/ports.json")
 srv=$(podman run -d "${ulimits[@]}" --network host --read-only --cap-drop=ALL \
   --security-opt=no-new-privileges \
   -v "$work/certs:/certs:ro" -v "$work/secrets:/run/secrets/payments:ro" \
-  -e PAYMENTS_LISTEN_ADDR=127.0.0.1:0 -e PAYMENTS_METRICS_ADDR=127.0.0.1:0 \
+  -e PAYMENTS_TLS=off -e PAYMENTS_LISTEN_ADDR=127.0.0.1:0 -e PAYMENTS_METRICS_ADDR=127.0.0.1:0 \
   -e DOJO_BASE_URL="https://localhost:$https_port" -e DOJO_CA_FILE=/certs/ca.pem \
   -e DOJO_API_KEY_FILE=/run/secrets/payments/dojo-api-key -e PAYMENTS_SHUTDOWN_GRACE=5s \
   "$image")

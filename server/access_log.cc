@@ -13,6 +13,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "lib/metrics/metrics.h"
+#include "grpcpp/server_context.h"
+#include "server/caller_identity.h"
 
 namespace payments::server {
 namespace {
@@ -38,8 +40,8 @@ bool IsLowerHex(absl::string_view text) {
 
 class AccessLogInterceptor final : public grpc::experimental::Interceptor {
  public:
-  AccessLogInterceptor(const ServerRpcInfo& info, double sample_ratio)
-      : sample_ratio_(sample_ratio), start_(absl::Now()) {
+  AccessLogInterceptor(ServerRpcInfo& info, double sample_ratio)
+      : info_(info), sample_ratio_(sample_ratio), start_(absl::Now()) {
     // "/payments.v1.PaymentsService/CreateIntent"
     const absl::string_view full = info.method();
     const size_t slash = full.rfind('/');
@@ -51,6 +53,11 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       ReadMetadata(*methods->GetRecvInitialMetadata());
+      // Before the handler runs: ServerContext caches the auth context
+      // without a lock, so it is first built here, on one thread.
+      if (info_.server_context() != nullptr) {
+        caller_ = CallerIdentity(info_.server_context()->auth_context().get());
+      }
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_MESSAGE)) {
@@ -118,6 +125,7 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
     if (!request_id_.rejected.empty()) {
       fields.emplace_back("request_id_rejected", request_id_.rejected);
     }
+    if (!caller_.empty()) fields.emplace_back("caller", caller_);
     if (!account_.empty()) fields.emplace_back("account", account_);
     if (!traceparent_.empty()) fields.emplace_back("traceparent", traceparent_);
     if (!ok) {
@@ -129,8 +137,10 @@ class AccessLogInterceptor final : public grpc::experimental::Interceptor {
         fields);
   }
 
+  ServerRpcInfo& info_;
   const double sample_ratio_;
   const absl::Time start_;
+  std::string caller_;
   std::string service_;
   std::string method_;
   RequestId request_id_ = ResolveRequestId(std::nullopt);

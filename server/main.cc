@@ -22,7 +22,10 @@
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "lib/common/clock.h"
@@ -42,6 +45,7 @@
 #include "lib/webhook/signature_verifier.h"
 #include "prometheus/exposer.h"
 #include "server/access_log.h"
+#include "server/caller_guard.h"
 #include "server/credentials_reloader.h"
 #include "server/payments_grpc_service.h"
 #include "server/reflection_v1.h"
@@ -53,6 +57,19 @@
 // so they never show up in a process listing.
 ABSL_FLAG(std::string, listen_addr, "",
           "gRPC listen address (PAYMENTS_LISTEN_ADDR)");
+ABSL_FLAG(std::string, health_addr, "",
+          "plaintext grpc.health.v1-only listen address for kubelet probes "
+          "(PAYMENTS_HEALTH_ADDR)");
+ABSL_FLAG(std::string, tls, "",
+          "mtls, tls or off (plaintext): required (PAYMENTS_TLS)");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM server certificate chain (PAYMENTS_TLS_CERT_FILE)");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM server private key (PAYMENTS_TLS_KEY_FILE)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CAs that sign client certificates (PAYMENTS_TLS_CLIENT_CA_FILE)");
+ABSL_FLAG(std::string, policy_file, "",
+          "caller policy JSON (PAYMENTS_POLICY_FILE)");
 ABSL_FLAG(std::string, metrics_addr, "",
           "Prometheus /metrics address (PAYMENTS_METRICS_ADDR)");
 ABSL_FLAG(std::string, store, "",
@@ -163,6 +180,54 @@ void RegisterRpcMetrics(payments::metrics::Metrics& metrics) {
   metrics.InitRpcMethod("server_stream", "grpc.health.v1.Health", "Watch");
 }
 
+// The credentials of the gRPC listener. With TLS, gRPC's file watcher
+// re-reads the certificate, key and client CA every `refresh`, so a rotated
+// Secret takes effect for new connections without a restart.
+std::shared_ptr<grpc::ServerCredentials> ListenerCredentials(
+    const payments::config::ServerConfig& config) {
+  using payments::config::TlsMode;
+  if (config.tls == TlsMode::kOff) return grpc::InsecureServerCredentials();
+  const bool mutual = config.tls == TlsMode::kMutual;
+  const auto refresh = static_cast<unsigned int>(std::max<int64_t>(
+      1, absl::ToInt64Seconds(config.credentials_reload_interval)));
+  auto provider =
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          config.tls_key_file, config.tls_cert_file,
+          mutual ? config.tls_client_ca_file : "", refresh);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (mutual) {
+    options.watch_root_certs();
+    options.set_cert_request_type(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  }
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+// Drops the server builder plugins (reflection), so that the health
+// listener serves grpc.health.v1 and nothing else.
+class NoPlugins final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(
+      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
+      override {
+    plugins->clear();
+  }
+};
+
+absl::string_view TlsModeName(payments::config::TlsMode mode) {
+  switch (mode) {
+    case payments::config::TlsMode::kOff:
+      return "off";
+    case payments::config::TlsMode::kTls:
+      return "tls";
+    case payments::config::TlsMode::kMutual:
+      return "mtls";
+  }
+  return "off";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -262,15 +327,19 @@ int main(int argc, char** argv) {
       {.max_webhook_body_bytes = config.max_webhook_body_bytes,
        .webhook_retention = config.webhook_retention},
       &metrics);
-  payments::server::PaymentsGrpcService grpc_service(service,
-                                                     config.default_deadline);
+  absl::StatusOr<std::unique_ptr<payments::server::CallerGuard>> guard =
+      payments::server::CallerGuard::Create(
+          config.policy_file, config.credentials_reload_interval, metrics);
+  if (!guard.ok()) Fail(guard.status().message());
+  payments::server::PaymentsGrpcService grpc_service(
+      service, config.default_deadline, guard->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.listen_addr,
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config.listen_addr, ListenerCredentials(config),
+                           &port);
   builder.RegisterService(&grpc_service);
   payments::server::AddReflectionV1(builder);  // v1alpha comes from gRPC
   std::vector<
@@ -287,16 +356,49 @@ int main(int argc, char** argv) {
   if (server == nullptr || port == 0) {
     Fail(absl::StrCat("cannot listen on ", config.listen_addr));
   }
-  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  // Kubelet's gRPC probes cannot speak TLS: a plaintext listener that
+  // serves only grpc.health.v1, mirroring the main listener's statuses.
+  std::unique_ptr<grpc::Server> health_server;
+  int health_port = 0;
+  if (!config.health_addr.empty()) {
+    grpc::ServerBuilder health_builder;
+    health_builder.SetOption(std::make_unique<NoPlugins>());
+    health_builder.AddListeningPort(config.health_addr,
+                                    grpc::InsecureServerCredentials(),
+                                    &health_port);
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        health_interceptors;
+    health_interceptors.push_back(
+        std::make_unique<payments::server::RpcMetricsInterceptorFactory>(
+            metrics));
+    health_builder.experimental().SetInterceptorCreators(
+        std::move(health_interceptors));
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr || health_port == 0) {
+      Fail(absl::StrCat("cannot listen on ", config.health_addr));
+    }
+  }
+  std::vector<grpc::HealthCheckServiceInterface*> healths = {
+      server->GetHealthCheckService()};
+  if (health_server != nullptr) {
+    healths.push_back(health_server->GetHealthCheckService());
+  }
   // Liveness ("") is the process; readiness (the service) follows the
   // store, not Dojo.
-  health->SetServingStatus(true);
-  health->SetServingStatus(kServiceName, false);
+  for (auto* health : healths) {
+    health->SetServingStatus(true);
+    health->SetServingStatus(kServiceName, false);
+  }
   std::atomic<bool> draining{false};
   payments::StoreMonitor store_monitor(
       **store,
-      [health, &draining](bool up) {
-        if (!draining.load()) health->SetServingStatus(kServiceName, up);
+      [&healths, &draining](bool up) {
+        if (!draining.load()) {
+          for (auto* health : healths) {
+            health->SetServingStatus(kServiceName, up);
+          }
+        }
         Log(up ? LogLevel::kInfo : LogLevel::kError,
             up ? "store_up" : "store_down");
       },
@@ -312,6 +414,9 @@ int main(int argc, char** argv) {
   Log(LogLevel::kInfo, "started",
       {{"listen_addr", config.listen_addr},
        {"port", port},
+       {"tls", std::string(TlsModeName(config.tls))},
+       {"health_port", health_port},
+       {"policy_file", config.policy_file},
        {"metrics_addr", config.metrics_addr},
        {"metrics_port", exposer->GetListeningPorts().front()},
        {"dojo_base_url", config.dojo_base_url},
@@ -327,10 +432,14 @@ int main(int argc, char** argv) {
   // NOT_SERVING first, so health checks steer new calls away, then stop
   // accepting and give in-flight calls the grace period.
   draining.store(true);
-  health->Shutdown();
+  for (auto* health : healths) health->Shutdown();
   absl::SleepFor(config.drain_delay);
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();
+  if (health_server != nullptr) {
+    health_server->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server->Wait();
+  }
   reconciler.Stop();
   Log(LogLevel::kInfo, "stopped");
   // Every call has finished or been cancelled and every record written

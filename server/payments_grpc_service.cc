@@ -72,14 +72,26 @@ CallContext ContextOf(const grpc::CallbackServerContext& context,
 }  // namespace
 
 PaymentsGrpcService::PaymentsGrpcService(PaymentsService& service,
-                                         absl::Duration default_deadline)
-    : service_(service), default_deadline_(default_deadline) {}
+                                         absl::Duration default_deadline,
+                                         CallerGuard* guard)
+    : service_(service), default_deadline_(default_deadline), guard_(guard) {}
+
+std::optional<grpc::Status> PaymentsGrpcService::Refused(
+    const grpc::CallbackServerContext& context,
+    const google::protobuf::Message& request, absl::string_view name) {
+  if (guard_ == nullptr) return std::nullopt;
+  return guard_->Admit(context, request, name);
+}
 
 grpc::ServerUnaryReactor* PaymentsGrpcService::CreateIntent(
     grpc::CallbackServerContext* context,
     const v1::CreateIntentRequest* request,
     v1::CreateIntentResponse* response) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, "CreateIntent")) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   service_.CreateIntent(*request,
                         ContextOf(*context, *reactor, default_deadline_),
                         Complete(context, reactor, response, "CreateIntent"));
@@ -90,6 +102,10 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::GetIntent(
     grpc::CallbackServerContext* context, const v1::GetIntentRequest* request,
     v1::GetIntentResponse* response) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, "GetIntent")) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   service_.GetIntent(*request, ContextOf(*context, *reactor, default_deadline_),
                      Complete(context, reactor, response, "GetIntent"));
   return reactor;
@@ -100,6 +116,10 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::CreatePaymentLink(
     const v1::CreatePaymentLinkRequest* request,
     v1::CreatePaymentLinkResponse* response) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, "CreatePaymentLink")) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   service_.CreatePaymentLink(
       *request, ContextOf(*context, *reactor, default_deadline_),
       Complete(context, reactor, response, "CreatePaymentLink"));
@@ -111,6 +131,10 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::RefreshClientSessionSecret(
     const v1::RefreshClientSessionSecretRequest* request,
     v1::RefreshClientSessionSecretResponse* response) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, "RefreshClientSessionSecret")) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   service_.RefreshClientSessionSecret(
       *request, ContextOf(*context, *reactor, default_deadline_),
       Complete(context, reactor, response, "RefreshClientSessionSecret"));
@@ -122,6 +146,10 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::VerifyWebhook(
     const v1::VerifyWebhookRequest* request,
     v1::VerifyWebhookResponse* response) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, "VerifyWebhook")) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   service_.VerifyWebhook(*request,
                          Complete(context, reactor, response, "VerifyWebhook"));
   return reactor;
@@ -134,6 +162,10 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::Unary(
     void (PaymentsService::*method)(const Request&, const CallContext&,
                                     Done<Response>)) {
   auto* reactor = new CancellableReactor();
+  if (auto refused = Refused(*context, *request, name)) {
+    reactor->Finish(*refused);
+    return reactor;
+  }
   (service_.*method)(*request, ContextOf(*context, *reactor, default_deadline_),
                      Complete(context, reactor, response, name));
   return reactor;

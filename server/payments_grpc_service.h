@@ -4,6 +4,7 @@
 #include "absl/time/time.h"
 #include "lib/payments/payments_service.h"
 #include "payments/v1/payments_service.grpc.pb.h"
+#include "server/caller_guard.h"
 
 namespace payments::server {
 
@@ -12,10 +13,12 @@ namespace payments::server {
 // returns its reactor at once and Finish() runs when the use case completes.
 class PaymentsGrpcService final : public v1::PaymentsService::CallbackService {
  public:
-  // `service` must outlive this object. `default_deadline` applies when the
-  // caller sets none.
+  // `service` (and `guard`, when given) must outlive this object.
+  // `default_deadline` applies when the caller sets none. `guard` checks
+  // every call against the caller policy before its use case runs.
   PaymentsGrpcService(PaymentsService& service,
-                      absl::Duration default_deadline);
+                      absl::Duration default_deadline,
+                      CallerGuard* guard = nullptr);
 
   grpc::ServerUnaryReactor* CreateIntent(
       grpc::CallbackServerContext* context,
@@ -69,8 +72,14 @@ class PaymentsGrpcService final : public v1::PaymentsService::CallbackService {
       void (PaymentsService::*method)(const Request&, const CallContext&,
                                       Done<Response>));
 
+  // The status a call refused by the caller policy ends with, or nullopt.
+  std::optional<grpc::Status> Refused(
+      const grpc::CallbackServerContext& context,
+      const google::protobuf::Message& request, absl::string_view name);
+
   PaymentsService& service_;
   const absl::Duration default_deadline_;
+  CallerGuard* const guard_;
 };
 
 }  // namespace payments::server

@@ -175,11 +175,71 @@ absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
   return absl::OkStatus();
 }
 
+absl::Status LoadTls(const SettingLookup& lookup, ServerConfig& config) {
+  const std::optional<std::string> mode = lookup("PAYMENTS_TLS");
+  if (!mode.has_value() || mode->empty()) {
+    return Invalid("PAYMENTS_TLS",
+                   "required: 'mtls' (client certificates required), 'tls', "
+                   "or 'off' for plaintext (local runs and tests only)");
+  }
+  const std::string value = absl::AsciiStrToLower(*mode);
+  if (value == "off") {
+    config.tls = TlsMode::kOff;
+  } else if (value == "tls") {
+    config.tls = TlsMode::kTls;
+  } else if (value == "mtls") {
+    config.tls = TlsMode::kMutual;
+  } else {
+    return Invalid("PAYMENTS_TLS", absl::StrCat("expected mtls, tls or off, "
+                                                "got '",
+                                                *mode, "'"));
+  }
+  struct FileSetting {
+    absl::string_view env;
+    std::string* field;
+    bool required;
+  };
+  for (const FileSetting& setting : {
+           FileSetting{"PAYMENTS_TLS_CERT_FILE", &config.tls_cert_file,
+                       config.tls != TlsMode::kOff},
+           FileSetting{"PAYMENTS_TLS_KEY_FILE", &config.tls_key_file,
+                       config.tls != TlsMode::kOff},
+           FileSetting{"PAYMENTS_TLS_CLIENT_CA_FILE",
+                       &config.tls_client_ca_file,
+                       config.tls == TlsMode::kMutual},
+       }) {
+    if (std::optional<std::string> path = lookup(setting.env)) {
+      *setting.field = *path;
+    }
+    if (setting.field->empty()) {
+      if (setting.required) {
+        return Invalid(setting.env,
+                       absl::StrCat("required with PAYMENTS_TLS=", value));
+      }
+      continue;
+    }
+    // Never echo the contents: the key file is a secret.
+    absl::StatusOr<std::string> pem =
+        ReadWholeFile(setting.env, *setting.field);
+    if (!pem.ok()) return pem.status();
+    if (!absl::StrContains(*pem, "-----BEGIN ")) {
+      return Invalid(setting.env, "expected a PEM file");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const std::vector<SettingSpec>& AllSettings() {
   static const auto* const kSettings = new std::vector<SettingSpec>{
       {"PAYMENTS_LISTEN_ADDR", "listen_addr"},
+      {"PAYMENTS_HEALTH_ADDR", "health_addr"},
+      {"PAYMENTS_TLS", "tls"},
+      {"PAYMENTS_TLS_CERT_FILE", "tls_cert_file"},
+      {"PAYMENTS_TLS_KEY_FILE", "tls_key_file"},
+      {"PAYMENTS_TLS_CLIENT_CA_FILE", "tls_client_ca_file"},
+      {"PAYMENTS_POLICY_FILE", "policy_file"},
       {"PAYMENTS_METRICS_ADDR", "metrics_addr"},
       {"PAYMENTS_STORE", "store"},
       {"DOJO_BASE_URL", "dojo_base_url"},
@@ -260,6 +320,19 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
 
   PAYMENTS_RETURN_IF_ERROR(
       ValidateAddress("PAYMENTS_LISTEN_ADDR", config.listen_addr));
+  take("PAYMENTS_HEALTH_ADDR", config.health_addr);
+  if (!config.health_addr.empty()) {
+    PAYMENTS_RETURN_IF_ERROR(
+        ValidateAddress("PAYMENTS_HEALTH_ADDR", config.health_addr));
+  }
+  PAYMENTS_RETURN_IF_ERROR(LoadTls(lookup, config));
+  take("PAYMENTS_POLICY_FILE", config.policy_file);
+  if (!config.policy_file.empty()) {
+    // Only readability here; the policy's own validation is
+    // lib/auth/caller_policy.h, at start and on every reload.
+    PAYMENTS_RETURN_IF_ERROR(
+        ReadWholeFile("PAYMENTS_POLICY_FILE", config.policy_file).status());
+  }
   PAYMENTS_RETURN_IF_ERROR(
       ValidateAddress("PAYMENTS_METRICS_ADDR", config.metrics_addr));
   if (!(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7) &&

@@ -39,8 +39,31 @@ struct Credentials {
   friend bool operator==(const Credentials&, const Credentials&) = default;
 };
 
+// How the gRPC listener is secured (PAYMENTS_TLS). There is no default: a
+// server refuses to start until it is told, so that plaintext is always a
+// decision.
+enum class TlsMode {
+  kOff,     // plaintext (h2c): local runs and tests only
+  kTls,     // server certificate only
+  kMutual,  // server certificate, and client certificates signed by the
+            // client CA are required
+};
+
 struct ServerConfig {
   std::string listen_addr = "0.0.0.0:50051";
+  // Plaintext listener serving only grpc.health.v1 (kubelet probes cannot
+  // speak TLS). Empty: none.
+  std::string health_addr;
+  TlsMode tls = TlsMode::kOff;
+  // PEM files, re-read every credentials_reload_interval (rotation without
+  // restart). cert/key required unless tls is kOff; client CA for kMutual.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  // The caller policy (lib/auth/caller_policy.h), re-read like the
+  // credentials. Empty: every caller that passes the TLS handshake may call
+  // every RPC on every account, without rate limits.
+  std::string policy_file;
   std::string metrics_addr = "0.0.0.0:9464";
   std::string store = "sqlite:payments.db";
 

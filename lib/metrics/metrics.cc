@@ -136,7 +136,22 @@ Metrics::Metrics()
       webhook_verifications_(prometheus::BuildCounter()
                                  .Name("payments_webhook_verifications_total")
                                  .Help("Webhook verifications by result.")
-                                 .Register(*registry_)) {
+                                 .Register(*registry_)),
+      caller_calls_(prometheus::BuildCounter()
+                        .Name("payments_caller_calls_total")
+                        .Help("Calls checked against the caller policy, by "
+                              "caller (named in the policy, else other), "
+                              "method and result (allowed, denied, "
+                              "rate_limited).")
+                        .Register(*registry_)),
+      policy_reloads_(prometheus::BuildCounter()
+                          .Name("payments_policy_reloads_total")
+                          .Help("Caller policy loads by result (loaded, "
+                                "rejected: the previous policy is kept).")
+                          .Register(*registry_)) {
+  for (absl::string_view result : {"loaded", "rejected"}) {
+    policy_reloads_.Add({{"result", std::string(result)}});
+  }
   // Counters that alerts and dashboards take increase() of start at 0, so
   // that their first event counts.
   for (absl::string_view operation :
@@ -272,6 +287,19 @@ void Metrics::StoreOperation(absl::string_view operation, double seconds,
 
 void Metrics::WebhookVerification(absl::string_view result) {
   webhook_verifications_.Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::CallerCall(absl::string_view caller, absl::string_view method,
+                         absl::string_view result) {
+  caller_calls_
+      .Add({{"caller", std::string(caller)},
+            {"grpc_method", std::string(method)},
+            {"result", std::string(result)}})
+      .Increment();
+}
+
+void Metrics::PolicyReload(absl::string_view result) {
+  policy_reloads_.Add({{"result", std::string(result)}}).Increment();
 }
 
 }  // namespace payments::metrics

@@ -85,6 +85,15 @@ class Metrics final {
   // no_secrets.
   void WebhookVerification(absl::string_view result);
 
+  // One call of the payments service checked against the caller policy.
+  // `caller` is an identity the policy names, or "other" (bounded
+  // cardinality); result: allowed, denied (PERMISSION_DENIED), rate_limited
+  // (RESOURCE_EXHAUSTED).
+  void CallerCall(absl::string_view caller, absl::string_view method,
+                  absl::string_view result);
+  // A policy (re)load; result: loaded, rejected (the old policy is kept).
+  void PolicyReload(absl::string_view result);
+
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& rpc_started_;
@@ -104,6 +113,8 @@ class Metrics final {
   prometheus::Family<prometheus::Histogram>& store_seconds_;
   prometheus::Gauge* store_up_;
   prometheus::Family<prometheus::Counter>& webhook_verifications_;
+  prometheus::Family<prometheus::Counter>& caller_calls_;
+  prometheus::Family<prometheus::Counter>& policy_reloads_;
 };
 
 // The canonical names of the 17 gRPC status codes, indexed by code.

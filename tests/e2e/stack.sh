@@ -85,7 +85,8 @@ e2e_start_emulator() {
 # the caller sets it (e.g. to restart on the same port), else on a free port.
 e2e_start_server() {
   local started
-  env "$@" "$server_bin" --listen_addr="${listen_addr:-127.0.0.1:0}" --metrics_addr=127.0.0.1:0 \
+  # Plaintext unless the caller says otherwise (PAYMENTS_TLS=... in "$@").
+  env PAYMENTS_TLS=off "$@" "$server_bin" --listen_addr="${listen_addr:-127.0.0.1:0}" --metrics_addr=127.0.0.1:0 \
     --store="sqlite:$work/payments.db" \
     --dojo_base_url="https://localhost:$emulator_https" \
     --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &

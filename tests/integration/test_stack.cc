@@ -99,6 +99,8 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
     server.log = dir.File(absl::StrCat("server-", i, ".log"));
     server.env = {
         {"PAYMENTS_LISTEN_ADDR", absl::StrCat("127.0.0.1:", *grpc_port)},
+        // Plaintext: the tests of TLS and callers set their own.
+        {"PAYMENTS_TLS", "off"},
         {"PAYMENTS_METRICS_ADDR", absl::StrCat("127.0.0.1:", *metrics_port)},
         {"PAYMENTS_STORE", store},
         {"DOJO_BASE_URL",

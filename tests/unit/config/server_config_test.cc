@@ -25,7 +25,10 @@ constexpr char kKey[] = "sk_sandbox_TOPSECRETKEY_abc123";
 
 class ServerConfigTest : public ::testing::Test {
  protected:
-  ServerConfigTest() { env_["DOJO_API_KEY"] = kKey; }
+  ServerConfigTest() {
+    env_["DOJO_API_KEY"] = kKey;
+    env_["PAYMENTS_TLS"] = "off";
+  }
 
   absl::StatusOr<ServerConfig> Load() {
     return LoadServerConfig(
