@@ -216,6 +216,25 @@ class NoPlugins final : public grpc::ServerBuilderOption {
   }
 };
 
+// Answers every method but the health service's with UNIMPLEMENTED. It also
+// gives the health-only server a callback service, without which gRPC
+// refuses to build a server whose only service is the built-in health one.
+class HealthOnly final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext*) override {
+    class Refuse final : public grpc::ServerGenericBidiReactor {
+     public:
+      Refuse() {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                            "this listener serves only grpc.health.v1"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Refuse();
+  }
+};
+
 absl::string_view TlsModeName(payments::config::TlsMode mode) {
   switch (mode) {
     case payments::config::TlsMode::kOff:
@@ -359,10 +378,12 @@ int main(int argc, char** argv) {
   // Kubelet's gRPC probes cannot speak TLS: a plaintext listener that
   // serves only grpc.health.v1, mirroring the main listener's statuses.
   std::unique_ptr<grpc::Server> health_server;
+  HealthOnly health_only;
   int health_port = 0;
   if (!config.health_addr.empty()) {
     grpc::ServerBuilder health_builder;
     health_builder.SetOption(std::make_unique<NoPlugins>());
+    health_builder.RegisterCallbackGenericService(&health_only);
     health_builder.AddListeningPort(config.health_addr,
                                     grpc::InsecureServerCredentials(),
                                     &health_port);
