@@ -179,7 +179,7 @@ class IntentOperations::Call final
                 result.error.code() == absl::StatusCode::kFailedPrecondition &&
                 !GetErrorInfo(result.error).has_value();
             if (freed || raced) return call.AcquireLock();
-            call.OutcomeUnknown(result.next_check_at);
+            call.BlockedByUnsettled(result.next_check_at);
           });
         });
   }
@@ -446,6 +446,20 @@ class IntentOperations::Call final
     SetRetryInfo(status, std::clamp(owner_lease_end - Now(),
                                     ops_.options_.poll_initial,
                                     ops_.options_.poll_max));
+    Finish(std::move(status));
+  }
+
+  // An earlier operation on the intent is still unsettled: this one was
+  // not sent.
+  void BlockedByUnsettled(absl::Time next_check_at) {
+    Count("in_progress");
+    absl::Status status = ErrorWithReason(
+        absl::StatusCode::kAborted,
+        "an earlier operation on this payment intent has an unknown outcome "
+        "that is being settled; nothing was sent for this one",
+        reason::kOperationInProgress,
+        {{"payment_intent_id", request_.params.intent_id}});
+    SetRetryInfo(status, std::max(next_check_at - Now(), absl::Seconds(1)));
     Finish(std::move(status));
   }
 
