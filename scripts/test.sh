@@ -16,14 +16,17 @@ timed() {  # timed NAME COMMAND...: runs it, records its time, keeps its status
 
 timed install ./scripts/install-deps.sh
 timed build ./scripts/build.sh
-rm -f build/fault-matrix.txt
+matrices=(build/fault-matrix.txt build/operations-fault-matrix.txt)
+rm -f "${matrices[@]}"
 status=0
 timed test bash -c 'cd build && ctest -j "${TEST_JOBS:-2}" --output-on-failure --timeout 300' || status=$?
-if [ -s build/fault-matrix.txt ]; then
-  echo
-  echo "Exactly-once fault matrix (tests/integration/journal_fault_matrix_test.cc):"
-  cat build/fault-matrix.txt
-fi
+for matrix in "${matrices[@]}"; do
+  if [ -s "$matrix" ]; then
+    echo
+    echo "Exactly-once fault matrix ($matrix):"
+    cat "$matrix"
+  fi
+done
 echo
 echo "Time per part:"
 printf '  %s\n' "${timings[@]}"
