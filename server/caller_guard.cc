@@ -97,10 +97,12 @@ std::optional<grpc::Status> CallerGuard::Admit(
   const std::string label = access_.CallerLabel(caller);
   switch (decision.verdict) {
     case auth::Decision::Verdict::kAllowed:
-      metrics_.CallerCall(label, method, "allowed");
+      metrics_.CallerCall(label, method,
+                          metrics::Metrics::CallerResult::kAllowed);
       return std::nullopt;
     case auth::Decision::Verdict::kDenied: {
-      metrics_.CallerCall(label, method, "denied");
+      metrics_.CallerCall(label, method,
+                          metrics::Metrics::CallerResult::kDenied);
       return ToGrpcStatus(ErrorWithReason(
           absl::StatusCode::kPermissionDenied,
           absl::StrCat("caller ", caller, " may not call ", method,
@@ -110,7 +112,8 @@ std::optional<grpc::Status> CallerGuard::Admit(
            {"account", account}}));
     }
     case auth::Decision::Verdict::kRateLimited: {
-      metrics_.CallerCall(label, method, "rate_limited");
+      metrics_.CallerCall(label, method,
+                          metrics::Metrics::CallerResult::kRateLimited);
       absl::Status status = ErrorWithReason(
           absl::StatusCode::kResourceExhausted,
           absl::StrCat("rate limit ", decision.limit, " exceeded for caller ",

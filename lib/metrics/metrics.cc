@@ -290,11 +290,14 @@ void Metrics::WebhookVerification(absl::string_view result) {
 }
 
 void Metrics::CallerCall(absl::string_view caller, absl::string_view method,
-                         absl::string_view result) {
+                         CallerResult result) {
+  const char* name = result == CallerResult::kAllowed  ? "allowed"
+                     : result == CallerResult::kDenied ? "denied"
+                                                       : "rate_limited";
   caller_calls_
       .Add({{"caller", std::string(caller)},
             {"grpc_method", std::string(method)},
-            {"result", std::string(result)}})
+            {"result", name}})
       .Increment();
 }
 

@@ -89,8 +89,9 @@ class Metrics final {
   // `caller` is an identity the policy names, or "other" (bounded
   // cardinality); result: allowed, denied (PERMISSION_DENIED), rate_limited
   // (RESOURCE_EXHAUSTED).
+  enum class CallerResult { kAllowed, kDenied, kRateLimited };
   void CallerCall(absl::string_view caller, absl::string_view method,
-                  absl::string_view result);
+                  CallerResult result);
   // A policy (re)load; result: loaded, rejected (the old policy is kept).
   void PolicyReload(absl::string_view result);
 

@@ -24,6 +24,10 @@ if (!toolsDir || !tsOut || inputs.length === 0) {
 const toolsRequire = require("module").createRequire(path.resolve(toolsDir, "package.json"));
 const YAML = toolsRequire("yaml");
 
+function secretVolumesOf(pod) {
+  return new Set((pod.volumes || []).filter((v) => v.secret).map((v) => v.name));
+}
+
 // apiVersion/kind -> [kubernetes-models module, TypeScript import module, TypeScript type name]
 const KINDS = {
   "v1/ServiceAccount": ["kubernetes-models/v1", "kubernetes-types/core/v1", "ServiceAccount"],
@@ -51,6 +55,7 @@ const REQUIRED_ALERT_METRICS = [
   "grpc_server_handled_total", "http_client_request_duration_seconds_count",
   "payments_unknown_operation_oldest_timestamp_seconds", "payments_duplicate_intents_total",
   "payments_reconciliations_total", "payments_retry_budget_exhausted_total", "payments_store_up",
+  "payments_caller_calls_total",
 ];
 
 let failures = 0;
@@ -174,12 +179,33 @@ for (const input of inputs) {
     const podLabels = dep.spec.template.metadata.labels;
     const c = pod.containers.find((x) => x.name === APP) || pod.containers[0];
     const ready = c.readinessProbe || {}, live = c.livenessProbe || {};
-    check(ready.grpc && ready.grpc.port === 50051 && ready.grpc.service === "payments.v1.PaymentsService",
-      overlay, "readinessProbe must be grpc on 50051 for service payments.v1.PaymentsService");
-    check(live.grpc && live.grpc.port === 50051 && !live.grpc.service, overlay,
-      "livenessProbe must be grpc on 50051 for the overall service (\"\")");
+    // Probes on the plaintext health-only listener: kubelet cannot speak TLS to the gRPC port.
+    check(ready.grpc && ready.grpc.port === 8081 && ready.grpc.service === "payments.v1.PaymentsService",
+      overlay, "readinessProbe must be grpc on 8081 (the health listener) for service payments.v1.PaymentsService");
+    check(live.grpc && live.grpc.port === 8081 && !live.grpc.service, overlay,
+      "livenessProbe must be grpc on 8081 (the health listener) for the overall service (\"\")");
     const ports = Object.fromEntries((c.ports || []).map((p) => [p.name, p.containerPort]));
-    check(ports.grpc === 50051 && ports.metrics === 9464, overlay, "container ports must be named grpc (50051) and metrics (9464)");
+    check(ports.grpc === 50051 && ports.metrics === 9464 && ports.health === 8081, overlay,
+      "container ports must be named grpc (50051), metrics (9464) and health (8081)");
+    check(/:8081$/.test(configData.PAYMENTS_HEALTH_ADDR || ""), overlay,
+      "PAYMENTS_HEALTH_ADDR must listen on the probes' port 8081");
+    if (overlay !== "base") {
+      check(["mtls", "tls", "off"].includes(configData.PAYMENTS_TLS), overlay,
+        "PAYMENTS_TLS must be set (mtls, tls or off): the server refuses to start without it");
+    }
+    if (isProd) {
+      check(configData.PAYMENTS_TLS === "mtls", overlay, "prod must require client certificates (PAYMENTS_TLS=mtls)");
+      for (const k of ["PAYMENTS_TLS_CERT_FILE", "PAYMENTS_TLS_KEY_FILE", "PAYMENTS_TLS_CLIENT_CA_FILE"]) {
+        const p = configData[k];
+        check(p && (c.volumeMounts || []).some((m) => secretVolumesOf(pod).has(m.name) && !m.subPath &&
+          p.startsWith(m.mountPath + "/")), overlay,
+          `${k} must name a file in a Secret volume mounted as a directory (no subPath, so rotation reaches it)`);
+      }
+      const policy = configData.PAYMENTS_POLICY_FILE;
+      check(policy && (c.volumeMounts || []).some((m) => !m.subPath && policy.startsWith(m.mountPath + "/") &&
+        (pod.volumes || []).some((v) => v.name === m.name && v.configMap)), overlay,
+        "prod PAYMENTS_POLICY_FILE must name a file in a ConfigMap volume mounted as a directory");
+    }
     const env = Object.fromEntries((c.env || []).map((e) => [e.name, e]));
     const upstream = seconds(configData.PAYMENTS_UPSTREAM_TIMEOUT, UPSTREAM_TIMEOUT_DEFAULT);
     const grace = seconds(configData.PAYMENTS_SHUTDOWN_GRACE, SHUTDOWN_GRACE_DEFAULT);
