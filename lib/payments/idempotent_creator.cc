@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "lib/common/status_details.h"
 #include "lib/payments/account_keys.h"
+#include "lib/payments/call_budget.h"
 #include "lib/payments/fingerprint.h"
 
 namespace payments {
@@ -14,16 +15,6 @@ namespace {
 
 using idempotency::Record;
 using idempotency::RecordState;
-
-absl::Status StoreUnavailable(const absl::Status& cause) {
-  if (cause.code() == absl::StatusCode::kInvalidArgument) return cause;
-  absl::Status status = absl::UnavailableError(
-      absl::StrCat("idempotency store unavailable, nothing was sent to Dojo: ",
-                   cause.message()));
-  SetErrorInfo(status, reason::kStoreUnavailable);
-  SetRetryInfo(status, absl::Seconds(1));
-  return status;
-}
 
 // The id of the intent a succeeded record holds.
 std::string RecordedIntentId(const Record& record) {
@@ -53,7 +44,9 @@ class IdempotentCreator::Call final
                             creator.next_call_id_.fetch_add(1))),
         request_(std::move(request)),
         api_key_(std::move(api_key)),
-        context_(std::move(context)),
+        budget_(creator.clock_, std::move(context),
+                creator.options_.reply_margin, creator.options_.lease_margin,
+                creator.options_.settle_reserve),
         done_(std::move(done)),
         poll_delay_(creator.options_.poll_initial) {}
 
@@ -69,22 +62,7 @@ class IdempotentCreator::Call final
                          step = std::move(step)]() mutable { step(*self); });
   }
 
-  absl::Time Now() const { return creator_.clock_.Now(); }
-  // The deadline by which this call answers.
-  absl::Time AnswerBy() const {
-    return context_.deadline - creator_.options_.reply_margin;
-  }
-  // The context of a step that must end in time for the answer.
-  CallContext Bounded(absl::Time deadline) const {
-    CallContext bounded = context_;
-    bounded.deadline = deadline;
-    return bounded;
-  }
-
-  absl::Duration Lease() const {
-    return std::max(context_.deadline - Now(), absl::ZeroDuration()) +
-           creator_.options_.lease_margin;
-  }
+  absl::Time Now() const { return budget_.Now(); }
 
   // Kept for the intent's whole life: longer if it expires later than the
   // default retention.
@@ -123,15 +101,14 @@ class IdempotentCreator::Call final
   }
 
   void Reserve() {
-    if (context_.IsCancelled() || Now() >= AnswerBy()) {
-      return Finish(context_.StoppedStatus(Now()));
-    }
+    if (budget_.Exhausted()) return Finish(budget_.Stopped());
     absl::StatusOr<idempotency::ReserveResult> reserved =
         Timed("reserve", [this] {
           return creator_.store_.Reserve(key_, fingerprint_, params_, key_id_,
-                                         owner_, Now(), Lease(), Retention());
+                                         owner_, Now(), budget_.Lease(),
+                                         Retention());
         });
-    if (!reserved.ok()) return Finish(StoreUnavailable(reserved.status()));
+    if (!reserved.ok()) return Finish(JournalUnavailable(reserved.status()));
     if (!reserved->acquired) return Examine(reserved->existing);
     Count("miss");
     absl::Status sent = Timed("mark_sent", [this] {
@@ -145,7 +122,7 @@ class IdempotentCreator::Call final
       // lease lets the reconciler settle the record.
       (void)Timed("fail",
                   [this] { return creator_.store_.Fail(key_, owner_, Now()); });
-      return Finish(StoreUnavailable(sent));
+      return Finish(JournalUnavailable(sent));
     }
     SendCreate();
   }
@@ -154,11 +131,8 @@ class IdempotentCreator::Call final
   // ambiguous answer.
   void SendCreate() {
     sent_ = true;
-    const absl::Duration usable = AnswerBy() - Now();
-    const absl::Time attempt_deadline =
-        AnswerBy() - std::min(usable / 4, creator_.options_.settle_reserve);
     creator_.dojo_.CreatePaymentIntent(
-        api_key_, request_, Bounded(attempt_deadline),
+        api_key_, request_, budget_.Attempt(),
         [self = shared_from_this()](dojo::CreateAnswer answer) mutable {
           self->OnPool([answer = std::move(answer)](Call& call) mutable {
             call.OnCreated(std::move(answer));
@@ -225,9 +199,9 @@ class IdempotentCreator::Call final
   void Wait(const Record& record) {
     if (!waited_) Count("wait");
     waited_ = true;
-    if (context_.IsCancelled()) return Finish(context_.StoppedStatus(Now()));
+    if (budget_.context().IsCancelled()) return Finish(budget_.Stopped());
     const absl::Duration delay = poll_delay_;
-    if (Now() + delay >= AnswerBy()) {
+    if (Now() + delay >= budget_.AnswerBy()) {
       Count("in_progress");
       absl::Status status = ErrorWithReason(
           absl::StatusCode::kAborted,
@@ -248,7 +222,7 @@ class IdempotentCreator::Call final
   void Reexamine() {
     absl::StatusOr<std::optional<Record>> record =
         Timed("get", [this] { return creator_.store_.Get(key_, Now()); });
-    if (!record.ok()) return Finish(StoreUnavailable(record.status()));
+    if (!record.ok()) return Finish(JournalUnavailable(record.status()));
     if (!record->has_value()) return Reserve();
     Examine(**record);
   }
@@ -256,7 +230,7 @@ class IdempotentCreator::Call final
   // The one reconciliation path, within this call's time.
   void Settle(const Record& record) {
     creator_.reconciler_.Settle(
-        record, Bounded(AnswerBy()),
+        record, budget_.UntilAnswer(),
         [self = shared_from_this()](SettleResult result) mutable {
           self->OnSettled(std::move(result));
         });
@@ -305,7 +279,7 @@ class IdempotentCreator::Call final
       return Finish(absl::InternalError("the recorded result is unreadable"));
     }
     creator_.dojo_.GetPaymentIntent(
-        api_key_, id, /*return_canceled=*/true, Bounded(AnswerBy()),
+        api_key_, id, /*return_canceled=*/true, budget_.UntilAnswer(),
         [self = shared_from_this(), record, id](
             absl::StatusOr<v1::PaymentIntent> seen) mutable {
           self->OnPool([record = std::move(record), id = std::move(id),
@@ -361,7 +335,7 @@ class IdempotentCreator::Call final
   const std::string owner_;
   const v1::CreateIntentRequest request_;
   const std::string api_key_;
-  const CallContext context_;
+  const CallBudget budget_;
   CreateDone done_;
   absl::Duration poll_delay_;
   bool waited_ = false;

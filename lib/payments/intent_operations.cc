@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/common/status_details.h"
 #include "lib/payments/account_keys.h"
+#include "lib/payments/call_budget.h"
 #include "lib/payments/fingerprint.h"
 #include "lib/payments/lifecycle_rules.h"
 
@@ -17,16 +18,6 @@ using idempotency::Key;
 using idempotency::OperationKind;
 using idempotency::Record;
 using idempotency::RecordState;
-
-absl::Status StoreUnavailable(const absl::Status& cause) {
-  if (cause.code() == absl::StatusCode::kInvalidArgument) return cause;
-  absl::Status status = absl::UnavailableError(absl::StrCat(
-      "operation journal unavailable, nothing was sent to Dojo: ",
-      cause.message()));
-  SetErrorInfo(status, reason::kStoreUnavailable);
-  SetRetryInfo(status, absl::Seconds(1));
-  return status;
-}
 
 // Whether a refusal of `kind` by Dojo may still hide its effect: the Dojo
 // client sends refunds (same idempotencyKey) and cancels (DELETE) again
@@ -70,7 +61,8 @@ class IntentOperations::Call final
         key_id_(AccountKeys::KeyId(request_.api_key)),
         owner_(absl::StrCat(ops.options_.instance_id, "/op",
                             ops.next_call_id_.fetch_add(1))),
-        context_(std::move(context)),
+        budget_(ops.clock_, std::move(context), ops.options_.reply_margin,
+                ops.options_.lease_margin, ops.options_.settle_reserve),
         done_(std::move(done)),
         poll_delay_(ops.options_.poll_initial) {
     lock_params_.intent_id = request_.params.intent_id;
@@ -88,19 +80,7 @@ class IntentOperations::Call final
                      step = std::move(step)]() mutable { step(*self); });
   }
 
-  absl::Time Now() const { return ops_.clock_.Now(); }
-  absl::Time AnswerBy() const {
-    return context_.deadline - ops_.options_.reply_margin;
-  }
-  CallContext Bounded(absl::Time deadline) const {
-    CallContext bounded = context_;
-    bounded.deadline = deadline;
-    return bounded;
-  }
-  absl::Duration Lease() const {
-    return std::max(context_.deadline - Now(), absl::ZeroDuration()) +
-           ops_.options_.lease_margin;
-  }
+  absl::Time Now() const { return budget_.Now(); }
   const char* Kind() const {
     return idempotency::OperationKindName(request_.kind);
   }
@@ -113,12 +93,10 @@ class IntentOperations::Call final
   // The operation's own record decides first: replay, refuse, wait, settle
   // or go on.
   void Examine() {
-    if (context_.IsCancelled() || Now() >= AnswerBy()) {
-      return Finish(context_.StoppedStatus(Now()));
-    }
+    if (budget_.Exhausted()) return Finish(budget_.Stopped());
     absl::StatusOr<std::optional<Record>> record =
         ops_.store_.Get(op_key_, Now());
-    if (!record.ok()) return Finish(StoreUnavailable(record.status()));
+    if (!record.ok()) return Finish(JournalUnavailable(record.status()));
     if (!record->has_value()) return AcquireLock();
     const Record& existing = **record;
     if (!SameFingerprint(existing.fingerprint, fingerprint_)) {
@@ -152,13 +130,13 @@ class IntentOperations::Call final
 
   // The intent lock serialises every money-moving operation on the intent.
   void AcquireLock() {
-    if (++lock_attempts_ > 100 || Now() >= AnswerBy()) {
+    if (++lock_attempts_ > 100 || Now() >= budget_.AnswerBy()) {
       return InProgress(Now() + ops_.options_.poll_max);
     }
     absl::StatusOr<idempotency::ReserveResult> reserved = ops_.store_.Reserve(
         lock_key_, "lock", lock_params_.ToJson(), key_id_, owner_, Now(),
-        Lease(), ops_.options_.retention);
-    if (!reserved.ok()) return Finish(StoreUnavailable(reserved.status()));
+        budget_.Lease(), ops_.options_.retention);
+    if (!reserved.ok()) return Finish(JournalUnavailable(reserved.status()));
     if (reserved->acquired) return ReadIntent();
     const Record& lock = reserved->existing;
     const bool live = (lock.state == RecordState::kPending ||
@@ -170,7 +148,7 @@ class IntentOperations::Call final
     // An earlier operation on the intent left it unknown (or its owner
     // died): settle that first.
     ops_.reconciler_.Settle(
-        lock, Bounded(AnswerBy()),
+        lock, budget_.UntilAnswer(),
         [self = shared_from_this()](SettleResult result) mutable {
           self->OnPool([result = std::move(result)](Call& call) mutable {
             const bool freed = result.settlement == Settlement::kNotCreated;
@@ -188,7 +166,7 @@ class IntentOperations::Call final
   void ReadIntent() {
     ops_.dojo_.GetPaymentIntent(
         request_.api_key, request_.params.intent_id, /*return_canceled=*/true,
-        Bounded(AnswerBy()),
+        budget_.UntilAnswer(),
         [self = shared_from_this()](
             absl::StatusOr<v1::PaymentIntent> intent) mutable {
           self->OnPool([intent = std::move(intent)](Call& call) mutable {
@@ -221,10 +199,10 @@ class IntentOperations::Call final
     params.captures_before = intent->captures_size();
     absl::StatusOr<idempotency::ReserveResult> reserved = ops_.store_.Reserve(
         op_key_, fingerprint_, params.ToJson(), key_id_, owner_, Now(),
-        Lease(), ops_.options_.retention);
+        budget_.Lease(), ops_.options_.retention);
     if (!reserved.ok()) {
       ReleaseLock();
-      return Finish(StoreUnavailable(reserved.status()));
+      return Finish(JournalUnavailable(reserved.status()));
     }
     if (!reserved->acquired) {
       ReleaseLock();  // Someone else went first with this key.
@@ -236,7 +214,7 @@ class IntentOperations::Call final
     if (!sent.ok()) {
       (void)ops_.store_.Fail(op_key_, owner_, Now());
       ReleaseLock();
-      return Finish(StoreUnavailable(sent));
+      return Finish(JournalUnavailable(sent));
     }
     Send();
   }
@@ -244,9 +222,7 @@ class IntentOperations::Call final
   void Send() {
     sent_ = true;
     Count("sent");
-    const absl::Duration usable = AnswerBy() - Now();
-    const CallContext attempt = Bounded(
-        AnswerBy() - std::min(usable / 4, ops_.options_.settle_reserve));
+    const CallContext attempt = budget_.Attempt();
     auto on_answer = [self = shared_from_this()](
                          dojo::OperationAnswer<Produced> answer) mutable {
       self->OnPool([answer = std::move(answer)](Call& call) mutable {
@@ -357,7 +333,7 @@ class IntentOperations::Call final
   // The one reconciliation path, within this call's time.
   void Settle(const Record& record) {
     ops_.reconciler_.Settle(
-        record, Bounded(AnswerBy()),
+        record, budget_.UntilAnswer(),
         [self = shared_from_this()](SettleResult result) mutable {
           self->OnPool([result = std::move(result)](Call& call) mutable {
             call.OnSettled(std::move(result));
@@ -413,7 +389,7 @@ class IntentOperations::Call final
     }
     ops_.dojo_.GetPaymentIntent(
         request_.api_key, request_.params.intent_id, /*return_canceled=*/true,
-        Bounded(AnswerBy()),
+        budget_.UntilAnswer(),
         [self = shared_from_this(), outcome = std::move(outcome)](
             absl::StatusOr<v1::PaymentIntent> intent) mutable {
           // The operation stands even if the read-back fails: the intent
@@ -427,9 +403,9 @@ class IntentOperations::Call final
   // later, while there is time to answer.
   template <typename Step>
   void Wait(absl::Time owner_lease_end, Step step) {
-    if (context_.IsCancelled()) return Finish(context_.StoppedStatus(Now()));
+    if (budget_.context().IsCancelled()) return Finish(budget_.Stopped());
     const absl::Duration delay = poll_delay_;
-    if (Now() + delay >= AnswerBy()) return InProgress(owner_lease_end);
+    if (Now() + delay >= budget_.AnswerBy()) return InProgress(owner_lease_end);
     poll_delay_ = std::min(poll_delay_ * 2, ops_.options_.poll_max);
     ops_.timer_.RunAfter(delay, [self = shared_from_this(), step]() mutable {
       self->OnPool(std::move(step));
@@ -486,7 +462,7 @@ class IntentOperations::Call final
   const std::string fingerprint_;
   const std::string key_id_;
   const std::string owner_;
-  const CallContext context_;
+  const CallBudget budget_;
   OperationDone done_;
   absl::Duration poll_delay_;
   int lock_attempts_ = 0;

@@ -1,0 +1,18 @@
+#include "lib/payments/call_budget.h"
+
+#include "absl/strings/str_cat.h"
+#include "lib/common/status_details.h"
+
+namespace payments {
+
+absl::Status JournalUnavailable(const absl::Status& cause) {
+  if (cause.code() == absl::StatusCode::kInvalidArgument) return cause;
+  absl::Status status = absl::UnavailableError(
+      absl::StrCat("operation journal unavailable, nothing was sent to Dojo: ",
+                   cause.message()));
+  SetErrorInfo(status, reason::kStoreUnavailable);
+  SetRetryInfo(status, absl::Seconds(1));
+  return status;
+}
+
+}  // namespace payments
