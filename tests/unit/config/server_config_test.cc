@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -403,6 +404,138 @@ TEST_F(ServerConfigTest, Store) {
 TEST_F(ServerConfigTest, CaFileMustBeReadable) {
   env_["DOJO_CA_FILE"] = dir_.File("no-such-ca.pem");
   ExpectError("DOJO_CA_FILE");
+}
+
+constexpr char kPemCert[] =
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+constexpr char kPemKey[] =
+    "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+
+TEST_F(ServerConfigTest, TlsIsRequired) {
+  for (const char* missing : {"unset", ""}) {
+    SCOPED_TRACE(missing);
+    if (std::string(missing) == "unset") {
+      env_.erase("PAYMENTS_TLS");
+    } else {
+      env_["PAYMENTS_TLS"] = missing;
+    }
+    absl::StatusOr<ServerConfig> config = Load();
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(config.status().message()),
+                HasSubstr("PAYMENTS_TLS: required"));
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr("'mtls'"));
+  }
+}
+
+TEST_F(ServerConfigTest, TlsModeMustBeKnown) {
+  for (const char* mode : {"on", "true", "mTLS-please", "1"}) {
+    SCOPED_TRACE(mode);
+    env_["PAYMENTS_TLS"] = mode;
+    absl::StatusOr<ServerConfig> config = Load();
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(config.status().message()),
+                HasSubstr("PAYMENTS_TLS"));
+    EXPECT_THAT(std::string(config.status().message()),
+                HasSubstr(absl::StrCat("expected mtls, tls or off, got '", mode,
+                                       "'")));
+  }
+}
+
+TEST_F(ServerConfigTest, TlsModes) {
+  env_["PAYMENTS_TLS"] = "OFF";  // case-insensitive
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls, TlsMode::kOff);
+
+  env_["PAYMENTS_TLS"] = "tls";
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls, TlsMode::kTls);
+  EXPECT_EQ(config->tls_cert_file, env_["PAYMENTS_TLS_CERT_FILE"]);
+  EXPECT_EQ(config->tls_key_file, env_["PAYMENTS_TLS_KEY_FILE"]);
+  EXPECT_EQ(config->tls_client_ca_file, "");
+
+  env_["PAYMENTS_TLS"] = "mtls";
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls, TlsMode::kMutual);
+  EXPECT_EQ(config->tls_client_ca_file, env_["PAYMENTS_TLS_CLIENT_CA_FILE"]);
+}
+
+TEST_F(ServerConfigTest, TlsFilesRequiredByTheMode) {
+  env_["PAYMENTS_TLS"] = "tls";
+  ExpectError("PAYMENTS_TLS_CERT_FILE: required with PAYMENTS_TLS=tls");
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
+  ExpectError("PAYMENTS_TLS_KEY_FILE: required with PAYMENTS_TLS=tls");
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  ASSERT_TRUE(Load().ok());
+
+  env_["PAYMENTS_TLS"] = "mtls";
+  ExpectError("PAYMENTS_TLS_CLIENT_CA_FILE: required with PAYMENTS_TLS=mtls");
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = "";
+  ExpectError("PAYMENTS_TLS_CLIENT_CA_FILE: required with PAYMENTS_TLS=mtls");
+}
+
+TEST_F(ServerConfigTest, TlsFilesMustBeReadable) {
+  env_["PAYMENTS_TLS"] = "mtls";
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  ASSERT_TRUE(Load().ok());
+  for (const char* setting : {"PAYMENTS_TLS_CERT_FILE", "PAYMENTS_TLS_KEY_FILE",
+                              "PAYMENTS_TLS_CLIENT_CA_FILE"}) {
+    SCOPED_TRACE(setting);
+    const std::string good = env_[setting];
+    const std::string missing = dir_.File("no-such-file.pem");
+    env_[setting] = missing;
+    ExpectError(absl::StrCat(setting, ": cannot read ", missing));
+    env_[setting] = dir_.path();  // a directory is refused too
+    ExpectError(setting);
+    env_[setting] = good;
+  }
+}
+
+TEST_F(ServerConfigTest, TlsFilesMustBePem) {
+  env_["PAYMENTS_TLS"] = "mtls";
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  for (const char* setting : {"PAYMENTS_TLS_CERT_FILE", "PAYMENTS_TLS_KEY_FILE",
+                              "PAYMENTS_TLS_CLIENT_CA_FILE"}) {
+    SCOPED_TRACE(setting);
+    const std::string good = env_[setting];
+    env_[setting] = File("der.bin", std::string("\x30\x82\x01\x0aRAWDERKEYBYTES", 18));
+    ExpectError(absl::StrCat(setting, ": expected a PEM file"), {"RAWDERKEYBYTES"});
+    env_[setting] = File("empty.pem", "");
+    ExpectError(absl::StrCat(setting, ": expected a PEM file"));
+    env_[setting] = good;
+  }
+  // The key's contents never appear in an error.
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("text.key", "HUNTER2NOTAPEMKEY\n");
+  ExpectError("PAYMENTS_TLS_KEY_FILE: expected a PEM file", {"HUNTER2NOTAPEMKEY"});
+}
+
+TEST_F(ServerConfigTest, TlsFilesNamedWithTlsOffAreStillChecked) {
+  // With PAYMENTS_TLS=off an empty file setting is fine...
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = "";
+  ASSERT_TRUE(Load().ok());
+  // ...but a named file must still be a readable PEM file.
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = dir_.File("missing-ca.pem");
+  ExpectError("PAYMENTS_TLS_CLIENT_CA_FILE: cannot read");
+}
+
+TEST_F(ServerConfigTest, PolicyFileMustBeReadable) {
+  env_["PAYMENTS_POLICY_FILE"] = File("policy.json", "{}");
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->policy_file, env_["PAYMENTS_POLICY_FILE"]);
+  env_["PAYMENTS_POLICY_FILE"] = dir_.File("no-such-policy.json");
+  ExpectError("PAYMENTS_POLICY_FILE: cannot read");
 }
 
 TEST(ParseNamedValues, SeparatorsCommentsAndTrimming) {
