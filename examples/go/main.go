@@ -7,6 +7,10 @@
 //	GRPC_GO_RETRY=on payments-example [-target 127.0.0.1:50051] \
 //	    [-emulator http://127.0.0.1:8080/_emulator] [-service_config FILE] [FLOW...]
 //
+// Plaintext unless PAYMENTS_CA_FILE (PEM CAs of the server's certificate) or
+// PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE (a client certificate and its key,
+// for mutual TLS) are set; then TLS.
+//
 // A flow is a function taking a *session; add one by writing it and listing
 // it in flows.
 package main
@@ -14,6 +18,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -24,6 +30,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 
 	paymentsv1 "paymentsapi/payments/v1"
@@ -254,6 +261,39 @@ func run(flow func(*session), s *session) (err error) {
 	return nil
 }
 
+// transportCredentialsFromEnv: TLS when PAYMENTS_CA_FILE or PAYMENTS_CERT_FILE
+// is set, else plaintext. PAYMENTS_CA_FILE: PEM CAs for the server's
+// certificate (default: the system roots); PAYMENTS_CERT_FILE and
+// PAYMENTS_KEY_FILE: the client certificate and its key, for mutual TLS.
+func transportCredentialsFromEnv() (grpc.DialOption, error) {
+	caFile, certFile, keyFile := os.Getenv("PAYMENTS_CA_FILE"), os.Getenv("PAYMENTS_CERT_FILE"), os.Getenv("PAYMENTS_KEY_FILE")
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE go together")
+	}
+	if caFile == "" && certFile == "" {
+		return grpc.WithInsecure(), nil
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		config.RootCAs = x509.NewCertPool()
+		if !config.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("PAYMENTS_CA_FILE: no PEM certificate in %s", caFile)
+		}
+	}
+	if certFile != "" {
+		certificate, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{certificate}
+	}
+	return grpc.WithTransportCredentials(credentials.NewTLS(config)), nil
+}
+
 func main() {
 	target := flag.String("target", "127.0.0.1:50051", "server address")
 	emulator := flag.String("emulator", "http://127.0.0.1:8080/_emulator", "the emulator's control API")
@@ -270,7 +310,12 @@ func main() {
 	}
 	// The repository's service config: wait-for-ready, retries of reads on
 	// UNAVAILABLE, retry throttling.
-	conn, err := grpc.Dial(*target, grpc.WithInsecure(), grpc.WithDefaultServiceConfig(string(config)))
+	security, err := transportCredentialsFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	conn, err := grpc.Dial(*target, security, grpc.WithDefaultServiceConfig(string(config)))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -9,6 +9,10 @@
 //   node examples/node/payments_example.js \
 //       [--target 127.0.0.1:50051] [--emulator http://127.0.0.1:8080/_emulator] [FLOW...]
 //
+// Plaintext unless PAYMENTS_CA_FILE (PEM CAs of the server's certificate) or
+// PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE (a client certificate and its key,
+// for mutual TLS) are set; then TLS.
+//
 // A flow is an async function taking a Session; add one by writing it and
 // listing it in FLOWS.
 
@@ -30,10 +34,26 @@ const definition = protoLoader.loadSync('payments/v1/payments_service.proto', {
 });
 const {PaymentsService} = grpc.loadPackageDefinition(definition).payments.v1;
 
+// TLS credentials when PAYMENTS_CA_FILE or PAYMENTS_CERT_FILE is set, else
+// plaintext. PAYMENTS_CA_FILE: PEM CAs for the server's certificate (default:
+// the system roots); PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE: the client
+// certificate and its key, for mutual TLS.
+function credentialsFromEnv() {
+  const [caFile, certFile, keyFile] = ['PAYMENTS_CA_FILE', 'PAYMENTS_CERT_FILE',
+    'PAYMENTS_KEY_FILE'].map((name) => process.env[name] || null);
+  if ((certFile === null) !== (keyFile === null)) {
+    console.error('PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE go together');
+    process.exit(2);
+  }
+  if (caFile === null && certFile === null) return grpc.credentials.createInsecure();
+  const read = (file) => (file === null ? null : fs.readFileSync(file));
+  return grpc.credentials.createSsl(read(caFile), read(keyFile), read(certFile));
+}
+
 // A client whose channel carries the repository's service config:
 // wait-for-ready, retries of reads on UNAVAILABLE, retry throttling.
 function createClient(target) {
-  return new PaymentsService(target, grpc.credentials.createInsecure(), {
+  return new PaymentsService(target, credentialsFromEnv(), {
     'grpc.service_config': fs.readFileSync(SERVICE_CONFIG, 'utf8'),
     'grpc.enable_retries': 1,
   });

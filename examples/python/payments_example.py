@@ -9,6 +9,10 @@ languages"):
   /usr/bin/python3 examples/python/payments_example.py \\
       [--target 127.0.0.1:50051] [--emulator http://127.0.0.1:8080/_emulator] [FLOW...]
 
+Plaintext unless PAYMENTS_CA_FILE (PEM CAs of the server's certificate) or
+PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE (a client certificate and its key,
+for mutual TLS) are set; then TLS.
+
 A flow is a function taking a Session; add one by writing it and listing it
 in FLOWS.
 """
@@ -33,18 +37,43 @@ DEFAULT_SERVICE_CONFIG = os.path.join(HERE, "..", "..", "proto", "service_config
 DEADLINE_SECONDS = 10  # every call has a deadline
 
 
+def channel_credentials_from_env():
+    """TLS credentials when PAYMENTS_CA_FILE or PAYMENTS_CERT_FILE is set,
+    else None (plaintext). PAYMENTS_CA_FILE: PEM CAs for the server's
+    certificate (default: the system roots); PAYMENTS_CERT_FILE and
+    PAYMENTS_KEY_FILE: the client certificate and its key, for mutual TLS."""
+    ca_file, cert_file, key_file = (os.environ.get(name) or None for name in (
+        "PAYMENTS_CA_FILE", "PAYMENTS_CERT_FILE", "PAYMENTS_KEY_FILE"))
+    if (cert_file is None) != (key_file is None):
+        sys.exit("PAYMENTS_CERT_FILE and PAYMENTS_KEY_FILE go together")
+    if ca_file is None and cert_file is None:
+        return None
+
+    def read(path):
+        if path is None:
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
+    return grpc.ssl_channel_credentials(root_certificates=read(ca_file),
+                                        private_key=read(key_file),
+                                        certificate_chain=read(cert_file))
+
+
 def create_channel(target, service_config_path=DEFAULT_SERVICE_CONFIG):
     """A channel carrying the repository's service config: wait-for-ready,
-    retries of reads on UNAVAILABLE, retry throttling."""
+    retries of reads on UNAVAILABLE, retry throttling. Secured with TLS when
+    the PAYMENTS_*_FILE variables say so (channel_credentials_from_env)."""
     with open(service_config_path, encoding="utf-8") as f:
         service_config = f.read()
-    return grpc.insecure_channel(
-        target,
-        options=[
-            ("grpc.service_config", service_config),
-            ("grpc.enable_retries", 1),
-        ],
-    )
+    options = [
+        ("grpc.service_config", service_config),
+        ("grpc.enable_retries", 1),
+    ]
+    credentials = channel_credentials_from_env()
+    if credentials is not None:
+        return grpc.secure_channel(target, credentials, options=options)
+    return grpc.insecure_channel(target, options=options)
 
 
 class FlowFailed(Exception):

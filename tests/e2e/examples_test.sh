@@ -10,7 +10,9 @@
 # emulator's http://127.0.0.1:8080 are rewritten to the real ports. The
 # examples exit non-zero when a flow or a decoded error detail is wrong;
 # this script then checks that every flow reported ok and that the server's
-# access log has each example's calls with their request ids.
+# access log has each example's calls with their request ids. For python,
+# node and go it then runs the ```sh example-LANG-mtls block against a
+# second server with PAYMENTS_TLS=mtls (see the end of this script).
 #
 # Usage: examples_test.sh LANG MARKDOWN SERVER_BIN EMULATOR_BIN GEN_CERTS_SCRIPT REPO_ROOT
 set -euo pipefail
@@ -74,4 +76,44 @@ has_line '.event == "rpc_failed" and (.request_id | startswith($p)) and .code ==
   .reason == "DOJO_RATE_LIMITED" and (.dojo_trace_id | length > 0)' ||
   fail "no rpc_failed line with Dojo's trace id"
 pass "$lang: the access log has the calls, reasons and Dojo's trace id"
+# Over mutual TLS (python, node, go): the README's ```sh example-LANG-mtls
+# block, run once against a second server of the same stack with
+# PAYMENTS_TLS=mtls, a client certificate from gen-test-certs.sh and a policy
+# allowing only that caller. The block's run/certs/ is the test's
+# certificates; 127.0.0.1:50052 the second server.
+if [ "$lang" != buf ]; then
+  awk -v tag="$lang-mtls" '
+    $0 ~ "^```sh example-" tag "[[:space:]]*$" { inside = 1; n++; printf "echo \"--- %s block %d (line %d)\"\n", tag, n, NR; next }
+    inside && /^```[[:space:]]*$/ { inside = 0; next }
+    inside { print }
+  ' "$markdown" > "$work/mtls-blocks.sh"
+  [ "$(grep -c '^echo "--- ' "$work/mtls-blocks.sh" || true)" -eq 1 ] ||
+    fail "want one \`\`\`sh example-$lang-mtls block in $markdown"
+  "$gen_certs" "$work/certs" example > /dev/null
+  caller=spiffe://payments.test/ns/test/sa/example
+  jq -n --arg c "$caller" '{callers: {($c): {rpcs: ["*"], accounts: ["*"]}}}' > "$work/policy.json"
+  plain_target=$target
+  server_name=mtls e2e_start_server DOJO_API_KEY=sk_sandbox_local_demo_key \
+    PAYMENTS_TLS=mtls PAYMENTS_TLS_CERT_FILE="$work/certs/server.pem" \
+    PAYMENTS_TLS_KEY_FILE="$work/certs/server.key" \
+    PAYMENTS_TLS_CLIENT_CA_FILE="$work/certs/client-ca.pem" PAYMENTS_POLICY_FILE="$work/policy.json"
+  mtls_target=$target target=$plain_target
+  sed -i -E "s#(\.\./)*run/certs/#$work/certs/#g" "$work/mtls-blocks.sh"
+  sed -i "s#http://127\.0\.0\.1:8080#http://127.0.0.1:$emulator_http#g" "$work/mtls-blocks.sh"
+  sed -i "s#127\.0\.0\.1:50052#$mtls_target#g" "$work/mtls-blocks.sh"
+  set +e
+  (cd "$work/repo" && bash -euo pipefail "$work/mtls-blocks.sh") > "$work/mtls.out" 2>&1
+  code=$?
+  set -e
+  cat "$work/mtls.out"
+  [ $code -eq 0 ] || { tail -n 20 "$work/mtls.log" >&2; fail "the $lang-mtls block exited $code"; }
+  for flow in checkout invalid_argument reference_reused retry_info refund; do
+    grep -qx "ok   $flow" "$work/mtls.out" || fail "over mTLS, flow $flow did not report ok"
+  done
+  grep '^{' "$work/mtls.log" | jq -s -e --arg p "$prefix-" --arg c "$caller" \
+    'any(.[]; .event == "rpc" and .method == "RefundIntent" and .caller == $c and
+      (.request_id | startswith($p)))' > /dev/null ||
+    fail "the mTLS server logged no RefundIntent from $caller"
+  pass "$lang over mutual TLS: every flow ok, calls logged as caller $caller"
+fi
 echo "examples ($lang): $checks checks passed"

@@ -19,7 +19,10 @@
 #   port, metrics_port             the server's gRPC and metrics ports
 #   target         the server's address, 127.0.0.1:PORT
 # The logs are $work/emulator.log and $work/server.log; the server's store
-# is sqlite:$work/payments.db.
+# is sqlite:$work/payments.db. With server_name=NAME set, e2e_start_server
+# starts another server beside it instead: log $work/NAME.log, store
+# sqlite:$work/NAME.db, its PID appended to $extra_pids (stopped on exit
+# too); server_pid and server.log stay those of the first.
 #
 #   pass TEXT...          counts a check in $checks and prints "ok   TEXT"
 #   fail TEXT...          prints "FAIL TEXT", $work/out and $work/err if they
@@ -29,7 +32,7 @@
 # shellcheck disable=SC2034  # the variables below are for the sourcing script
 {
   work=$(mktemp -d)
-  emulator_pid="" server_pid=""
+  emulator_pid="" server_pid="" extra_pids=""
   emulator_http="" emulator_https="" control=""
   port="" metrics_port="" target=""
   checks=0
@@ -37,8 +40,8 @@
 
 e2e_cleanup() {
   local pid
-  for pid in $server_pid $emulator_pid; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in $server_pid $emulator_pid; do wait "$pid" 2>/dev/null || true; done
+  for pid in $server_pid $extra_pids $emulator_pid; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in $server_pid $extra_pids $emulator_pid; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap e2e_cleanup EXIT
@@ -84,15 +87,17 @@ e2e_start_emulator() {
 # its ports come from its "started" log line. It listens on $listen_addr if
 # the caller sets it (e.g. to restart on the same port), else on a free port.
 e2e_start_server() {
-  local started
+  local started pid log=$work/server.log store=sqlite:$work/payments.db
+  if [ -n "${server_name:-}" ]; then log=$work/$server_name.log store=sqlite:$work/$server_name.db; fi
   # Plaintext unless the caller says otherwise (PAYMENTS_TLS=... in "$@").
   env PAYMENTS_TLS=off "$@" "$server_bin" --listen_addr="${listen_addr:-127.0.0.1:0}" --metrics_addr=127.0.0.1:0 \
-    --store="sqlite:$work/payments.db" \
+    --store="$store" \
     --dojo_base_url="https://localhost:$emulator_https" \
-    --dojo_ca_file="$work/certs/ca.pem" > "$work/server.log" 2>&1 &
-  server_pid=$!
-  wait_for 20 grep -q '"event":"started"' "$work/server.log" || fail "server did not start"
-  started=$(grep '"event":"started"' "$work/server.log")
+    --dojo_ca_file="$work/certs/ca.pem" > "$log" 2>&1 &
+  pid=$!
+  if [ -n "${server_name:-}" ]; then extra_pids="$extra_pids $pid"; else server_pid=$pid; fi
+  wait_for 20 grep -q '"event":"started"' "$log" || { tail -n 20 "$log" >&2; fail "server ${server_name:-} did not start"; }
+  started=$(grep '"event":"started"' "$log")
   port=$(jq -r .port <<< "$started")
   metrics_port=$(jq -r .metrics_port <<< "$started")
   target=127.0.0.1:$port
