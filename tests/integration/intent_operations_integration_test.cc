@@ -303,20 +303,6 @@ class OperationsTest : public StackTest {
 
   // ---- Metrics.
 
-  // The value of a sample in server `index`'s metrics, -1 when absent.
-  static double Metric(const std::string& sample, int index = 0) {
-    auto text = stack_->ScrapeMetrics(index);
-    if (!text.ok()) return -1;
-    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-      if (absl::StartsWith(line, sample + " ")) {
-        double value = 0;
-        if (absl::SimpleAtod(line.substr(sample.size() + 1), &value)) {
-          return value;
-        }
-      }
-    }
-    return -1;
-  }
   // Operations of `kind` settled so far (found, or settled as not created)
   // over the first `servers` servers.
   static double Settled(const std::string& kind, int servers = 1) {
@@ -1257,11 +1243,7 @@ class OperationFaultMatrixTest : public OperationsTest {
                             row.later);
     }
     rows_.clear();
-    std::fputs(table.c_str(), stdout);
-    if (FILE* file = std::fopen(MATRIX_FILE, "a")) {
-      std::fputs(table.c_str(), file);
-      std::fclose(file);
-    }
+    PublishMatrix(table, MATRIX_FILE);
   }
 
   inline static absl::Mutex mu_;

@@ -98,22 +98,6 @@ class FaultMatrixTest : public StackTest {
     return (*found)["data"].get<std::vector<json>>();
   }
 
-  // The value of an unlabelled-or-labelled sample in server `index`'s
-  // metrics, e.g. `payments_unknown_operations{kind="create"}`.
-  static double Metric(const std::string& sample, int index = 0) {
-    auto text = stack_->ScrapeMetrics(index);
-    if (!text.ok()) return -1;
-    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-      if (absl::StartsWith(line, sample + " ")) {
-        double value = 0;
-        if (absl::SimpleAtod(line.substr(sample.size() + 1), &value)) {
-          return value;
-        }
-      }
-    }
-    return -1;
-  }
-
   // Operations settled so far (found, or settled as not created) over the
   // first `servers` servers.
   static double Settled(int servers = 1) {
@@ -220,11 +204,7 @@ class FaultMatrixTest : public StackTest {
                             row.intents, row.later);
     }
     rows_.clear();
-    std::fputs(table.c_str(), stdout);
-    if (FILE* file = std::fopen(MATRIX_FILE, "a")) {
-      std::fputs(table.c_str(), file);
-      std::fclose(file);
-    }
+    PublishMatrix(table, MATRIX_FILE);
   }
 
   inline static absl::Mutex mu_;

@@ -4,12 +4,16 @@
 // A GoogleTest fixture whose suite shares one TestStack (emulator + servers)
 // and the emulator helpers the integration tests use.
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -69,6 +73,33 @@ class StackTest : public ::testing::Test {
                                       entry["status"].get<int>()));
     }
     return sequence;
+  }
+
+  // The value of `sample` (its name and labels as exposed, e.g.
+  // `payments_unknown_operations{kind="create"}`) in server `index`'s
+  // /metrics; -1 when absent.
+  static double Metric(const std::string& sample, int index = 0) {
+    auto text = stack_->ScrapeMetrics(index);
+    if (!text.ok()) return -1;
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      if (absl::StartsWith(line, sample + " ")) {
+        double value = 0;
+        if (absl::SimpleAtod(line.substr(sample.size() + 1), &value)) {
+          return value;
+        }
+      }
+    }
+    return -1;
+  }
+
+  // Prints a fault matrix and appends it to `file`, which scripts/test.sh
+  // shows after the run.
+  static void PublishMatrix(const std::string& table, const char* file) {
+    std::fputs(table.c_str(), stdout);
+    if (FILE* out = std::fopen(file, "a")) {
+      std::fputs(table.c_str(), out);
+      std::fclose(out);
+    }
   }
 
   // How many intents the emulator holds for `reference`, any account.
