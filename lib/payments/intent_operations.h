@@ -81,7 +81,8 @@ class IntentOperations final {
                    Reconciler& reconciler, const Clock& clock, Timer& timer,
                    IdempotencyOptions options, metrics::Metrics* metrics);
 
-  // `request` must be valid (ValidateOperation in validation.h).
+  // `request` must be valid (validation.h: ValidateCapture, ValidateRefund,
+  // ValidateIntentId), name its account (never empty) and carry its key.
   void Run(OperationRequest request, const CallContext& context,
            OperationDone done);
 
