@@ -43,9 +43,9 @@ StoredIntent IntentStore::Insert(const std::string& account,
                       std::move(body),
                       {}};
   if (batch == kNoBatch) {
-    CommitLocked(intent, /*is_new=*/true);
+    InsertLocked(intent);
   } else if (auto it = staged_.find(batch); it != staged_.end()) {
-    it->second.emplace_back(intent, true);
+    it->second.push_back({intent, {}, {}});
   }  // else: the batch was cleared (reset) before the write; drop it.
   return intent;
 }
@@ -60,32 +60,30 @@ void IntentStore::InsertMany(const std::string& account, TimePoint created_at,
   TimePoint created = TruncateToTick(created_at);
   std::lock_guard<std::mutex> lock(mu_);
   for (Json& body : bodies) {
-    CommitLocked({account, next_seq_++, created, {}, std::move(body), {}},
-                 /*is_new=*/true);
+    InsertLocked({account, next_seq_++, created, {}, std::move(body), {}});
   }
 }
 
-std::optional<IntentStore::StatusChange> IntentStore::CommitLocked(
-    StoredIntent intent, bool is_new) {
+void IntentStore::InsertLocked(StoredIntent intent) {
   std::string id = intent.body["id"].get<std::string>();
-  if (!is_new) {
-    auto it = by_id_.find(id);
-    // An update of an intent forgotten since: nothing to do.
-    if (it == by_id_.end()) return std::nullopt;
-    std::string old_status = StatusOf(it->second.body);
-    it->second.body = std::move(intent.body);
-    it->second.refunds = std::move(intent.refunds);
-    IndexRefundsLocked(it->second);
-    if (StatusOf(it->second.body) == old_status) return std::nullopt;
-    return StatusChange{it->second, std::move(old_status)};
-  }
   intent.committed_at = std::chrono::steady_clock::now();
   IntentKey key = intent.key();
   all_by_key_[key] = id;
   by_account_[intent.account][key] = id;
   IndexRefundsLocked(intent);
   by_id_[id] = std::move(intent);
-  return std::nullopt;
+}
+
+std::optional<IntentStore::StatusChange> IntentStore::ApplyLocked(
+    const std::string& id, const Change& change) {
+  auto it = by_id_.find(id);
+  // A change of an intent forgotten since: nothing to do.
+  if (it == by_id_.end() || !change) return std::nullopt;
+  std::string old_status = StatusOf(it->second.body);
+  change(it->second);
+  IndexRefundsLocked(it->second);
+  if (StatusOf(it->second.body) == old_status) return std::nullopt;
+  return StatusChange{it->second, std::move(old_status)};
 }
 
 void IntentStore::IndexRefundsLocked(const StoredIntent& intent) {
@@ -109,29 +107,35 @@ std::optional<StoredIntent> IntentStore::Get(const std::string& id) const {
 }
 
 std::optional<StoredIntent> IntentStore::Update(
-    const std::string& id, const std::function<void(StoredIntent&)>& mutate,
-    Batch batch) {
+    const std::string& id, const std::function<void(StoredIntent&)>& mutate) {
+  return Apply(id, [&](const StoredIntent&) -> Change { return mutate; });
+}
+
+std::optional<StoredIntent> IntentStore::Apply(
+    const std::string& id,
+    const std::function<Change(const StoredIntent&)>& decide, Batch batch) {
   std::vector<StatusChange> changes;
   std::optional<StoredIntent> result;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return std::nullopt;
+    Change change = decide(it->second);
     if (batch != kNoBatch) {
+      // Staged: the handler answers from the change applied to a copy; the
+      // stored intent gets the change at Commit.
       StoredIntent copy = it->second;
-      mutate(copy);
-      if (auto staged = staged_.find(batch); staged != staged_.end()) {
-        staged->second.emplace_back(copy, false);
+      if (change) change(copy);
+      if (auto staged = staged_.find(batch);
+          staged != staged_.end() && change) {
+        staged->second.push_back({std::nullopt, id, std::move(change)});
       }
       return copy;
     }
-    std::string old_status = StatusOf(it->second.body);
-    mutate(it->second);
-    IndexRefundsLocked(it->second);
-    result = it->second;
-    if (StatusOf(it->second.body) != old_status) {
-      changes.push_back({it->second, std::move(old_status)});
+    if (auto status_change = ApplyLocked(id, change)) {
+      changes.push_back(std::move(*status_change));
     }
+    result = it->second;
   }
   Notify(changes);
   return result;
@@ -143,8 +147,10 @@ void IntentStore::Commit(Batch batch) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = staged_.find(batch);
     if (it == staged_.end()) return;
-    for (auto& [intent, is_new] : it->second) {
-      if (auto change = CommitLocked(std::move(intent), is_new)) {
+    for (StagedWrite& write : it->second) {
+      if (write.insert) {
+        InsertLocked(std::move(*write.insert));
+      } else if (auto change = ApplyLocked(write.id, write.change)) {
         changes.push_back(std::move(*change));
       }
     }
@@ -167,7 +173,7 @@ std::optional<std::pair<StoredIntent, RefundRecord>> IntentStore::GetRefund(
   for (const RefundRecord& refund : it->second.refunds) {
     if (refund.refund_id == refund_id) return std::pair{it->second, refund};
   }
-  return std::nullopt;  // replaced by a later commit of the intent
+  return std::nullopt;  // not in the intent's refunds (defensive)
 }
 
 bool IntentStore::ReserveKey(const std::string& key, Batch batch) {

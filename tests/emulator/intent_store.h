@@ -90,8 +90,8 @@ class IntentStore final {
   using Batch = uint64_t;
   static constexpr Batch kNoBatch = 0;
 
-  // Told about every committed change of an intent's status (by Update or
-  // Commit), with the intent as committed and its previous status. Called
+  // Told about every committed change of an intent's status (by Update,
+  // Apply or Commit), with the intent as committed and its previous status. Called
   // after the store's lock is released, on the thread that made the change.
   using StatusListener = std::function<void(const StoredIntent& intent,
                                             const std::string& old_status)>;
@@ -117,16 +117,31 @@ class IntentStore final {
   // The committed intent.
   std::optional<StoredIntent> Get(const std::string& id) const;
 
-  // Runs `mutate` under the lock on (a copy of) the committed intent and
-  // returns the result; nullopt when there is no such committed intent. With
-  // a batch, the result is staged and replaces the intent at Commit.
+  // Runs `mutate` under the lock on the committed intent and returns the
+  // result (committed at once); nullopt when there is no such intent.
   std::optional<StoredIntent> Update(
-      const std::string& id, const std::function<void(StoredIntent&)>& mutate,
+      const std::string& id, const std::function<void(StoredIntent&)>& mutate);
+
+  // A change to one intent, kept by value so that it can be applied later.
+  using Change = std::function<void(StoredIntent&)>;
+
+  // A request's read-check-write on one intent. `decide` runs under the lock
+  // on the committed intent: it checks the rules against that state and
+  // returns the change they allow (an empty Change: none). Returns the intent
+  // with the change applied (what the handler answers from); nullopt when
+  // there is no such committed intent. Without a batch the change is applied
+  // at once. With a batch it is staged and applied at Commit, as a change, to
+  // the intent as committed then: what was committed meanwhile (another
+  // refund, a status change) is kept, as a database applies
+  // `refunded = refunded + x`. The rules are not checked again at commit.
+  std::optional<StoredIntent> Apply(
+      const std::string& id,
+      const std::function<Change(const StoredIntent&)>& decide,
       Batch batch = kNoBatch);
 
-  // Makes the batch's writes visible (no-op for an unknown or cleared batch).
-  // A staged update replaces the whole intent (body and refunds): when two
-  // writes to one intent overlap, the last to commit wins.
+  // Makes the batch's writes visible (no-op for an unknown or cleared batch):
+  // its new intents are stored and its changes applied to the intents as they
+  // are now, in the order they were made.
   void Commit(Batch batch);
 
   // The committed refund `refund_id` and the intent it belongs to.
@@ -170,8 +185,18 @@ class IntentStore final {
     std::string old_status;
   };
 
-  // Returns the status change an update made, if any.
-  std::optional<StatusChange> CommitLocked(StoredIntent intent, bool is_new);
+  // A staged write: a new intent, or a change to intent `id`.
+  struct StagedWrite {
+    std::optional<StoredIntent> insert;
+    std::string id;
+    Change change;
+  };
+
+  void InsertLocked(StoredIntent intent);
+  // Applies `change` to committed intent `id` (nothing if it is gone since);
+  // returns the status change it made, if any.
+  std::optional<StatusChange> ApplyLocked(const std::string& id,
+                                          const Change& change);
   void IndexRefundsLocked(const StoredIntent& intent);
   void Notify(const std::vector<StatusChange>& changes) const;
 
@@ -182,8 +207,8 @@ class IntentStore final {
   // Committed intents in key order (ascending): all, and per account.
   std::map<IntentKey, std::string> all_by_key_;
   std::map<std::string, std::map<IntentKey, std::string>> by_account_;
-  // Staged writes per batch: (intent version, is a new intent).
-  std::map<Batch, std::vector<std::pair<StoredIntent, bool>>> staged_;
+  // Staged writes per batch, in the order they were made.
+  std::map<Batch, std::vector<StagedWrite>> staged_;
   // refundId -> intent id, committed refunds only.
   std::unordered_map<std::string, std::string> refund_index_;
   std::set<std::string> reserved_keys_;

@@ -109,19 +109,29 @@ void Authorize(Json& intent, TimePoint now) {
   }
 }
 
-Json AppendCapture(Json& intent, int64_t amount,
-                   std::optional<int64_t> tips_amount, TimePoint now) {
+Json NewCapture(int64_t amount, std::optional<int64_t> tips_amount,
+                TimePoint now) {
   Json capture = Json::object();
   capture["id"] = NewCaptureId();
   capture["amount"] = amount;
   if (tips_amount) capture["tipsAmount"] = *tips_amount;
   capture["status"] = "Successful";
   capture["createdAt"] = FormatTimestamp(now);
-  Captures(intent).push_back(capture);
+  return capture;
+}
+
+void AddCapture(Json& intent, Json capture, TimePoint now) {
+  Captures(intent).push_back(std::move(capture));
   if (CapturedAmount(intent) >= AuthorizedAmount(intent)) {
     intent["status"] = "Captured";
   }
   Touch(intent, now);
+}
+
+Json AppendCapture(Json& intent, int64_t amount,
+                   std::optional<int64_t> tips_amount, TimePoint now) {
+  Json capture = NewCapture(amount, tips_amount, now);
+  AddCapture(intent, capture, now);
   return capture;
 }
 

@@ -44,6 +44,14 @@ void Authorize(Json& intent, TimePoint now);
 Json AppendCapture(Json& intent, int64_t amount,
                    std::optional<int64_t> tips_amount, TimePoint now);
 
+// A new Successful capture item (with a fresh id), not yet added.
+Json NewCapture(int64_t amount, std::optional<int64_t> tips_amount,
+                TimePoint now);
+
+// Appends `capture` (from NewCapture); the status becomes Captured when the
+// captured total reaches the authorised amount.
+void AddCapture(Json& intent, Json capture, TimePoint now);
+
 // Changes a Created intent's amount (SetAmountRequest): `requestedAmount`
 // keeps the amount it was created with, totalAmount is recomputed (amount +
 // tips + cashback + service charge), itemLines/taxLines are replaced when

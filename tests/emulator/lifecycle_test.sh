@@ -398,6 +398,30 @@ expect "... the first answer comes at the commit" 1 "$((($(date +%s%N) - t0) / 1
 refund "$f1" slow-1 '{"amount":100}'
 expect "... a retry after the commit gets the same refund" "200 $(jq -r .refundId "$work/slow") 500" \
   "$st $(jq -r .refundId <<<"$out") $(intent "$f1" | jq .refundedAmount)"
+# A slow refund's commit applies the refund to the intent as it is then: a
+# refund and a status change committed during the delay are kept.
+f3=$(create "$manual")
+authorize "$f3" >/dev/null
+call POST /payment-intents/$f3/captures -d '{"amount":1000}'
+curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/refunds","responses":[{"commitDelayMs":1500}]}' >/dev/null
+t0=$(date +%s%N)
+curl -s -o "$work/slow3" $B/payment-intents/$f3/refunds -H "$A" -H "$V" -H "$C" -H 'idempotencyKey: merge-slow' -d '{"amount":300}' &
+bg=$!
+logged merge-slow
+refund "$f3" merge-fast '{"amount":200}'
+fast_id=$(jq -r .refundId <<<"$out")
+expect "commitDelayMs refund pending: another refund commits at once" "200 200" "$st $(intent "$f3" | jq .refundedAmount)"
+expect "... a control status change too" Reversed   "$(curl -s $E/payment-intents/$f3/status -d '{"status":"Reversed"}' | jq -r .status)"
+wait "$bg"
+bg=
+slow_id=$(jq -r .refundId "$work/slow3")
+expect "... the slow refund answers at the commit" 1 "$((($(date +%s%N) - t0) / 1000000 >= 1500 ? 1 : 0))"
+expect "... after it: refundedAmount is the sum, the status change is kept" "500 Reversed" \
+  "$(intent "$f3" | jq -r '"\(.refundedAmount) \(.status)"')"
+expect "... both refunds exist" "merge-slow:300 merge-fast:200" \
+  "$(curl -s $E/payment-intents/$f3/refunds | jq -r '[.data[] | "\(.idempotencyKey):\(.amount)"] | sort | reverse | join(" ")')"
+expect "... GET refund finds both" "200 200" \
+  "$(for r in "$slow_id" "$fast_id"; do curl -s -o /dev/null -w '%{http_code}\n' $B/payment-intents/refunds/$r -H "$A" -H "$V"; done | paste -sd' ')"
 curl -s $E/faults -d '{"method":"POST","path":"/payment-intents/*/reversal","responses":[{"status":503}]}' >/dev/null
 f2=$(create "$manual")
 authorize "$f2" >/dev/null

@@ -183,14 +183,18 @@ RouteResult Routes::Refresh(const std::string& id, const std::string& account,
   std::optional<StoredIntent> intent = store_->Get(id);
   if (!intent || intent->account != account) return NotFound(id, trace_id);
   std::string status;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
+      [&](const StoredIntent& s) -> IntentStore::Change {
         status = s.body["status"].get<std::string>();
-        if (status != "Created") return;
-        s.body["clientSessionSecret"] = NewClientSessionSecret();
-        s.body["clientSessionSecretExpirationDate"] =
-            FormatTimestamp(ctx.received_at + std::chrono::minutes(30));
+        if (status != "Created") return {};
+        return [secret = NewClientSessionSecret(),
+                expires = FormatTimestamp(ctx.received_at +
+                                          std::chrono::minutes(30))](
+                   StoredIntent& target) {
+          target.body["clientSessionSecret"] = secret;
+          target.body["clientSessionSecretExpirationDate"] = expires;
+        };
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
@@ -212,12 +216,14 @@ RouteResult Routes::Cancel(const std::string& id, const std::string& account,
   std::optional<StoredIntent> intent = store_->Get(id);
   if (!intent || intent->account != account) return NotFound(id, trace_id);
   std::string status;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
+      [&](const StoredIntent& s) -> IntentStore::Change {
         status = s.body["status"].get<std::string>();
-        if (status == "Created")
-          ApplyStatus(s.body, "Canceled", ctx.received_at);
+        if (status != "Created") return {};
+        return [now = ctx.received_at](StoredIntent& target) {
+          ApplyStatus(target.body, "Canceled", now);
+        };
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
@@ -314,22 +320,25 @@ RouteResult Routes::Capture(const Request& req, const std::string& id,
   std::string status;
   int64_t left = 0;
   Json capture;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
+      [&](const StoredIntent& s) -> IntentStore::Change {
         status = s.body["status"].get<std::string>();
-        if (status != "Authorized") return;
+        if (status != "Authorized") return {};
         if (!IsManualCapture(s.body)) {
           outcome = Outcome::kNotManual;
-          return;
+          return {};
         }
         left = AuthorizedAmount(s.body) - CapturedAmount(s.body);
         if (amount > left) {
           outcome = Outcome::kTooMuch;
-          return;
+          return {};
         }
-        capture = AppendCapture(s.body, amount, tips, ctx.received_at);
+        capture = NewCapture(amount, tips, ctx.received_at);
         outcome = Outcome::kCaptured;
+        return [capture, now = ctx.received_at](StoredIntent& target) {
+          AddCapture(target.body, capture, now);
+        };
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
@@ -370,14 +379,16 @@ RouteResult Routes::Reverse(const std::string& id, const std::string& account,
   if (!intent || intent->account != account) return NotFound(id, trace_id);
   std::string status;
   bool captured = false, reversed = false;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
+      [&](const StoredIntent& s) -> IntentStore::Change {
         status = s.body["status"].get<std::string>();
         captured = CapturedAmount(s.body) > 0;
-        if (status != "Authorized" || captured) return;
-        dojo_emulator::Reverse(s.body, ctx.received_at);
+        if (status != "Authorized" || captured) return {};
         reversed = true;
+        return [now = ctx.received_at](StoredIntent& target) {
+          dojo_emulator::Reverse(target.body, now);
+        };
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
@@ -433,9 +444,9 @@ RouteResult Routes::Refund(const Request& req, const std::string& id,
   std::string status;
   int64_t left = 0;
   RefundRecord refund;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
+      [&](const StoredIntent& s) -> IntentStore::Change {
         for (const RefundRecord& r : s.refunds) {
           if (r.idempotency_key != key) continue;
           refund = r;
@@ -443,14 +454,14 @@ RouteResult Routes::Refund(const Request& req, const std::string& id,
                       r.notes == notes && r.previous_transaction_id == previous;
           outcome = same || replay_mismatched ? Outcome::kReplayed
                                               : Outcome::kMismatch;
-          return;
+          return {};
         }
         status = s.body["status"].get<std::string>();
-        if (status != "Captured") return;
+        if (status != "Captured") return {};
         left = CapturedAmount(s.body) - RefundedAmount(s.body);
         if (amount > left) {
           outcome = Outcome::kTooMuch;
-          return;
+          return {};
         }
         refund = {NewRefundId(),
                   key,
@@ -459,8 +470,10 @@ RouteResult Routes::Refund(const Request& req, const std::string& id,
                   notes,
                   previous,
                   FormatTimestamp(ctx.received_at)};
-        ApplyRefund(s, refund, ctx.received_at);
         outcome = Outcome::kCreated;
+        return [refund, now = ctx.received_at](StoredIntent& target) {
+          ApplyRefund(target, refund, now);
+        };
       },
       ctx.batch);
   if (outcome != Outcome::kCreated && ctx.batch != IntentStore::kNoBatch) {
@@ -521,22 +534,24 @@ RouteResult Routes::SetAmount(const Request& req, const std::string& id,
   enum class Outcome { kChanged, kNotAllowed, kWrongStatus, kCurrency };
   Outcome outcome = Outcome::kNotAllowed;
   std::string status, currency;
-  intent = store_->Update(
+  intent = store_->Apply(
       id,
-      [&](StoredIntent& s) {
-        if (!CustomAmountAllowed(s.body)) return;
+      [&](const StoredIntent& s) -> IntentStore::Change {
+        if (!CustomAmountAllowed(s.body)) return {};
         status = s.body["status"].get<std::string>();
         if (status != "Created") {
           outcome = Outcome::kWrongStatus;
-          return;
+          return {};
         }
         currency = s.body["amount"]["currencyCode"].get<std::string>();
         if (request["amount"]["currencyCode"] != currency) {
           outcome = Outcome::kCurrency;
-          return;
+          return {};
         }
-        ChangeAmount(s.body, request, ctx.received_at);
         outcome = Outcome::kChanged;
+        return [request, now = ctx.received_at](StoredIntent& target) {
+          ChangeAmount(target.body, request, now);
+        };
       },
       ctx.batch);
   if (!intent) return NotFound(id, trace_id);
