@@ -1,12 +1,28 @@
 #include "lib/common/status_details.h"
 
+#include <algorithm>
+
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/duration.pb.h"
 
 namespace payments {
 namespace {
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
+
+// The longest field or description a BadRequest violation carries.
+constexpr size_t kMaxViolationText = 256;
+
+std::string Truncated(const std::string& text) {
+  if (text.size() <= kMaxViolationText) return text;
+  // Cut at a UTF-8 character boundary: a proto3 string must stay valid.
+  size_t cut = kMaxViolationText - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return absl::StrCat(absl::string_view(text).substr(0, cut), "...");
+}
 
 template <typename Message>
 std::string TypeUrl() {
@@ -54,10 +70,17 @@ void SetRetryInfo(absl::Status& status, absl::Duration delay) {
 void SetBadRequest(absl::Status& status,
                    const std::vector<FieldViolation>& violations) {
   google::rpc::BadRequest bad_request;
-  for (const FieldViolation& violation : violations) {
+  const size_t shown = std::min(violations.size(), kMaxFieldViolations);
+  for (size_t i = 0; i < shown; ++i) {
     auto* added = bad_request.add_field_violations();
-    added->set_field(violation.field);
-    added->set_description(violation.description);
+    added->set_field(Truncated(violations[i].field));
+    added->set_description(Truncated(violations[i].description));
+  }
+  if (violations.size() > shown) {
+    auto* more = bad_request.add_field_violations();
+    more->set_description(absl::StrCat("... ", violations.size() - shown,
+                                       " more violations not shown (at most ",
+                                       kMaxFieldViolations, " are listed)"));
   }
   SetDetail(status, bad_request);
 }

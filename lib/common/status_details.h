@@ -63,7 +63,15 @@ void SetErrorInfo(absl::Status& status, absl::string_view reason,
 // Attaches a RetryInfo with the given delay (replacing any earlier one).
 void SetRetryInfo(absl::Status& status, absl::Duration delay);
 
+// The most field violations a BadRequest carries, so that the details of a
+// request with very many problems stay a small trailer (a few KiB).
+inline constexpr size_t kMaxFieldViolations = 20;
+
 // Attaches a BadRequest holding `violations` (replacing any earlier one).
+// At most kMaxFieldViolations are kept, in order; when there are more, a
+// final violation with the field "" says how many were left out
+// ("... N more violations not shown"), and a field or description longer
+// than 256 bytes is cut.
 void SetBadRequest(absl::Status& status,
                    const std::vector<FieldViolation>& violations);
 

@@ -283,6 +283,29 @@ TEST_F(PaymentsIntegrationTest, InvalidCreateIsRejectedLocallyWithViolations) {
       << "invalid input must not reach Dojo";
 }
 
+TEST_F(PaymentsIntegrationTest, ManyViolationsStayAnInvalidArgument) {
+  // 10,100 bad item lines once made a ~500 KB trailer that clients saw as
+  // RESOURCE_EXHAUSTED "metadata size exceeds limit".
+  v1::CreateIntentRequest request = MinimalCreate("Order-many-violations");
+  for (int i = 0; i < 10100; ++i) request.add_item_lines();  // no amount
+  v1::CreateIntentResponse response;
+  grpc::Status status =
+      stub_->CreateIntent(Context().get(), request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_LT(status.error_details().size(), 4096u);
+  auto bad_request = FindDetail<google::rpc::BadRequest>(status);
+  ASSERT_TRUE(bad_request.has_value());
+  ASSERT_EQ(bad_request->field_violations_size(), 21);
+  EXPECT_EQ(bad_request->field_violations(0).field(), "item_lines");
+  EXPECT_EQ(bad_request->field_violations(1).field(),
+            "item_lines[0].amount_total");
+  EXPECT_TRUE(absl::StrContains(bad_request->field_violations(20).description(),
+                                "10081 more"))
+      << bad_request->field_violations(20).description();
+  EXPECT_TRUE(stack_->UpstreamRequests().empty());
+}
+
 TEST_F(PaymentsIntegrationTest, DojoValidationErrorIsInvalidArgument) {
   // A problem-details 400 from Dojo for a request we consider valid.
   ASSERT_TRUE(stack_

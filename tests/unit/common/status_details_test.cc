@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -13,6 +14,7 @@
 namespace payments {
 namespace {
 
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
@@ -85,6 +87,53 @@ TEST(StatusDetails, BadRequestKeepsOrder) {
   EXPECT_THAT(
       PayloadUrls(status),
       UnorderedElementsAre("type.googleapis.com/google.rpc.BadRequest"));
+}
+
+TEST(StatusDetails, BadRequestIsCappedAndSaysHowManyWereLeftOut) {
+  // 10,100 item-line violations once made a ~500 KB trailer, which clients
+  // saw as RESOURCE_EXHAUSTED instead of INVALID_ARGUMENT.
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < 10100; ++i) {
+    violations.push_back({absl::StrCat("item_lines[", i, "].id"),
+                          "must be at most 60 characters"});
+  }
+  violations.push_back({std::string(10000, 'f'), std::string(10000, 'd')});
+  const absl::Status status = InvalidArgumentError("bad", violations);
+  absl::optional<absl::Cord> payload =
+      status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
+  ASSERT_TRUE(payload.has_value());
+  EXPECT_LT(payload->size(), 4096u);
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  const int cap = static_cast<int>(kMaxFieldViolations);
+  ASSERT_EQ(bad->field_violations_size(), cap + 1);
+  for (int i = 0; i < cap; ++i) {
+    EXPECT_EQ(bad->field_violations(i).field(),
+              absl::StrCat("item_lines[", i, "].id"));
+  }
+  const auto& more = bad->field_violations(cap);
+  EXPECT_EQ(more.field(), "");
+  EXPECT_THAT(more.description(), HasSubstr("10081 more"));
+
+  // Exactly the cap: nothing is left out, so no extra violation.
+  violations.resize(kMaxFieldViolations);
+  EXPECT_EQ(GetBadRequest(InvalidArgumentError("bad", violations))
+                ->field_violations_size(),
+            cap);
+}
+
+TEST(StatusDetails, LongViolationTextIsCutAtACharacterBoundary) {
+  std::string field(300, 'a');
+  field[252] = '\xc3';  // "é" straddling the cut
+  field[253] = '\xa9';
+  absl::Status status = absl::InvalidArgumentError("bad");
+  SetBadRequest(status, {{field, std::string(5000, 'd')}});
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(),
+            std::string(252, 'a') + "...");
+  EXPECT_EQ(bad->field_violations(0).description(),
+            std::string(253, 'd') + "...");
 }
 
 TEST(StatusDetails, AbsentDetails) {
