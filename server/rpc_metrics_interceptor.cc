@@ -28,11 +28,17 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
   RpcMetricsInterceptor(metrics::Metrics& metrics, ServerRpcInfo& info)
       : metrics_(metrics), type_(TypeName(info.type())), start_(absl::Now()) {
-    // "/payments.v1.PaymentsService/CreateIntent"
-    const absl::string_view full = info.method();
+    // "/payments.v1.PaymentsService/CreateIntent". The path is the
+    // caller's: Metrics counts any method main() did not initialise under
+    // one "unknown" label, and a malformed path is left empty (unknown).
+    const absl::string_view full =
+        info.method() == nullptr ? "" : info.method();
     const size_t slash = full.rfind('/');
-    service_ = std::string(full.substr(1, slash - 1));
-    method_ = std::string(full.substr(slash + 1));
+    if (!full.empty() && full.front() == '/' && slash != 0 &&
+        slash != absl::string_view::npos) {
+      service_ = std::string(full.substr(1, slash - 1));
+      method_ = std::string(full.substr(slash + 1));
+    }
     metrics_.RpcStarted(type_, service_, method_);
   }
 

@@ -1,6 +1,8 @@
 #include "lib/metrics/metrics.h"
 
+#include <algorithm>
 #include <array>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 
@@ -36,14 +38,45 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   return *kBuckets;
 }
 
-prometheus::Labels RpcLabels(absl::string_view type, absl::string_view service,
-                             absl::string_view method) {
-  return {{"grpc_type", std::string(type)},
-          {"grpc_service", std::string(service)},
-          {"grpc_method", std::string(method)}};
+// The label of RPCs of methods the server did not register.
+constexpr absl::string_view kUnknownLabel = "unknown";
+
+constexpr std::array<absl::string_view, 4> kRpcTypes = {
+    "unary", "client_stream", "server_stream", "bidi_stream"};
+
+absl::string_view KnownType(absl::string_view type) {
+  return std::find(kRpcTypes.begin(), kRpcTypes.end(), type) != kRpcTypes.end()
+             ? type
+             : kUnknownLabel;
+}
+
+absl::string_view KnownCode(absl::string_view code) {
+  return std::find(kCodeNames.begin(), kCodeNames.end(), code) !=
+                 kCodeNames.end()
+             ? code
+             : absl::string_view("UNKNOWN");
 }
 
 }  // namespace
+
+prometheus::Labels Metrics::RpcLabels(absl::string_view type,
+                                      absl::string_view service,
+                                      absl::string_view method) const {
+  bool known = false;
+  {
+    std::shared_lock<std::shared_mutex> lock(rpc_methods_mutex_);
+    const auto methods = rpc_methods_.find(service);
+    known = methods != rpc_methods_.end() &&
+            methods->second.find(method) != methods->second.end();
+  }
+  if (!known) {
+    service = kUnknownLabel;
+    method = kUnknownLabel;
+  }
+  return {{"grpc_type", std::string(KnownType(type))},
+          {"grpc_service", std::string(service)},
+          {"grpc_method", std::string(method)}};
+}
 
 absl::string_view GrpcCodeName(int code) {
   if (code < 0 || code >= static_cast<int>(kCodeNames.size())) {
@@ -193,6 +226,16 @@ Metrics::Metrics()
 
 void Metrics::InitRpcMethod(absl::string_view type, absl::string_view service,
                             absl::string_view method) {
+  {
+    std::unique_lock<std::shared_mutex> lock(rpc_methods_mutex_);
+    auto methods = rpc_methods_.find(service);
+    if (methods == rpc_methods_.end()) {
+      methods = rpc_methods_.emplace(std::string(service),
+                                     std::set<std::string, std::less<>>())
+                    .first;
+    }
+    methods->second.emplace(method);
+  }
   const prometheus::Labels labels = RpcLabels(type, service, method);
   rpc_started_.Add(labels);
   for (absl::string_view code : kCodeNames) {
@@ -213,7 +256,7 @@ void Metrics::RpcHandled(absl::string_view type, absl::string_view service,
                          double seconds) {
   prometheus::Labels labels = RpcLabels(type, service, method);
   rpc_seconds_.Add(labels, LatencyBuckets()).Observe(seconds);
-  labels.emplace("grpc_code", std::string(code));
+  labels.emplace("grpc_code", std::string(KnownCode(code)));
   rpc_handled_.Add(labels).Increment();
 }
 

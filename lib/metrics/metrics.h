@@ -5,7 +5,11 @@
 // Thread-safe: all methods may be called from any thread.
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
+#include <set>
+#include <shared_mutex>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -30,6 +34,12 @@ class Metrics final {
   // grpc_server_handling_seconds). `type` is unary, client_stream,
   // server_stream or bidi_stream; `code` is the canonical code name (OK,
   // INVALID_ARGUMENT, ...).
+  //
+  // Only methods initialised with InitRpcMethod keep their own service and
+  // method labels; RPCs of any other path (a caller can send any path) are
+  // counted under grpc_service="unknown", grpc_method="unknown" so that the
+  // number of series stays bounded. An unknown `type` or `code` likewise
+  // becomes "unknown" / "UNKNOWN".
   void InitRpcMethod(absl::string_view type, absl::string_view service,
                      absl::string_view method);
   void RpcStarted(absl::string_view type, absl::string_view service,
@@ -96,6 +106,16 @@ class Metrics final {
   void PolicyReload(absl::string_view result);
 
  private:
+  // The (service, method) labels RpcStarted/RpcHandled may use.
+  prometheus::Labels RpcLabels(absl::string_view type,
+                               absl::string_view service,
+                               absl::string_view method) const;
+
+  mutable std::shared_mutex rpc_methods_mutex_;
+  // service -> its methods.
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>>
+      rpc_methods_;
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& rpc_started_;
   prometheus::Family<prometheus::Counter>& rpc_handled_;

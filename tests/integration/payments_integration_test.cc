@@ -1,6 +1,8 @@
 // The real payments-server against the Dojo emulator over loopback HTTPS:
 // every RPC, the error mapping, and what reaches Dojo (the emulator's log).
 
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -10,6 +12,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "lib/webhook/signature_verifier.h"
@@ -304,6 +307,48 @@ TEST_F(PaymentsIntegrationTest, ManyViolationsStayAnInvalidArgument) {
                                 "10081 more"))
       << bad_request->field_violations(20).description();
   EXPECT_TRUE(stack_->UpstreamRequests().empty());
+}
+
+TEST_F(PaymentsIntegrationTest, UnknownMethodsShareOneMetricsLabel) {
+  // Any caller can send any path; each distinct unknown one once added
+  // about 21 series that were never freed.
+  grpc::GenericStub generic(grpc::CreateChannel(
+      stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto call = [&generic](const std::string& method) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(&context, method, grpc::StubOptions(), &request,
+                      &response,
+                      [&done](grpc::Status status) { done.set_value(status); });
+    return done.get_future().get();
+  };
+  EXPECT_EQ(call("/evil.Service/Warmup").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  auto before = stack_->ScrapeMetrics();
+  ASSERT_TRUE(before.ok()) << before.status();
+  for (int i = 0; i < 200; ++i) {
+    call(absl::StrCat("/evil", i, ".Service/Method", i));
+    call(absl::StrCat("/payments.v1.PaymentsService/Nope", i));
+  }
+  auto after = stack_->ScrapeMetrics();
+  ASSERT_TRUE(after.ok()) << after.status();
+  // Only counter values change: no new series.
+  EXPECT_LT(after->size(), before->size() + 2048)
+      << before->size() << " -> " << after->size();
+  EXPECT_FALSE(absl::StrContains(*after, "evil"));
+  EXPECT_FALSE(absl::StrContains(*after, "Nope"));
+  EXPECT_TRUE(absl::StrContains(
+      *after, R"(grpc_code="UNIMPLEMENTED",grpc_method="unknown",grpc_service="unknown")"))
+      << *after;
+  // Registered methods keep their labels.
+  EXPECT_TRUE(absl::StrContains(
+      *after,
+      R"(grpc_method="CreateIntent",grpc_service="payments.v1.PaymentsService")"));
 }
 
 TEST_F(PaymentsIntegrationTest, DojoValidationErrorIsInvalidArgument) {
