@@ -178,6 +178,10 @@ void RegisterRpcMetrics(payments::metrics::Metrics& metrics) {
   }
   metrics.InitRpcMethod("unary", "grpc.health.v1.Health", "Check");
   metrics.InitRpcMethod("server_stream", "grpc.health.v1.Health", "Watch");
+  for (const char* reflection : {"grpc.reflection.v1alpha.ServerReflection",
+                                 "grpc.reflection.v1.ServerReflection"}) {
+    metrics.InitRpcMethod("bidi_stream", reflection, "ServerReflectionInfo");
+  }
 }
 
 // The credentials of the gRPC listener. With TLS, gRPC's file watcher
