@@ -317,6 +317,10 @@ int main(int argc, char** argv) {
       &metrics);
   auto store = payments::idempotency::OpenStore(config.store);
   if (!store.ok()) Fail(store.status().message());
+  // The schema before the first call, so that none meets a missing or old
+  // one. If the store cannot be reached yet, the server still starts (not
+  // ready) and the store monitor keeps trying.
+  (void)(*store)->Migrate();
   payments::idempotency::WorkerPool pool(config.store_workers);
 
   const payments::config::Credentials credentials{

@@ -286,7 +286,9 @@ TEST_F(PostgresIdempotencyTest, FiftyConcurrentCallsOverTwoServersCreateOnce) {
 }
 
 TEST_F(PostgresIdempotencyTest, StoreOutageRefusesCreatesAndRecovers) {
-  ASSERT_TRUE(Ready(0));
+  // Readiness follows the store: the two servers migrate the fresh database
+  // at once at start-up, and one may retry (its monitor checks every 2 s).
+  ASSERT_TRUE(WaitFor([] { return Ready(0); }, absl::Seconds(10)));
   const std::string id = [&] {
     v1::CreateIntentResponse created;
     EXPECT_TRUE(Create(MinimalCreate(Unique("Order-before")), created).ok());
