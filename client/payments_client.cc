@@ -120,15 +120,15 @@ absl::StatusOr<v1::CancelIntentResponse> PaymentsClient::CancelIntent(
 absl::StatusOr<v1::CaptureIntentResponse> PaymentsClient::CaptureIntent(
     const v1::CaptureIntentRequest& request, const CallOptions& call) {
   return Unary<v1::CaptureIntentRequest, v1::CaptureIntentResponse>(
-      options_, call, &v1::PaymentsService::Stub::CaptureIntent, *channel_->stub,
-      request);
+      options_, call, &v1::PaymentsService::Stub::CaptureIntent,
+      *channel_->stub, request);
 }
 
 absl::StatusOr<v1::ReverseIntentResponse> PaymentsClient::ReverseIntent(
     const v1::ReverseIntentRequest& request, const CallOptions& call) {
   return Unary<v1::ReverseIntentRequest, v1::ReverseIntentResponse>(
-      options_, call, &v1::PaymentsService::Stub::ReverseIntent, *channel_->stub,
-      request);
+      options_, call, &v1::PaymentsService::Stub::ReverseIntent,
+      *channel_->stub, request);
 }
 
 absl::StatusOr<v1::RefundIntentResponse> PaymentsClient::RefundIntent(

@@ -12,8 +12,8 @@
 #include "google/protobuf/message.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "lib/metrics/metrics.h"
 #include "grpcpp/server_context.h"
+#include "lib/metrics/metrics.h"
 #include "server/caller_identity.h"
 
 namespace payments::server {

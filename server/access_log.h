@@ -11,8 +11,8 @@
 //   - One JSON line per call (lib/common/logger.h): event `rpc` for OK,
 //     sampled by `sample_ratio`; `rpc_failed` for any other code, always.
 //     Fields: service, method, code, duration_ms, request_id, caller (the
-//     identity of the client certificate, server/caller_identity.h), account (the
-//     request's `account`, `default` when empty), the caller's W3C
+//     identity of the client certificate, server/caller_identity.h), account
+//     (the request's `account`, `default` when empty), the caller's W3C
 //     `traceparent` when valid; on failure also message, and the ErrorInfo
 //     `reason` and Dojo's trace id (`dojo_trace_id`) when the status has
 //     them. Nothing from the request body but the account name is logged.

@@ -103,13 +103,14 @@ std::optional<grpc::Status> CallerGuard::Admit(
     case auth::Decision::Verdict::kDenied: {
       metrics_.CallerCall(label, method,
                           metrics::Metrics::CallerResult::kDenied);
-      return ToGrpcStatus(ErrorWithReason(
-          absl::StatusCode::kPermissionDenied,
-          absl::StrCat("caller ", caller, " may not call ", method,
-                       " on account ", account),
-          "CALLER_NOT_ALLOWED",
-          {{"caller", caller}, {"rpc", std::string(method)},
-           {"account", account}}));
+      return ToGrpcStatus(
+          ErrorWithReason(absl::StatusCode::kPermissionDenied,
+                          absl::StrCat("caller ", caller, " may not call ",
+                                       method, " on account ", account),
+                          "CALLER_NOT_ALLOWED",
+                          {{"caller", caller},
+                           {"rpc", std::string(method)},
+                           {"account", account}}));
     }
     case auth::Decision::Verdict::kRateLimited: {
       metrics_.CallerCall(label, method,
@@ -124,10 +125,9 @@ std::optional<grpc::Status> CallerGuard::Admit(
            {"account", account},
            {"limit", decision.limit}});
       // Whole milliseconds, at least one.
-      SetRetryInfo(status,
-                   std::max(absl::Milliseconds(1),
-                            absl::Ceil(decision.retry_after,
-                                       absl::Milliseconds(1))));
+      SetRetryInfo(status, std::max(absl::Milliseconds(1),
+                                    absl::Ceil(decision.retry_after,
+                                               absl::Milliseconds(1))));
       return ToGrpcStatus(status);
     }
   }

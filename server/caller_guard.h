@@ -10,8 +10,8 @@
 
 #include <memory>
 #include <optional>
-#include <string>
 #include <set>
+#include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"

@@ -2,6 +2,7 @@
 
 #include "grpc/grpc_security_constants.h"
 #include "lib/auth/access_control.h"
+#include "lib/config/server_config.h"
 
 namespace payments::server {
 namespace {
@@ -38,10 +39,10 @@ std::string RequestAccount(const google::protobuf::Message& request) {
   if (field == nullptr ||
       field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
       field->is_repeated()) {
-    return "default";
+    return std::string(config::kDefaultAccount);
   }
   std::string account = request.GetReflection()->GetString(request, field);
-  return account.empty() ? "default" : account;
+  return account.empty() ? std::string(config::kDefaultAccount) : account;
 }
 
 }  // namespace payments::server

@@ -66,8 +66,9 @@ ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM server certificate chain (PAYMENTS_TLS_CERT_FILE)");
 ABSL_FLAG(std::string, tls_key_file, "",
           "PEM server private key (PAYMENTS_TLS_KEY_FILE)");
-ABSL_FLAG(std::string, tls_client_ca_file, "",
-          "PEM CAs that sign client certificates (PAYMENTS_TLS_CLIENT_CA_FILE)");
+ABSL_FLAG(
+    std::string, tls_client_ca_file, "",
+    "PEM CAs that sign client certificates (PAYMENTS_TLS_CLIENT_CA_FILE)");
 ABSL_FLAG(std::string, policy_file, "",
           "caller policy JSON (PAYMENTS_POLICY_FILE)");
 ABSL_FLAG(std::string, metrics_addr, "",
@@ -119,8 +120,9 @@ ABSL_FLAG(std::string, store_workers, "",
 ABSL_FLAG(std::string, settle_period, "",
           "time after an ambiguous attempt before 'not found' means 'not "
           "created' (PAYMENTS_SETTLE_PERIOD)");
-ABSL_FLAG(std::string, reconcile_clock_skew, "",
-          "widening of reconciliation searches (PAYMENTS_RECONCILE_CLOCK_SKEW)");
+ABSL_FLAG(
+    std::string, reconcile_clock_skew, "",
+    "widening of reconciliation searches (PAYMENTS_RECONCILE_CLOCK_SKEW)");
 ABSL_FLAG(std::string, reconcile_interval, "",
           "how often unknown operations are claimed "
           "(PAYMENTS_RECONCILE_INTERVAL)");
@@ -213,9 +215,8 @@ std::shared_ptr<grpc::ServerCredentials> ListenerCredentials(
 class NoPlugins final : public grpc::ServerBuilderOption {
  public:
   void UpdateArguments(grpc::ChannelArguments*) override {}
-  void UpdatePlugins(
-      std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins)
-      override {
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
     plugins->clear();
   }
 };
@@ -336,13 +337,13 @@ int main(int argc, char** argv) {
 
   const payments::SystemClock clock;
   const std::string instance_id = InstanceId();
-  payments::Reconciler reconciler(
-      **store, pool, dojo, accounts, clock, **transport,
-      {.settle_period = config.settle_period,
-       .clock_skew = config.reconcile_clock_skew,
-       .poll_interval = config.reconcile_interval,
-       .instance_id = instance_id},
-      &metrics);
+  payments::Reconciler reconciler(**store, pool, dojo, accounts, clock,
+                                  **transport,
+                                  {.settle_period = config.settle_period,
+                                   .clock_skew = config.reconcile_clock_skew,
+                                   .poll_interval = config.reconcile_interval,
+                                   .instance_id = instance_id},
+                                  &metrics);
   const payments::IdempotencyOptions journaled{
       .retention = config.idempotency_retention, .instance_id = instance_id};
   payments::IdempotentCreator creator(**store, pool, dojo, reconciler, clock,
@@ -392,9 +393,8 @@ int main(int argc, char** argv) {
     grpc::ServerBuilder health_builder;
     health_builder.SetOption(std::make_unique<NoPlugins>());
     health_builder.RegisterCallbackGenericService(&health_only);
-    health_builder.AddListeningPort(config.health_addr,
-                                    grpc::InsecureServerCredentials(),
-                                    &health_port);
+    health_builder.AddListeningPort(
+        config.health_addr, grpc::InsecureServerCredentials(), &health_port);
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         health_interceptors;

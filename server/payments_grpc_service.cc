@@ -131,7 +131,8 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::RefreshClientSessionSecret(
     const v1::RefreshClientSessionSecretRequest* request,
     v1::RefreshClientSessionSecretResponse* response) {
   auto* reactor = new CancellableReactor();
-  if (auto refused = Refused(*context, *request, "RefreshClientSessionSecret")) {
+  if (auto refused =
+          Refused(*context, *request, "RefreshClientSessionSecret")) {
     reactor->Finish(*refused);
     return reactor;
   }
@@ -211,8 +212,7 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::GetRefund(
 }
 
 grpc::ServerUnaryReactor* PaymentsGrpcService::ListIntents(
-    grpc::CallbackServerContext* context,
-    const v1::ListIntentsRequest* request,
+    grpc::CallbackServerContext* context, const v1::ListIntentsRequest* request,
     v1::ListIntentsResponse* response) {
   return Unary(context, request, response, "ListIntents",
                &PaymentsService::ListIntents);

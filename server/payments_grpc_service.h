@@ -16,8 +16,7 @@ class PaymentsGrpcService final : public v1::PaymentsService::CallbackService {
   // `service` (and `guard`, when given) must outlive this object.
   // `default_deadline` applies when the caller sets none. `guard` checks
   // every call against the caller policy before its use case runs.
-  PaymentsGrpcService(PaymentsService& service,
-                      absl::Duration default_deadline,
+  PaymentsGrpcService(PaymentsService& service, absl::Duration default_deadline,
                       CallerGuard* guard = nullptr);
 
   grpc::ServerUnaryReactor* CreateIntent(

@@ -192,8 +192,7 @@ absl::StatusOr<std::string> Refund(const CtlSettings& s,
 
 absl::StatusOr<std::string> GetRefund(const CtlSettings& s,
                                       client::PaymentsClient& client) {
-  if (absl::Status st = Require(s.lifecycle.refund_id, "refund_id");
-      !st.ok()) {
+  if (absl::Status st = Require(s.lifecycle.refund_id, "refund_id"); !st.ok()) {
     return st;
   }
   v1::GetRefundRequest request;
@@ -347,12 +346,18 @@ absl::StatusOr<std::string> RunCommand(const CommandSpec& command,
   using Runner = absl::StatusOr<std::string> (*)(const CtlSettings&,
                                                  client::PaymentsClient&);
   static const std::pair<const char*, Runner> kRunners[] = {
-      {"create-intent", &CreateIntent},   {"get-intent", &GetIntent},
-      {"create-link", &CreateLink},       {"refresh-secret", &RefreshSecret},
-      {"verify-webhook", &VerifyWebhook}, {"cancel-intent", &CancelIntent},
-      {"capture", &Capture},              {"reverse", &Reverse},
-      {"refund", &Refund},                {"get-refund", &GetRefund},
-      {"list-intents", &ListIntents},     {"health", &Health}};
+      {"create-intent", &CreateIntent},
+      {"get-intent", &GetIntent},
+      {"create-link", &CreateLink},
+      {"refresh-secret", &RefreshSecret},
+      {"verify-webhook", &VerifyWebhook},
+      {"cancel-intent", &CancelIntent},
+      {"capture", &Capture},
+      {"reverse", &Reverse},
+      {"refund", &Refund},
+      {"get-refund", &GetRefund},
+      {"list-intents", &ListIntents},
+      {"health", &Health}};
   for (const auto& [name, run] : kRunners) {
     if (command.name == name) return run(settings, client);
   }

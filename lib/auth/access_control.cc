@@ -51,10 +51,10 @@ Decision AccessControl::Check(absl::string_view caller, absl::string_view rpc,
       applicable.push_back(
           {{std::string(scope), std::string(name), "calls"}, *limits.calls});
     }
-    const std::optional<RateLimit>& special =
-        kind == "creates"   ? limits.creates
-        : kind == "refunds" ? limits.refunds
-                            : std::optional<RateLimit>();
+    const std::optional<RateLimit>& special = kind == "creates" ? limits.creates
+                                              : kind == "refunds"
+                                                  ? limits.refunds
+                                                  : std::optional<RateLimit>();
     if (special) {
       applicable.push_back(
           {{std::string(scope), std::string(name), std::string(kind)},
@@ -62,7 +62,8 @@ Decision AccessControl::Check(absl::string_view caller, absl::string_view rpc,
     }
   };
   add("caller", caller, rule->second.limits);
-  if (auto it = policy_->accounts.find(account); it != policy_->accounts.end()) {
+  if (auto it = policy_->accounts.find(account);
+      it != policy_->accounts.end()) {
     add("account", account, it->second);
   }
 

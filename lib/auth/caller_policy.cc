@@ -43,9 +43,9 @@ absl::StatusOr<RateLimit> ParseRateLimit(const json& value,
     return s;
   }
   RateLimit limit;
-  for (auto [key, field] : {std::pair<const char*, double*>{
-                                "per_second", &limit.per_second},
-                            {"burst", &limit.burst}}) {
+  for (auto [key, field] :
+       {std::pair<const char*, double*>{"per_second", &limit.per_second},
+        {"burst", &limit.burst}}) {
     if (!value.contains(key) || !value[key].is_number()) {
       return Invalid(where, absl::StrCat("'", key, "' must be a number"));
     }
@@ -67,11 +67,10 @@ absl::StatusOr<Limits> ParseLimits(const json& value,
     return s;
   }
   Limits limits;
-  for (auto [key, field] :
-       {std::pair<const char*, std::optional<RateLimit>*>{"calls",
-                                                          &limits.calls},
-        {"creates", &limits.creates},
-        {"refunds", &limits.refunds}}) {
+  for (auto [key, field] : {std::pair<const char*, std::optional<RateLimit>*>{
+                                "calls", &limits.calls},
+                            {"creates", &limits.creates},
+                            {"refunds", &limits.refunds}}) {
     if (!value.contains(key)) continue;
     absl::StatusOr<RateLimit> limit =
         ParseRateLimit(value[key], absl::StrCat(where, ".", key));
@@ -82,8 +81,8 @@ absl::StatusOr<Limits> ParseLimits(const json& value,
 }
 
 // A list of names or ["*"].
-absl::Status ParseNames(const json& value, const std::string& where,
-                        bool& all, std::set<std::string, std::less<>>& names,
+absl::Status ParseNames(const json& value, const std::string& where, bool& all,
+                        std::set<std::string, std::less<>>& names,
                         const std::function<bool(const std::string&)>& valid) {
   if (!value.is_array() || value.empty()) {
     return Invalid(where, "expected a non-empty list of names, or [\"*\"]");

@@ -350,14 +350,13 @@ void DojoClient::CreatePaymentIntent(absl::string_view api_key,
                                      const v1::CreateIntentRequest& request,
                                      const CallContext& context,
                                      CreateCallback done) {
-  SendOperation<v1::PaymentIntent>(
-      {.operation = "create_payment_intent",
-       .method = "POST",
-       .path = "/payment-intents",
-       .body = CreatePaymentIntentBody(request),
-       .api_key = std::string(api_key),
-       .idempotency = Idempotency::kUnsafe},
-      context, ParseIntent, std::move(done));
+  SendOperation<v1::PaymentIntent>({.operation = "create_payment_intent",
+                                    .method = "POST",
+                                    .path = "/payment-intents",
+                                    .body = CreatePaymentIntentBody(request),
+                                    .api_key = std::string(api_key),
+                                    .idempotency = Idempotency::kUnsafe},
+                                   context, ParseIntent, std::move(done));
 }
 
 void DojoClient::GetPaymentIntent(absl::string_view api_key,
@@ -398,10 +397,9 @@ void DojoClient::FindIntentsByReference(absl::string_view api_key,
       ->NextPage("");
 }
 
-void DojoClient::CancelPaymentIntent(absl::string_view api_key,
-                                     absl::string_view id,
-                                     const CallContext& context,
-                                     OperationCallback<v1::PaymentIntent> done) {
+void DojoClient::CancelPaymentIntent(
+    absl::string_view api_key, absl::string_view id, const CallContext& context,
+    OperationCallback<v1::PaymentIntent> done) {
   SendOperation<v1::PaymentIntent>(
       {.operation = "cancel_payment_intent",
        .method = "DELETE",
@@ -439,11 +437,13 @@ void DojoClient::ReversePaymentIntent(absl::string_view api_key,
       context, ParseIdOf("reversalId"), std::move(done));
 }
 
-void DojoClient::RefundPaymentIntent(
-    absl::string_view api_key, absl::string_view id,
-    absl::string_view idempotency_key, int64_t amount,
-    absl::string_view reason, absl::string_view notes,
-    const CallContext& context, OperationCallback<v1::Refund> done) {
+void DojoClient::RefundPaymentIntent(absl::string_view api_key,
+                                     absl::string_view id,
+                                     absl::string_view idempotency_key,
+                                     int64_t amount, absl::string_view reason,
+                                     absl::string_view notes,
+                                     const CallContext& context,
+                                     OperationCallback<v1::Refund> done) {
   SendOperation<v1::Refund>(
       {.operation = "refund_payment_intent",
        .method = "POST",

@@ -131,9 +131,9 @@ class DojoClient final {
   // retried.
   void SearchIntents(absl::string_view api_key, absl::Time start,
                      absl::Time end,
-                  const std::vector<v1::PaymentIntentStatus>& statuses,
-                  int limit, absl::string_view cursor,
-                  const CallContext& context, PageCallback done);
+                     const std::vector<v1::PaymentIntentStatus>& statuses,
+                     int limit, absl::string_view cursor,
+                     const CallContext& context, PageCallback done);
 
  private:
   struct Exchange;
@@ -151,8 +151,8 @@ class DojoClient final {
                      IntentCallback done);
   // A money-moving exchange: the parsed 2xx body and the request's Effect.
   template <typename T, typename Parse>
-  void SendOperation(Exchange exchange, const CallContext& context,
-                     Parse parse, OperationCallback<T> done);
+  void SendOperation(Exchange exchange, const CallContext& context, Parse parse,
+                     OperationCallback<T> done);
 
   HttpTransport& transport_;
   const DojoClientOptions options_;

@@ -179,12 +179,11 @@ absl::Status StatusFromHttpError(const HttpResponse& response) {
     // an intent not authorised, a custom amount not enabled): retrying will
     // not help until the state changes.
     status = absl::FailedPreconditionError(
-        absl::StrCat("the intent's state at Dojo does not allow this",
-                     detail));
-    SetErrorInfo(status,
-                 code == 409 ? reason::kDojoConflict
-                             : reason::kDojoMethodNotAllowed,
-                 metadata);
+        absl::StrCat("the intent's state at Dojo does not allow this", detail));
+    SetErrorInfo(
+        status,
+        code == 409 ? reason::kDojoConflict : reason::kDojoMethodNotAllowed,
+        metadata);
   } else if (code == 429) {
     status = absl::ResourceExhaustedError("Dojo is rate limiting this account");
     SetErrorInfo(status, reason::kDojoRateLimited, metadata);

@@ -304,8 +304,7 @@ class IdempotencyStore {
 
   // The attempts of the record for `key`, oldest first (empty if none),
   // whatever its expiry.
-  virtual absl::StatusOr<std::vector<Attempt>> ListAttempts(
-      const Key& key) = 0;
+  virtual absl::StatusOr<std::vector<Attempt>> ListAttempts(const Key& key) = 0;
 
   // Per kind with any, in OperationKind's order: the kUnknown and abandoned
   // kSent records (not expired).

@@ -230,8 +230,9 @@ void Metrics::InitRpcMethod(absl::string_view type, absl::string_view service,
     std::unique_lock<std::shared_mutex> lock(rpc_methods_mutex_);
     auto methods = rpc_methods_.find(service);
     if (methods == rpc_methods_.end()) {
-      methods = rpc_methods_.emplace(std::string(service),
-                                     std::set<std::string, std::less<>>())
+      methods = rpc_methods_
+                    .emplace(std::string(service),
+                             std::set<std::string, std::less<>>())
                     .first;
     }
     methods->second.emplace(method);
@@ -290,8 +291,7 @@ void Metrics::UnknownOutcome(absl::string_view operation) {
   unknown_outcomes_.Add({{"operation", std::string(operation)}}).Increment();
 }
 
-void Metrics::Reconciliation(absl::string_view kind,
-                             absl::string_view result) {
+void Metrics::Reconciliation(absl::string_view kind, absl::string_view result) {
   reconciliations_
       .Add({{"kind", std::string(kind)}, {"result", std::string(result)}})
       .Increment();

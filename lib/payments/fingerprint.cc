@@ -26,10 +26,9 @@ std::string CreateFingerprint(const v1::CreateIntentRequest& request) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
          canonical.size(), digest);
-  return absl::StrCat(kVersionPrefix,
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(digest),
-                          sizeof(digest))));
+  return absl::StrCat(kVersionPrefix, absl::BytesToHexString(absl::string_view(
+                                          reinterpret_cast<const char*>(digest),
+                                          sizeof(digest))));
 }
 
 bool SameFingerprint(absl::string_view recorded, absl::string_view current) {
@@ -49,9 +48,9 @@ bool IsIntentOf(const v1::PaymentIntent& intent, absl::string_view reference,
   // Records journaled before params existed keep only the fingerprint: the
   // reference is all there is to match (never "not found" for want of an
   // amount).
-  return params.empty() || absl::StrCat(intent.amount().value(), " ",
-                                        intent.amount().currency_code()) ==
-                               params;
+  return params.empty() ||
+         absl::StrCat(intent.amount().value(), " ",
+                      intent.amount().currency_code()) == params;
 }
 
 }  // namespace payments

@@ -4,14 +4,13 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-
 #include "payments/v1/payments_service.pb.h"
 
 namespace payments {
 
 // The idempotency fingerprint of a create: "v1:" + SHA-256 (hex) of the
-// canonical Dojo JSON of its stable business parameters, so that a retry with the
-// same parameters replays and one with different parameters is refused.
+// canonical Dojo JSON of its stable business parameters, so that a retry with
+// the same parameters replays and one with different parameters is refused.
 //
 // Covered: every field Dojo receives (reference, amount, description,
 // capture and payment methods, customer, addresses, lines, metadata,

@@ -207,10 +207,9 @@ class IdempotentCreator::Call final
           absl::StatusCode::kAborted,
           "another call with this reference is still in progress",
           reason::kOperationInProgress, {{"reference", key_.reference}});
-      SetRetryInfo(status,
-                   std::clamp(record.lease_expires_at - Now(),
-                              creator_.options_.poll_initial,
-                              creator_.options_.poll_max));
+      SetRetryInfo(status, std::clamp(record.lease_expires_at - Now(),
+                                      creator_.options_.poll_initial,
+                                      creator_.options_.poll_max));
       return Finish(std::move(status));
     }
     poll_delay_ = std::min(poll_delay_ * 2, creator_.options_.poll_max);
@@ -269,9 +268,8 @@ class IdempotentCreator::Call final
   // intent: the same key, or a key shown to see the intent (a rotation).
   void CheckAccount(const Record& record) {
     if (record.key_id == key_id_) return Replay(record);
-    if (!record.key_id.empty() &&
-        AccountKeys::EnvironmentOf(record.key_id) !=
-            AccountKeys::EnvironmentOf(key_id_)) {
+    if (!record.key_id.empty() && AccountKeys::EnvironmentOf(record.key_id) !=
+                                      AccountKeys::EnvironmentOf(key_id_)) {
       return AccountMismatch();
     }
     const std::string id = RecordedIntentId(record);
@@ -280,8 +278,8 @@ class IdempotentCreator::Call final
     }
     creator_.dojo_.GetPaymentIntent(
         api_key_, id, /*return_canceled=*/true, budget_.UntilAnswer(),
-        [self = shared_from_this(), record, id](
-            absl::StatusOr<v1::PaymentIntent> seen) mutable {
+        [self = shared_from_this(), record,
+         id](absl::StatusOr<v1::PaymentIntent> seen) mutable {
           self->OnPool([record = std::move(record), id = std::move(id),
                         seen = std::move(seen)](Call& call) mutable {
             call.OnAccountChecked(record, id, std::move(seen));
@@ -346,9 +344,8 @@ class IdempotentCreator::Call final
 IdempotentCreator::IdempotentCreator(idempotency::IdempotencyStore& store,
                                      idempotency::WorkerPool& pool,
                                      dojo::DojoClient& dojo,
-                                     Reconciler& reconciler,
-                                     const Clock& clock, Timer& timer,
-                                     IdempotencyOptions options,
+                                     Reconciler& reconciler, const Clock& clock,
+                                     Timer& timer, IdempotencyOptions options,
                                      metrics::Metrics* metrics)
     : store_(store),
       pool_(pool),

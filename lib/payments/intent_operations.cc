@@ -44,8 +44,7 @@ struct Produced {
 // One operation call: a state machine whose steps hop between the worker
 // pool (journal), the Dojo client's loop and the timer; the shared_ptr
 // travels with each pending step.
-class IntentOperations::Call final
-    : public std::enable_shared_from_this<Call> {
+class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
  public:
   Call(IntentOperations& ops, OperationRequest request, CallContext context,
        OperationDone done)
@@ -103,7 +102,8 @@ class IntentOperations::Call final
       Count("mismatch");
       return Finish(ErrorWithReason(
           absl::StatusCode::kAlreadyExists,
-          absl::StrCat("this ", Kind(), " key was already used with other "
+          absl::StrCat("this ", Kind(),
+                       " key was already used with other "
                        "parameters"),
           request_.kind == OperationKind::kCapture ? "CAPTURE_KEY_REUSED"
                                                    : "REFUND_KEY_REUSED",
@@ -143,7 +143,8 @@ class IntentOperations::Call final
                        lock.state == RecordState::kSent) &&
                       lock.lease_expires_at > Now();
     if (live) {
-      return Wait(lock.lease_expires_at, [](Call& call) { call.AcquireLock(); });
+      return Wait(lock.lease_expires_at,
+                  [](Call& call) { call.AcquireLock(); });
     }
     // An earlier operation on the intent left it unknown (or its owner
     // died): settle that first.
@@ -314,10 +315,9 @@ class IntentOperations::Call final
     // It may have happened: never sent blindly again; settled from Dojo.
     Count("unknown");
     if (ops_.metrics_ != nullptr) {
-      ops_.metrics_->UnknownOutcome(
-          absl::StrCat(request_.kind == OperationKind::kReversal ? "reverse"
-                                                                 : Kind(),
-                       "_payment_intent"));
+      ops_.metrics_->UnknownOutcome(absl::StrCat(
+          request_.kind == OperationKind::kReversal ? "reverse" : Kind(),
+          "_payment_intent"));
     }
     (void)ops_.store_.MarkUnknown(lock_key_, owner_, Now());
     absl::Status marked = ops_.store_.MarkUnknown(op_key_, owner_, Now());
@@ -419,9 +419,9 @@ class IntentOperations::Call final
         "another operation on this payment intent is in progress",
         reason::kOperationInProgress,
         {{"payment_intent_id", request_.params.intent_id}});
-    SetRetryInfo(status, std::clamp(owner_lease_end - Now(),
-                                    ops_.options_.poll_initial,
-                                    ops_.options_.poll_max));
+    SetRetryInfo(status,
+                 std::clamp(owner_lease_end - Now(), ops_.options_.poll_initial,
+                            ops_.options_.poll_max));
     Finish(std::move(status));
   }
 
@@ -441,7 +441,8 @@ class IntentOperations::Call final
 
   void OutcomeUnknown(absl::Time next_check_at) {
     absl::Status status = absl::UnavailableError(absl::StrCat(
-        "the ", Kind(), " may or may not have happened at Dojo; it is being "
+        "the ", Kind(),
+        " may or may not have happened at Dojo; it is being "
         "checked: call again with the same parameters after the RetryInfo "
         "delay"));
     SetErrorInfo(status, reason::kOutcomeUnknown,

@@ -50,8 +50,9 @@ int64_t CapturedAmount(const v1::PaymentIntent& intent) {
       captured += capture.amount();
     }
   }
-  if (captured == 0 && (intent.status() == v1::PAYMENT_INTENT_STATUS_CAPTURED ||
-                        intent.status() == v1::PAYMENT_INTENT_STATUS_REFUNDED)) {
+  if (captured == 0 &&
+      (intent.status() == v1::PAYMENT_INTENT_STATUS_CAPTURED ||
+       intent.status() == v1::PAYMENT_INTENT_STATUS_REFUNDED)) {
     return intent.total_amount().value();
   }
   return captured;

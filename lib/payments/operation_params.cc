@@ -61,8 +61,8 @@ std::optional<OperationParams> OperationParams::FromJson(
             idempotency::OperationKind::kReversal,
             idempotency::OperationKind::kCancel}) {
         if (kind == idempotency::OperationKindName(k)) {
-          params.guarded = idempotency::Key{
-              k, "", it->at("reference").get<std::string>()};
+          params.guarded =
+              idempotency::Key{k, "", it->at("reference").get<std::string>()};
         }
       }
       if (!params.guarded.has_value()) return std::nullopt;
@@ -73,8 +73,7 @@ std::optional<OperationParams> OperationParams::FromJson(
   return params;
 }
 
-std::string KeyedReference(absl::string_view intent_id,
-                           absl::string_view key) {
+std::string KeyedReference(absl::string_view intent_id, absl::string_view key) {
   return absl::StrCat(intent_id, "/", key);
 }
 

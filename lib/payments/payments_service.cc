@@ -6,9 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "lib/common/status_details.h"
@@ -78,8 +78,7 @@ absl::StatusOr<PaymentsService::AccountKey> PaymentsService::ResolveAccount(
 PaymentsService::PaymentsService(
     dojo::DojoClient& dojo, IdempotentCreator& creator,
     IntentOperations& operations, idempotency::IdempotencyStore& store,
-    idempotency::WorkerPool& pool,
-    const Reloadable<AccountKeys>& accounts,
+    idempotency::WorkerPool& pool, const Reloadable<AccountKeys>& accounts,
     const Reloadable<webhook::SignatureVerifier>& verifier,
     PaymentsServiceOptions options, metrics::Metrics* metrics)
     : dojo_(dojo),
@@ -202,17 +201,18 @@ void PaymentsService::GetIntent(const v1::GetIntentRequest& request,
   }
   absl::StatusOr<AccountKey> account = ResolveAccount(request.account());
   if (!account.ok()) return std::move(done)(account.status());
-  dojo_.GetPaymentIntent(account->key, request.id(), request.return_canceled(), context,
-                         [done = std::move(done)](
-                             absl::StatusOr<v1::PaymentIntent> intent) mutable {
-                           if (!intent.ok()) {
-                             std::move(done)(intent.status());
-                             return;
-                           }
-                           v1::GetIntentResponse response;
-                           *response.mutable_intent() = *std::move(intent);
-                           std::move(done)(std::move(response));
-                         });
+  dojo_.GetPaymentIntent(
+      account->key, request.id(), request.return_canceled(), context,
+      [done =
+           std::move(done)](absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        if (!intent.ok()) {
+          std::move(done)(intent.status());
+          return;
+        }
+        v1::GetIntentResponse response;
+        *response.mutable_intent() = *std::move(intent);
+        std::move(done)(std::move(response));
+      });
 }
 
 void PaymentsService::RefreshClientSessionSecret(
@@ -317,7 +317,8 @@ void PaymentsService::CaptureIntent(const v1::CaptureIntentRequest& request,
   operation.currency = request.amount().currency_code();
   RunOperation(
       std::move(operation), context,
-      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+      [done =
+           std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
         const std::string id = outcome.ok() ? outcome->dojo_id : "";
         absl::StatusOr<v1::CaptureIntentResponse> response =
             IntentResponse<v1::CaptureIntentResponse>(std::move(outcome));
@@ -339,7 +340,8 @@ void PaymentsService::ReverseIntent(const v1::ReverseIntentRequest& request,
   operation.params.intent_id = request.id();
   RunOperation(
       std::move(operation), context,
-      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+      [done =
+           std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
         const std::string id = outcome.ok() ? outcome->dojo_id : "";
         absl::StatusOr<v1::ReverseIntentResponse> response =
             IntentResponse<v1::ReverseIntentResponse>(std::move(outcome));
@@ -366,7 +368,8 @@ void PaymentsService::RefundIntent(const v1::RefundIntentRequest& request,
   operation.currency = request.amount().currency_code();
   RunOperation(
       std::move(operation), context,
-      [done = std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
+      [done =
+           std::move(done)](absl::StatusOr<OperationOutcome> outcome) mutable {
         v1::Refund refund = outcome.ok() ? outcome->refund : v1::Refund();
         absl::StatusOr<v1::RefundIntentResponse> response =
             IntentResponse<v1::RefundIntentResponse>(std::move(outcome));
@@ -378,8 +381,7 @@ void PaymentsService::RefundIntent(const v1::RefundIntentRequest& request,
 void PaymentsService::GetRefund(const v1::GetRefundRequest& request,
                                 const CallContext& context,
                                 Done<v1::GetRefundResponse> done) {
-  if (absl::Status valid = ValidateRefundId(request.refund_id());
-      !valid.ok()) {
+  if (absl::Status valid = ValidateRefundId(request.refund_id()); !valid.ok()) {
     std::move(done)(std::move(valid));
     return;
   }
@@ -421,8 +423,8 @@ void PaymentsService::ListIntents(const v1::ListIntentsRequest& request,
                                    : absl::InfiniteFuture(),
       statuses, request.page_size() == 0 ? 50 : request.page_size(), *cursor,
       context,
-      [reference = request.reference(), done = std::move(done)](
-          absl::StatusOr<dojo::SearchPage> page) mutable {
+      [reference = request.reference(),
+       done = std::move(done)](absl::StatusOr<dojo::SearchPage> page) mutable {
         if (!page.ok()) return std::move(done)(page.status());
         v1::ListIntentsResponse response;
         for (v1::PaymentIntent& intent : page->intents) {

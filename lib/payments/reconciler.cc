@@ -141,8 +141,8 @@ class Reconciler::Settling final
     }
     r_.dojo_.GetPaymentIntent(
         api_key_, params->intent_id, /*return_canceled=*/true, context_,
-        [self = shared_from_this(), params = *params](
-            absl::StatusOr<v1::PaymentIntent> intent) mutable {
+        [self = shared_from_this(),
+         params = *params](absl::StatusOr<v1::PaymentIntent> intent) mutable {
           self->r_.pool_.Post([self, params = std::move(params),
                                intent = std::move(intent)]() mutable {
             self->OnIntentRead(params, std::move(intent));
@@ -185,10 +185,10 @@ class Reconciler::Settling final
         params->amount, params->reason, params->notes, context_,
         [self = shared_from_this(), amount = params->amount](
             dojo::OperationAnswer<v1::Refund> answer) mutable {
-          self->r_.pool_.Post([self, amount,
-                               answer = std::move(answer)]() mutable {
-            self->OnRefundAnswer(amount, std::move(answer));
-          });
+          self->r_.pool_.Post(
+              [self, amount, answer = std::move(answer)]() mutable {
+                self->OnRefundAnswer(amount, std::move(answer));
+              });
         });
   }
 
@@ -204,9 +204,9 @@ class Reconciler::Settling final
       return Failed(answer.result.status());
     }
     answer.result->set_amount(amount);
-    absl::Status resolved = r_.store_.Resolve(
-        record_.key, record_.version, answer.result->id(),
-        answer.result->SerializeAsString(), r_.clock_.Now());
+    absl::Status resolved =
+        r_.store_.Resolve(record_.key, record_.version, answer.result->id(),
+                          answer.result->SerializeAsString(), r_.clock_.Now());
     if (!resolved.ok()) return Finish(Failure(std::move(resolved)));
     Count("found");
     SettleResult found = Outcome(Settlement::kFound);
@@ -366,7 +366,8 @@ class Reconciler::Settling final
 
   void Count(absl::string_view result) {
     if (r_.metrics_ != nullptr) {
-      r_.metrics_->Reconciliation(idempotency::OperationKindName(record_.key.kind), result);
+      r_.metrics_->Reconciliation(
+          idempotency::OperationKindName(record_.key.kind), result);
     }
   }
 
@@ -473,8 +474,8 @@ void Reconciler::RefreshGauges(absl::Time now) {
       store_.SummarizeUnknown(now);
   if (!summary.ok()) return;
   std::map<std::string, std::pair<int64_t, double>> by_kind = {
-      {"create", {0, 0}}, {"capture", {0, 0}}, {"refund", {0, 0}},
-      {"reversal", {0, 0}}, {"cancel", {0, 0}}, {"intent_lock", {0, 0}}};
+      {"create", {0, 0}},   {"capture", {0, 0}}, {"refund", {0, 0}},
+      {"reversal", {0, 0}}, {"cancel", {0, 0}},  {"intent_lock", {0, 0}}};
   for (const idempotency::UnknownSummary& kind : *summary) {
     by_kind[idempotency::OperationKindName(kind.kind)] = {
         kind.count, absl::ToDoubleSeconds(kind.oldest - absl::UnixEpoch())};

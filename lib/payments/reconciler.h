@@ -107,9 +107,9 @@ class Reconciler final {
   // deadline: a create from a search; a capture, reversal or cancel from the
   // intent's state (operation_evidence.h); a refund by sending it again with
   // its idempotencyKey; an intent lock by settling the operation it guards,
-  // then releasing it (kNotCreated). `done` runs exactly once, on a pool thread. A record changed
-  // meanwhile by someone else is kFailed with FAILED_PRECONDITION: re-read
-  // it.
+  // then releasing it (kNotCreated). `done` runs exactly once, on a pool
+  // thread. A record changed meanwhile by someone else is kFailed with
+  // FAILED_PRECONDITION: re-read it.
   void Settle(const idempotency::Record& record, const CallContext& context,
               SettleDone done);
 

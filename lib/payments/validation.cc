@@ -277,8 +277,7 @@ absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
 namespace {
 
 bool IsKeyChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.' ||
-         c == ':';
+  return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.' || c == ':';
 }
 
 void OperationKey(Violations& v, const std::string& field,

@@ -39,8 +39,8 @@ std::optional<std::string> OptionalBool(const Json& spec, const char* name,
 }
 
 constexpr const char* kKnownStepKeys[] = {
-    "status",          "kind",    "body",         "contentType",
-    "retryAfter",      "headers", "delayMs",      "drop",
+    "status",          "kind",    "body",          "contentType",
+    "retryAfter",      "headers", "delayMs",       "drop",
     "processThenDrop", "repeat",  "commitDelayMs", "processThenStatus"};
 
 }  // namespace

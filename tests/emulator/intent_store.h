@@ -91,8 +91,9 @@ class IntentStore final {
   static constexpr Batch kNoBatch = 0;
 
   // Told about every committed change of an intent's status (by Update,
-  // Apply or Commit), with the intent as committed and its previous status. Called
-  // after the store's lock is released, on the thread that made the change.
+  // Apply or Commit), with the intent as committed and its previous status.
+  // Called after the store's lock is released, on the thread that made the
+  // change.
   using StatusListener = std::function<void(const StoredIntent& intent,
                                             const std::string& old_status)>;
 

@@ -51,10 +51,14 @@ void Replace(const std::string& path, const std::string& contents) {
 std::string Policy(const std::string& shop_rpcs) {
   return absl::StrCat(R"({
   "callers": {
-    ")", Spiffe("checkout"), R"(": {"rpcs": ["*"], "accounts": ["*"]},
-    ")", Spiffe("shop"), R"(": {"rpcs": )", shop_rpcs,
+    ")",
+                      Spiffe("checkout"),
+                      R"(": {"rpcs": ["*"], "accounts": ["*"]},
+    ")",
+                      Spiffe("shop"), R"(": {"rpcs": )", shop_rpcs,
                       R"(, "accounts": ["default"]},
-    ")", Spiffe("burst"), R"(": {
+    ")",
+                      Spiffe("burst"), R"(": {
       "rpcs": ["GetIntent", "CreateIntent"], "accounts": ["*"],
       "limits": {"calls": {"per_second": 0.2, "burst": 3}}
     }
@@ -75,9 +79,9 @@ class AuthIntegrationTest : public ::testing::Test {
                               .c_str()),
               0);
     // A second, unrelated server CA and certificate to rotate to.
-    ASSERT_EQ(std::system(absl::StrCat(GEN_CERTS_SCRIPT, " ", dir, "/next")
-                              .c_str()),
-              0);
+    ASSERT_EQ(
+        std::system(absl::StrCat(GEN_CERTS_SCRIPT, " ", dir, "/next").c_str()),
+        0);
     // The files the server reads (a Secret volume): copies, so that the
     // rotation can replace them.
     std::filesystem::create_directories(dir + "/live");
@@ -94,8 +98,7 @@ class AuthIntegrationTest : public ::testing::Test {
              {"PAYMENTS_TLS_KEY_FILE", dir + "/live/tls.key"},
              {"PAYMENTS_TLS_CLIENT_CA_FILE", dir + "/client-ca.pem"},
              {"PAYMENTS_POLICY_FILE", dir + "/live/policy.json"},
-             {"PAYMENTS_HEALTH_ADDR",
-              absl::StrCat("127.0.0.1:", health_port_)},
+             {"PAYMENTS_HEALTH_ADDR", absl::StrCat("127.0.0.1:", health_port_)},
              {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "1s"},
          }});
     ASSERT_TRUE(stack.ok()) << stack.status();
@@ -214,9 +217,10 @@ TEST_F(AuthIntegrationTest, AllowedCallerSucceedsThroughTheClientLibrary) {
       },
       absl::Seconds(5)));
   EXPECT_TRUE(absl::StrContains(
-      Metrics(), absl::StrCat(R"(payments_caller_calls_total{caller=")",
-                              Spiffe("checkout"),
-                              R"(",grpc_method="CreateIntent",result="allowed"})")));
+      Metrics(),
+      absl::StrCat(R"(payments_caller_calls_total{caller=")",
+                   Spiffe("checkout"),
+                   R"(",grpc_method="CreateIntent",result="allowed"})")));
 }
 
 TEST_F(AuthIntegrationTest, CallerAllowedToCreateButNotRefundIsDenied) {
@@ -246,8 +250,7 @@ TEST_F(AuthIntegrationTest, CallerAllowedToCreateButNotRefundIsDenied) {
   // An account it may not use, and a caller the policy does not name.
   v1::CreateIntentRequest elsewhere = MinimalCreate("auth-shop-2");
   elsewhere.set_account("second");
-  EXPECT_EQ(shop->CreateIntent(ContextWithDeadline().get(), elsewhere,
-                               &created)
+  EXPECT_EQ(shop->CreateIntent(ContextWithDeadline().get(), elsewhere, &created)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   const grpc::Status stranger = Get(*Stub("stranger"));
@@ -259,9 +262,9 @@ TEST_F(AuthIntegrationTest, CallerAllowedToCreateButNotRefundIsDenied) {
   EXPECT_TRUE(stack_->UpstreamRequests().empty());
   const std::string metrics = Metrics();
   EXPECT_TRUE(absl::StrContains(
-      metrics, absl::StrCat(R"(payments_caller_calls_total{caller=")",
-                            Spiffe("shop"),
-                            R"(",grpc_method="RefundIntent",result="denied"} 1)")))
+      metrics,
+      absl::StrCat(R"(payments_caller_calls_total{caller=")", Spiffe("shop"),
+                   R"(",grpc_method="RefundIntent",result="denied"} 1)")))
       << metrics;
   EXPECT_TRUE(absl::StrContains(
       metrics,
@@ -290,7 +293,8 @@ TEST_F(AuthIntegrationTest, PolicyChangeTakesEffectWithoutRestart) {
       absl::Seconds(10)));
 
   // An invalid policy is logged and the current one kept.
-  Replace(policy, R"({"callers": {"x": {"rpcs": ["NoSuchRpc"], "accounts": ["*"]}}})");
+  Replace(policy,
+          R"({"callers": {"x": {"rpcs": ["NoSuchRpc"], "accounts": ["*"]}}})");
   EXPECT_TRUE(WaitFor(
       [] {
         return absl::StrContains(Slurp(stack_->server_log_path()),
@@ -310,7 +314,8 @@ TEST_F(AuthIntegrationTest, PolicyChangeTakesEffectWithoutRestart) {
       absl::Seconds(10)));
 }
 
-TEST_F(AuthIntegrationTest, BurstOverTheLimitGetsResourceExhaustedWithRetryInfo) {
+TEST_F(AuthIntegrationTest,
+       BurstOverTheLimitGetsResourceExhaustedWithRetryInfo) {
   auto burst = Stub("burst");
   // burst 3, refilled at one per 5 s: the first three pass the limiter
   // (Dojo answers NOT_FOUND), the fourth is refused without reaching Dojo.
@@ -329,9 +334,9 @@ TEST_F(AuthIntegrationTest, BurstOverTheLimitGetsResourceExhaustedWithRetryInfo)
   EXPECT_LE(*error.retry_delay, absl::Seconds(5));
   EXPECT_EQ(stack_->UpstreamRequests().size(), sent);
   EXPECT_TRUE(absl::StrContains(
-      Metrics(), absl::StrCat(R"(payments_caller_calls_total{caller=")",
-                              Spiffe("burst"),
-                              R"(",grpc_method="GetIntent",result="rate_limited"} 1)")));
+      Metrics(),
+      absl::StrCat(R"(payments_caller_calls_total{caller=")", Spiffe("burst"),
+                   R"(",grpc_method="GetIntent",result="rate_limited"} 1)")));
 }
 
 TEST_F(AuthIntegrationTest, AccountCreateLimitAppliesAcrossCallers) {
@@ -365,8 +370,8 @@ TEST_F(AuthIntegrationTest, ServerCertificateRotationWithoutRestart) {
     ssl.pem_root_certs = Slurp(CertFile("next/ca.pem"));
     ssl.pem_cert_chain = Slurp(CertFile("checkout.pem"));
     ssl.pem_private_key = Slurp(CertFile("checkout.key"));
-    return v1::PaymentsService::NewStub(grpc::CreateChannel(
-        stack_->grpc_target(), grpc::SslCredentials(ssl)));
+    return v1::PaymentsService::NewStub(
+        grpc::CreateChannel(stack_->grpc_target(), grpc::SslCredentials(ssl)));
   };
   EXPECT_EQ(Get(*next_client()).error_code(), grpc::StatusCode::UNAVAILABLE);
 
@@ -375,12 +380,10 @@ TEST_F(AuthIntegrationTest, ServerCertificateRotationWithoutRestart) {
   Replace(CertFile("live/tls.crt"), Slurp(CertFile("next/server.pem")));
   EXPECT_TRUE(WaitFor(
       [&] {
-        return Get(*next_client()).error_code() ==
-               grpc::StatusCode::NOT_FOUND;
+        return Get(*next_client()).error_code() == grpc::StatusCode::NOT_FOUND;
       },
       absl::Seconds(15)));
-  EXPECT_EQ(Get(*Stub("checkout")).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Get(*Stub("checkout")).error_code(), grpc::StatusCode::UNAVAILABLE);
 
   // Back, for the other tests.
   Replace(CertFile("live/tls.key"), Slurp(CertFile("server.key")));
@@ -394,9 +397,8 @@ TEST_F(AuthIntegrationTest, ServerCertificateRotationWithoutRestart) {
 }
 
 TEST_F(AuthIntegrationTest, KubeletStylePlaintextHealthChecksWork) {
-  auto channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", health_port_),
-                          grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", health_port_),
+                                     grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
   for (const char* service : {"", "payments.v1.PaymentsService"}) {
     EXPECT_TRUE(WaitFor(

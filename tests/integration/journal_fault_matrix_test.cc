@@ -48,13 +48,13 @@ struct Row {
 };
 
 StackOptions MatrixOptions(int servers = 1, std::string store = "") {
-  return {.server_env = {{"PAYMENTS_SETTLE_PERIOD",
-                          absl::StrCat(absl::ToInt64Seconds(kSettlePeriod),
-                                       "s")},
-                         {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
-                         {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
-          .servers = servers,
-          .store = std::move(store)};
+  return {
+      .server_env = {{"PAYMENTS_SETTLE_PERIOD",
+                      absl::StrCat(absl::ToInt64Seconds(kSettlePeriod), "s")},
+                     {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
+                     {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
+      .servers = servers,
+      .store = std::move(store)};
 }
 
 class FaultMatrixTest : public StackTest {
@@ -83,9 +83,9 @@ class FaultMatrixTest : public StackTest {
                         absl::Duration deadline = kCallDeadline) {
     FirstCall call;
     const absl::Time start = absl::Now();
-    call.status = Stub(server)->CreateIntent(
-        ContextWithDeadline(deadline).get(), MinimalCreate(reference),
-        &call.response);
+    call.status =
+        Stub(server)->CreateIntent(ContextWithDeadline(deadline).get(),
+                                   MinimalCreate(reference), &call.response);
     call.took = absl::Now() - start;
     return call;
   }
@@ -105,9 +105,12 @@ class FaultMatrixTest : public StackTest {
     for (int i = 0; i < servers; ++i) {
       for (const char* result : {"found", "not_created", "unsent"}) {
         settled += std::max(
-            0.0, Metric(absl::StrCat(R"(payments_reconciliations_total{kind="create",result=")",
-                                     result, "\"}"),
-                        i));
+            0.0,
+            Metric(
+                absl::StrCat(
+                    R"(payments_reconciliations_total{kind="create",result=")",
+                    result, "\"}"),
+                i));
       }
     }
     return settled;
@@ -142,10 +145,9 @@ class FaultMatrixTest : public StackTest {
     EXPECT_TRUE(WaitSettled(settled_before, servers))
         << "the operation was not settled";
     v1::CreateIntentResponse later;
-    grpc::Status status =
-        Stub(servers - 1)
-            ->CreateIntent(ContextWithDeadline().get(),
-                           MinimalCreate(reference), &later);
+    grpc::Status status = Stub(servers - 1)
+                              ->CreateIntent(ContextWithDeadline().get(),
+                                             MinimalCreate(reference), &later);
     const std::vector<json> intents = Intents(reference);
     EXPECT_TRUE(status.ok()) << status.error_message();
     ASSERT_EQ(intents.size(), 1u) << "exactly one intent per reference";
@@ -195,13 +197,13 @@ class FaultMatrixTest : public StackTest {
   // Prints the suite's rows, and appends them to MATRIX_FILE.
   static void PrintMatrix() {
     absl::MutexLock lock(&mu_);
-    std::string table = absl::StrFormat(
-        "%-40s | %-32s | %7s | %7s | %s\n", "create x fault", "first caller",
-        "took ms", "intents", "later call");
+    std::string table =
+        absl::StrFormat("%-40s | %-32s | %7s | %7s | %s\n", "create x fault",
+                        "first caller", "took ms", "intents", "later call");
     for (const Row& row : rows_) {
       absl::StrAppendFormat(&table, "%-40s | %-32s | %7d | %7d | %s\n",
-                            row.cell, row.first_code, row.first_ms,
-                            row.intents, row.later);
+                            row.cell, row.first_code, row.first_ms, row.intents,
+                            row.later);
     }
     rows_.clear();
     PublishMatrix(table, MATRIX_FILE);
@@ -216,11 +218,11 @@ class FaultMatrixTest : public StackTest {
 TEST_F(FaultMatrixTest, SlowCommitPastTheDeadline) {
   const std::string reference = Unique("slow-commit");
   const double before = Settled();
-  Script("POST", "/payment-intents", json::parse(R"([{"commitDelayMs":8000}])"));
+  Script("POST", "/payment-intents",
+         json::parse(R"([{"commitDelayMs":8000}])"));
   const FirstCall first = Call(reference);
   ExpectOutcomeUnknown(first);
-  ExpectExactlyOnce("slow commit past the deadline", reference, first,
-                    before);
+  ExpectExactlyOnce("slow commit past the deadline", reference, first, before);
   EXPECT_EQ(UpstreamCount("POST", "/payment-intents"), 1);
 }
 
@@ -228,10 +230,10 @@ TEST_F(FaultMatrixTest, SlowCommitPastTheDeadline) {
 TEST_F(FaultMatrixTest, SearchLagLongerThanTheCall) {
   const std::string reference = Unique("search-lag");
   const double before = Settled();
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/settings",
-                            json{{"searchLagMs", 7000}})
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/settings", json{{"searchLagMs", 7000}})
+          .ok());
   Script("POST", "/payment-intents",
          json::parse(R"([{"processThenDrop":true}])"));
   const FirstCall first = Call(reference);
@@ -289,8 +291,8 @@ TEST_F(FaultMatrixTest, SigkillMidCallAndRestart) {
   Script("POST", "/payment-intents", json::parse(R"([{"delayMs":3000}])"));
   FirstCall first;
   std::thread caller([&] { first = Call(reference); });
-  ASSERT_TRUE(
-      WaitFor([&] { return Intents(reference).size() == 1; }, absl::Seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return Intents(reference).size() == 1; },
+                      absl::Seconds(5)));
   const absl::Time lease_lapses =
       absl::Now() + kCallDeadline + absl::Seconds(6);
   stack_->StopServer(0, SIGKILL);
@@ -310,22 +312,22 @@ TEST_F(FaultMatrixTest, SigkillMidCallAndRestart) {
 TEST_F(FaultMatrixTest, FiveThousandOtherIntentsInTheWindow) {
   const std::string reference = Unique("busy");
   const double before = Settled();
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/settings",
-                            json{{"searchLagMs", 3000}})
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/settings", json{{"searchLagMs", 3000}})
+          .ok());
   Script("POST", "/payment-intents",
          json::parse(R"([{"processThenDrop":true}])"));
   const FirstCall first = Call(reference);
   ExpectOutcomeUnknown(first);
-  ASSERT_TRUE(stack_
-                  ->Control("POST", "/_emulator/payment-intents/bulk",
-                            json{{"account", "default"},
-                                 {"count", 5000},
-                                 {"referencePrefix", Unique("busy-other")},
-                                 {"amount", {{"value", 100},
-                                             {"currencyCode", "GBP"}}}})
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST", "/_emulator/payment-intents/bulk",
+                    json{{"account", "default"},
+                         {"count", 5000},
+                         {"referencePrefix", Unique("busy-other")},
+                         {"amount", {{"value", 100}, {"currencyCode", "GBP"}}}})
+          .ok());
   ExpectExactlyOnce("5,000 other intents in the window", reference, first,
                     before);
   EXPECT_GE(UpstreamCount("POST", "/payment-intents/search"), 51);
@@ -352,7 +354,8 @@ class PostgresFaultMatrixTest : public FaultMatrixTest {
 TEST_F(PostgresFaultMatrixTest, TwoReplicasOnOnePostgres) {
   const std::string reference = Unique("two-replicas");
   const double before = Settled(2);
-  Script("POST", "/payment-intents", json::parse(R"([{"commitDelayMs":6000}])"));
+  Script("POST", "/payment-intents",
+         json::parse(R"([{"commitDelayMs":6000}])"));
   FirstCall first;
   FirstCall second;
   std::thread one([&] { first = Call(reference, 0); });
@@ -365,8 +368,8 @@ TEST_F(PostgresFaultMatrixTest, TwoReplicasOnOnePostgres) {
   EXPECT_TRUE(second.status.error_code() == grpc::StatusCode::UNAVAILABLE ||
               second.status.error_code() == grpc::StatusCode::ABORTED)
       << second.status.error_message();
-  ExpectExactlyOnce("two replicas on one PostgreSQL", reference, first,
-                    before, /*servers=*/2);
+  ExpectExactlyOnce("two replicas on one PostgreSQL", reference, first, before,
+                    /*servers=*/2);
   EXPECT_EQ(UpstreamCount("POST", "/payment-intents"), 1);
   const double found =
       Metric(R"(payments_reconciliations_total{kind="create",result="found"})",

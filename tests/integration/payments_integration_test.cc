@@ -227,12 +227,12 @@ TEST_F(PaymentsIntegrationTest, RefreshClientSessionSecretIssuesFreshSecrets) {
 TEST_F(PaymentsIntegrationTest, RefreshOfAPaidIntentIsAFailedPrecondition) {
   const v1::PaymentIntent intent =
       CreateOrDie(MinimalCreate("Order-refresh-paid"));
-  ASSERT_TRUE(stack_
-                  ->Control("POST",
-                            "/_emulator/payment-intents/" + intent.id() +
-                                "/status",
-                            nlohmann::json{{"status", "Captured"}})
-                  .ok());
+  ASSERT_TRUE(
+      stack_
+          ->Control("POST",
+                    "/_emulator/payment-intents/" + intent.id() + "/status",
+                    nlohmann::json{{"status", "Captured"}})
+          .ok());
   v1::RefreshClientSessionSecretRequest request;
   request.set_id(intent.id());
   v1::RefreshClientSessionSecretResponse response;
@@ -343,7 +343,8 @@ TEST_F(PaymentsIntegrationTest, UnknownMethodsShareOneMetricsLabel) {
   EXPECT_FALSE(absl::StrContains(*after, "evil"));
   EXPECT_FALSE(absl::StrContains(*after, "Nope"));
   EXPECT_TRUE(absl::StrContains(
-      *after, R"(grpc_code="UNIMPLEMENTED",grpc_method="unknown",grpc_service="unknown")"))
+      *after,
+      R"(grpc_code="UNIMPLEMENTED",grpc_method="unknown",grpc_service="unknown")"))
       << *after;
   // Registered methods keep their labels.
   EXPECT_TRUE(absl::StrContains(

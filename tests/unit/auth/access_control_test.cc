@@ -19,9 +19,9 @@ using Verdict = Decision::Verdict;
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
 CallerPolicy MustParse(const std::string& text) {
-  absl::StatusOr<CallerPolicy> policy = ParseCallerPolicy(
-      text, {"CreateIntent", "CreatePaymentLink", "GetIntent", "RefundIntent",
-             "CaptureIntent"});
+  absl::StatusOr<CallerPolicy> policy =
+      ParseCallerPolicy(text, {"CreateIntent", "CreatePaymentLink", "GetIntent",
+                               "RefundIntent", "CaptureIntent"});
   EXPECT_TRUE(policy.ok()) << policy.status();
   return policy.ok() ? *policy : CallerPolicy{};
 }
@@ -40,8 +40,8 @@ class AccessControlTest : public ::testing::Test {
                      absl::string_view account, absl::Duration at) {
     for (int i = 0; i < n; ++i) {
       Decision d = Check(caller, rpc, account, at);
-      ASSERT_EQ(d.verdict, Verdict::kAllowed) << "call " << i + 1 << " "
-                                              << d.limit;
+      ASSERT_EQ(d.verdict, Verdict::kAllowed)
+          << "call " << i + 1 << " " << d.limit;
     }
   }
 
@@ -51,8 +51,9 @@ class AccessControlTest : public ::testing::Test {
 TEST_F(AccessControlTest, WithoutAPolicyEverythingIsAllowed) {
   EXPECT_FALSE(control_.has_policy());
   for (int i = 0; i < 1000; ++i) {
-    ASSERT_EQ(Check("anyone", "RefundIntent", "x", absl::ZeroDuration()).verdict,
-              Verdict::kAllowed);
+    ASSERT_EQ(
+        Check("anyone", "RefundIntent", "x", absl::ZeroDuration()).verdict,
+        Verdict::kAllowed);
   }
   EXPECT_EQ(control_.CallerLabel("anyone"), kOtherCaller);
 }
@@ -63,14 +64,18 @@ TEST_F(AccessControlTest, RpcsAndAccountsOfTheRule) {
     "ops":  {"rpcs": ["*"], "accounts": ["*"]}}})");
   EXPECT_TRUE(control_.has_policy());
   const absl::Duration t = absl::ZeroDuration();
-  EXPECT_EQ(Check("shop", "CreateIntent", "default", t).verdict, Verdict::kAllowed);
+  EXPECT_EQ(Check("shop", "CreateIntent", "default", t).verdict,
+            Verdict::kAllowed);
   EXPECT_EQ(Check("shop", "GetIntent", "web", t).verdict, Verdict::kAllowed);
-  EXPECT_EQ(Check("shop", "RefundIntent", "default", t).verdict, Verdict::kDenied);
+  EXPECT_EQ(Check("shop", "RefundIntent", "default", t).verdict,
+            Verdict::kDenied);
   EXPECT_EQ(Check("shop", "GetIntent", "moto", t).verdict, Verdict::kDenied);
   EXPECT_EQ(Check("ops", "RefundIntent", "moto", t).verdict, Verdict::kAllowed);
-  EXPECT_EQ(Check("ops", "CaptureIntent", "default", t).verdict, Verdict::kAllowed);
+  EXPECT_EQ(Check("ops", "CaptureIntent", "default", t).verdict,
+            Verdict::kAllowed);
   // Not named: refused, and labelled "other" in metrics.
-  EXPECT_EQ(Check("stranger", "GetIntent", "default", t).verdict, Verdict::kDenied);
+  EXPECT_EQ(Check("stranger", "GetIntent", "default", t).verdict,
+            Verdict::kDenied);
   EXPECT_EQ(Check(kAnonymousCaller, "GetIntent", "default", t).verdict,
             Verdict::kDenied);
   EXPECT_EQ(control_.CallerLabel("shop"), "shop");
@@ -103,8 +108,9 @@ TEST_F(AccessControlTest, RefillOverTime) {
             Verdict::kRateLimited);
   // One second later: two more.
   ExpectAllowed(2, "c", "GetIntent", "default", absl::Milliseconds(1500));
-  EXPECT_EQ(Check("c", "GetIntent", "default", absl::Milliseconds(1500)).verdict,
-            Verdict::kRateLimited);
+  EXPECT_EQ(
+      Check("c", "GetIntent", "default", absl::Milliseconds(1500)).verdict,
+      Verdict::kRateLimited);
   // A long pause refills the bucket only up to its burst.
   ExpectAllowed(3, "c", "GetIntent", "default", absl::Hours(1));
   EXPECT_EQ(Check("c", "GetIntent", "default", absl::Hours(1)).verdict,
@@ -148,7 +154,8 @@ TEST_F(AccessControlTest, EachCallerHasItsOwnBuckets) {
     "b": {"rpcs": ["*"], "accounts": ["*"], "limits": {"calls": {"per_second": 1, "burst": 1}}}}})");
   const absl::Duration t = absl::ZeroDuration();
   ExpectAllowed(1, "a", "GetIntent", "default", t);
-  EXPECT_EQ(Check("a", "GetIntent", "default", t).verdict, Verdict::kRateLimited);
+  EXPECT_EQ(Check("a", "GetIntent", "default", t).verdict,
+            Verdict::kRateLimited);
   ExpectAllowed(1, "b", "GetIntent", "default", t);
 }
 
@@ -207,7 +214,8 @@ TEST_F(AccessControlTest, DeniedCallsTakeNoTokens) {
     "accounts": {"default": {"limits": {"calls": {"per_second": 1, "burst": 1}}}}})");
   const absl::Duration t = absl::ZeroDuration();
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(Check("c", "RefundIntent", "default", t).verdict, Verdict::kDenied);
+    ASSERT_EQ(Check("c", "RefundIntent", "default", t).verdict,
+              Verdict::kDenied);
     ASSERT_EQ(Check("x", "GetIntent", "default", t).verdict, Verdict::kDenied);
   }
   ExpectAllowed(1, "c", "GetIntent", "default", t);

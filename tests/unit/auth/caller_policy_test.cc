@@ -16,8 +16,8 @@ using ::testing::HasSubstr;
 
 const std::set<std::string>& KnownRpcs() {
   static const auto* const kRpcs = new std::set<std::string>{
-      "CreateIntent", "CreatePaymentLink", "GetIntent", "RefundIntent",
-      "RefreshClientSessionSecret", "CaptureIntent"};
+      "CreateIntent", "CreatePaymentLink",          "GetIntent",
+      "RefundIntent", "RefreshClientSessionSecret", "CaptureIntent"};
   return *kRpcs;
 }
 
@@ -35,7 +35,8 @@ void ExpectInvalid(const std::string& text, const std::string& message) {
 }
 
 constexpr char kCheckout[] = "spiffe://cluster.local/ns/shop/sa/checkout";
-constexpr char kBackOffice[] = "spiffe://cluster.local/ns/finance/sa/back-office";
+constexpr char kBackOffice[] =
+    "spiffe://cluster.local/ns/finance/sa/back-office";
 
 // The README's example policy, with a comment (allowed).
 constexpr char kReadmePolicy[] = R"({
@@ -196,8 +197,9 @@ TEST(ParseCallerPolicy, BadRateLimits) {
   ExpectInvalid(caller_with(R"({"per_second": "5", "burst": 5})"),
                 "policy: callers[\"a\"].limits.calls: 'per_second' must be a "
                 "number");
-  ExpectInvalid(caller_with(R"({"per_second": 5})"),
-                "policy: callers[\"a\"].limits.calls: 'burst' must be a number");
+  ExpectInvalid(
+      caller_with(R"({"per_second": 5})"),
+      "policy: callers[\"a\"].limits.calls: 'burst' must be a number");
   ExpectInvalid(caller_with(R"({"per_second": 0, "burst": 5})"),
                 "policy: callers[\"a\"].limits.calls: 'per_second' must be "
                 "positive");

@@ -130,8 +130,7 @@ TEST(StatusDetails, LongViolationTextIsCutAtACharacterBoundary) {
   SetBadRequest(status, {{field, std::string(5000, 'd')}});
   auto bad = GetBadRequest(status);
   ASSERT_TRUE(bad.has_value());
-  EXPECT_EQ(bad->field_violations(0).field(),
-            std::string(252, 'a') + "...");
+  EXPECT_EQ(bad->field_violations(0).field(), std::string(252, 'a') + "...");
   EXPECT_EQ(bad->field_violations(0).description(),
             std::string(253, 'd') + "...");
 }

@@ -409,7 +409,8 @@ TEST_F(ServerConfigTest, CaFileMustBeReadable) {
 constexpr char kPemCert[] =
     "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 constexpr char kPemKey[] =
-    "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+    "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE "
+    "KEY-----\n";
 
 TEST_F(ServerConfigTest, TlsIsRequired) {
   for (const char* missing : {"unset", ""}) {
@@ -437,9 +438,9 @@ TEST_F(ServerConfigTest, TlsModeMustBeKnown) {
     EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(config.status().message()),
                 HasSubstr("PAYMENTS_TLS"));
-    EXPECT_THAT(std::string(config.status().message()),
-                HasSubstr(absl::StrCat("expected mtls, tls or off, got '", mode,
-                                       "'")));
+    EXPECT_THAT(
+        std::string(config.status().message()),
+        HasSubstr(absl::StrCat("expected mtls, tls or off, got '", mode, "'")));
   }
 }
 
@@ -509,15 +510,18 @@ TEST_F(ServerConfigTest, TlsFilesMustBePem) {
                               "PAYMENTS_TLS_CLIENT_CA_FILE"}) {
     SCOPED_TRACE(setting);
     const std::string good = env_[setting];
-    env_[setting] = File("der.bin", std::string("\x30\x82\x01\x0aRAWDERKEYBYTES", 18));
-    ExpectError(absl::StrCat(setting, ": expected a PEM file"), {"RAWDERKEYBYTES"});
+    env_[setting] =
+        File("der.bin", std::string("\x30\x82\x01\x0aRAWDERKEYBYTES", 18));
+    ExpectError(absl::StrCat(setting, ": expected a PEM file"),
+                {"RAWDERKEYBYTES"});
     env_[setting] = File("empty.pem", "");
     ExpectError(absl::StrCat(setting, ": expected a PEM file"));
     env_[setting] = good;
   }
   // The key's contents never appear in an error.
   env_["PAYMENTS_TLS_KEY_FILE"] = File("text.key", "HUNTER2NOTAPEMKEY\n");
-  ExpectError("PAYMENTS_TLS_KEY_FILE: expected a PEM file", {"HUNTER2NOTAPEMKEY"});
+  ExpectError("PAYMENTS_TLS_KEY_FILE: expected a PEM file",
+              {"HUNTER2NOTAPEMKEY"});
 }
 
 TEST_F(ServerConfigTest, TlsFilesNamedWithTlsOffAreStillChecked) {

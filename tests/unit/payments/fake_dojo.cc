@@ -28,11 +28,12 @@ std::string AccountOf(const dojo::HttpRequest& request) {
 }
 
 Json ToJson(const FakeDojo::Intent& intent) {
-  return {{"id", intent.id},
-          {"reference", intent.reference},
-          {"amount", {{"value", intent.amount}, {"currencyCode", intent.currency}}},
-          {"status", intent.status},
-          {"createdAt", DojoTime(intent.created_at)}};
+  return {
+      {"id", intent.id},
+      {"reference", intent.reference},
+      {"amount", {{"value", intent.amount}, {"currencyCode", intent.currency}}},
+      {"status", intent.status},
+      {"createdAt", DojoTime(intent.created_at)}};
 }
 
 dojo::HttpResponse Answer(int code, std::string body) {
@@ -55,9 +56,9 @@ void FakeDojo::Send(dojo::HttpRequest request, dojo::HttpCallback done) {
   absl::StatusOr<dojo::HttpResponse> result;
   {
     absl::MutexLock lock(&mu_);
-    requests_.push_back(absl::StrCat(request.method, " ",
-                                     request.url.substr(request.url.find(
-                                         '/', request.url.find("//") + 2))));
+    requests_.push_back(absl::StrCat(
+        request.method, " ",
+        request.url.substr(request.url.find('/', request.url.find("//") + 2))));
     result = Handle(request, &done);
     if (done == nullptr) return;  // Held.
   }
@@ -164,8 +165,7 @@ absl::StatusOr<dojo::HttpResponse> FakeDojo::Search(
   const int limit = body.at("cursor").at("limit").get<int>();
   int64_t before_index = static_cast<int64_t>(intents_.size());
   if (body.at("cursor").contains("after")) {
-    absl::SimpleAtoi(body["cursor"]["after"].get<std::string>(),
-                     &before_index);
+    absl::SimpleAtoi(body["cursor"]["after"].get<std::string>(), &before_index);
   }
   const absl::Time now = clock_.Now();
   Json data = Json::array();
@@ -181,7 +181,8 @@ absl::StatusOr<dojo::HttpResponse> FakeDojo::Search(
     last = i;
   }
   Json page = {{"data", data}};
-  if (static_cast<int>(data.size()) == limit) page["after"] = absl::StrCat(last);
+  if (static_cast<int>(data.size()) == limit)
+    page["after"] = absl::StrCat(last);
   return Answer(200, page.dump());
 }
 

@@ -23,15 +23,15 @@
 namespace payments::testing {
 
 enum class CreateFault {
-  kProcessThenDrop,   // created; the connection drops before the answer
-  kNeverSent,         // connect failure: nothing reaches Dojo
+  kProcessThenDrop,     // created; the connection drops before the answer
+  kNeverSent,           // connect failure: nothing reaches Dojo
   kTimeoutUnprocessed,  // the attempt times out; Dojo never processed it
-  kSlowCommit,        // created now, visible (get and search) only after
-                      // slow_commit; the attempt times out
+  kSlowCommit,          // created now, visible (get and search) only after
+                        // slow_commit; the attempt times out
   kServerErrorAfterProcessing,  // created, answered 500
-  kWrongAnswer,       // created, but the answer is another intent
-  kRejected,          // 400, nothing created
-  kHold,              // no answer until ReleaseHeld()
+  kWrongAnswer,                 // created, but the answer is another intent
+  kRejected,                    // 400, nothing created
+  kHold,                        // no answer until ReleaseHeld()
 };
 
 class FakeDojo final : public dojo::HttpTransport {

@@ -106,8 +106,8 @@ class CreatorTest : public ::testing::Test {
   std::shared_ptr<Pending> Start(const v1::CreateIntentRequest& request,
                                  absl::Duration timeout = absl::Seconds(30)) {
     auto pending = std::make_shared<Pending>();
-    const std::string key = std::string(
-        *accounts_.Get()->KeyFor(request.account()));
+    const std::string key =
+        std::string(*accounts_.Get()->KeyFor(request.account()));
     CallContext context;
     context.deadline = clock_.Now() + timeout;
     creator_.Create(request, key, context,
@@ -118,15 +118,15 @@ class CreatorTest : public ::testing::Test {
                     });
     return pending;
   }
-  absl::StatusOr<CreateOutcome> Create(const v1::CreateIntentRequest& request,
-                                       absl::Duration timeout =
-                                           absl::Seconds(30)) {
+  absl::StatusOr<CreateOutcome> Create(
+      const v1::CreateIntentRequest& request,
+      absl::Duration timeout = absl::Seconds(30)) {
     return Start(request, timeout)->Wait();
   }
 
   std::optional<Record> Journal(const std::string& reference) {
-    auto record = store_->Get({OperationKind::kCreate, "shop", reference},
-                              clock_.Now());
+    auto record =
+        store_->Get({OperationKind::kCreate, "shop", reference}, clock_.Now());
     EXPECT_TRUE(record.ok()) << record.status();
     return record.ok() ? *record : std::nullopt;
   }
@@ -204,7 +204,8 @@ TEST_F(CreatorTest, SlowCommitIsNeverSentTwice) {
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_TRUE(later->replay);
   ASSERT_EQ(transport_.IntentsWithReference("order-1").size(), 1u);
-  EXPECT_EQ(later->intent.id(), transport_.IntentsWithReference("order-1")[0].id);
+  EXPECT_EQ(later->intent.id(),
+            transport_.IntentsWithReference("order-1")[0].id);
   EXPECT_EQ(transport_.CountRequests(kPostCreate), 1);
 }
 

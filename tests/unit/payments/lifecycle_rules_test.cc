@@ -91,9 +91,9 @@ TEST(LifecycleRulesTest, RefundsUpToWhatWasCapturedLessRefunds) {
   EXPECT_EQ(Reason(CheckOperation(OperationKind::kRefund, Amount(3501), "GBP",
                                   intent)),
             "REFUND_EXCEEDS_REFUNDABLE");
-  EXPECT_EQ(Reason(CheckOperation(OperationKind::kRefund, Amount(1), "GBP",
-                                  Intent(v1::PAYMENT_INTENT_STATUS_AUTHORIZED,
-                                         5000))),
+  EXPECT_EQ(Reason(CheckOperation(
+                OperationKind::kRefund, Amount(1), "GBP",
+                Intent(v1::PAYMENT_INTENT_STATUS_AUTHORIZED, 5000))),
             "INTENT_NOT_REFUNDABLE");
 }
 
@@ -106,19 +106,18 @@ TEST(LifecycleRulesTest, CancelAndReversalAreDoneOnceAndOnlyFromTheirStatus) {
                            Intent(v1::PAYMENT_INTENT_STATUS_CANCELED, 100))
                 .verdict,
             Verdict::kAlreadyDone);
-  EXPECT_EQ(Reason(CheckOperation(OperationKind::kCancel, {}, "",
-                                  Intent(v1::PAYMENT_INTENT_STATUS_AUTHORIZED,
-                                         100))),
-            "INTENT_NOT_CANCELABLE");
+  EXPECT_EQ(
+      Reason(CheckOperation(OperationKind::kCancel, {}, "",
+                            Intent(v1::PAYMENT_INTENT_STATUS_AUTHORIZED, 100))),
+      "INTENT_NOT_CANCELABLE");
   EXPECT_EQ(CheckOperation(OperationKind::kReversal, {}, "",
                            Intent(v1::PAYMENT_INTENT_STATUS_REVERSED, 100))
                 .verdict,
             Verdict::kAlreadyDone);
   v1::PaymentIntent partly = Intent(v1::PAYMENT_INTENT_STATUS_AUTHORIZED, 100);
   AddCapture(partly, 10, "cp_1");
-  EXPECT_EQ(
-      Reason(CheckOperation(OperationKind::kReversal, {}, "", partly)),
-      "INTENT_NOT_REVERSIBLE");
+  EXPECT_EQ(Reason(CheckOperation(OperationKind::kReversal, {}, "", partly)),
+            "INTENT_NOT_REVERSIBLE");
 }
 
 // A capture is recognised as a new capture of its amount beyond those the

@@ -104,9 +104,9 @@ TEST(ValidateCreateIntent, Reference) {
   EXPECT_TRUE(ValidateCreateIntent(r, kNow).ok());
   // Control characters, NUL included, are the caller's mistake, found before
   // any store or upstream I/O (not a store outage).
-  for (const std::string& bad : {std::string("order\0-1", 8),
-                                 std::string("order\n1"),
-                                 std::string("order\x7f")}) {
+  for (const std::string& bad :
+       {std::string("order\0-1", 8), std::string("order\n1"),
+        std::string("order\x7f")}) {
     r.set_reference(bad);
     ExpectViolations(r, {"reference"});
   }
