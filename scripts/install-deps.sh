@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libsqlite3-dev libpq-dev postgresql
   nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
   curl jq python3 python3-yaml
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
 # The other languages' example clients (examples/, README "Calling from other
 # languages"): Python with Debian's grpcio; Go with Debian's grpc-go, protobuf-go
@@ -27,7 +28,7 @@ example_packages=(
 packages+=("${example_packages[@]}")
 # Not needed to compile (PAYMENTS_DEPS=build leaves them out).
 not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3
-  python3-yaml "${example_packages[@]}")
+  python3-yaml clang-14 libfuzzer-14-dev libclang-rt-14-dev "${example_packages[@]}")
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
   all) ;;
