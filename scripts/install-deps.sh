@@ -12,7 +12,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto libabsl-dev
   libcurl4-openssl-dev libssl-dev openssl ca-certificates prometheus-cpp-dev
   libgtest-dev libgmock-dev libsqlite3-dev libpq-dev postgresql
-  nghttp2-client nlohmann-json3-dev libspdlog-dev libboost-dev
+  nghttp2-client nghttp2-proxy nlohmann-json3-dev libspdlog-dev libboost-dev
   curl jq python3 python3-yaml
   clang-14 libfuzzer-14-dev libclang-rt-14-dev
 )
@@ -27,7 +27,7 @@ example_packages=(
 )
 packages+=("${example_packages[@]}")
 # Not needed to compile (PAYMENTS_DEPS=build leaves them out).
-not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client curl jq python3
+not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client nghttp2-proxy curl jq python3
   python3-yaml clang-14 libfuzzer-14-dev libclang-rt-14-dev "${example_packages[@]}")
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
