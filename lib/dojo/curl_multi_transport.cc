@@ -226,7 +226,7 @@ absl::Status TransferError(const Transfer& transfer, CURLcode code) {
 struct PendingTimer {
   Clock::time_point due;
   uint64_t sequence;
-  absl::AnyInvocable<void() &&> fn;
+  TimerCallback fn;
 };
 
 // Orders a std::*_heap so that the front is the earliest (then oldest) timer.
@@ -248,9 +248,11 @@ class CurlMultiTransport::Loop {
     thread_ = std::thread([this] { Run(); });
   }
 
+  // Idempotent; the first caller joins the loop thread.
   void Stop() {
     {
       absl::MutexLock lock(&mu_);
+      if (stopping_) return;
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
@@ -275,20 +277,27 @@ class CurlMultiTransport::Loop {
                         TransportStage::kNotSent));
   }
 
-  void RunAfter(absl::Duration delay, absl::AnyInvocable<void() &&> fn) {
+  void RunAfter(absl::Duration delay, TimerCallback fn) {
     // Clamped so that InfiniteDuration cannot overflow the time point.
     const absl::Duration clamped =
         std::clamp(delay, absl::ZeroDuration(), absl::Hours(24 * 365));
     const Clock::time_point due =
         Clock::now() + absl::ToChronoNanoseconds(clamped);
+    bool queued = false;
     {
       absl::MutexLock lock(&mu_);
-      if (stopped_) return;  // `fn` is destroyed without running.
-      timers_.push_back(
-          PendingTimer{due, next_timer_sequence_++, std::move(fn)});
-      std::push_heap(timers_.begin(), timers_.end(), LaterTimer);
+      if (!stopped_) {
+        timers_.push_back(
+            PendingTimer{due, next_timer_sequence_++, std::move(fn)});
+        std::push_heap(timers_.begin(), timers_.end(), LaterTimer);
+        queued = true;
+      }
     }
-    curl_multi_wakeup(multi_);
+    if (queued) {
+      curl_multi_wakeup(multi_);
+      return;
+    }
+    std::move(fn)(absl::CancelledError("dojo transport: shut down"));
   }
 
   size_t ActiveRequests() const {
@@ -498,7 +507,7 @@ class CurlMultiTransport::Loop {
   }
 
   void RunDueTimers() {
-    std::vector<absl::AnyInvocable<void() &&>> due;
+    std::vector<TimerCallback> due;
     {
       absl::MutexLock lock(&mu_);
       const Clock::time_point now = Clock::now();
@@ -508,7 +517,7 @@ class CurlMultiTransport::Loop {
         timers_.pop_back();
       }
     }
-    for (auto& fn : due) std::move(fn)();
+    for (auto& fn : due) std::move(fn)(absl::OkStatus());
   }
 
   long PollTimeoutMs() {
@@ -534,28 +543,34 @@ class CurlMultiTransport::Loop {
     }
     running_.clear();
     RunCompletions(completions);
-    // Callbacks above may have queued more requests; cancel until none are
-    // left, then refuse new ones.
-    std::vector<PendingTimer> dropped_timers;
+    // Callbacks may queue more requests and timers: cancel until none are
+    // left, then refuse new ones (they are cancelled on the caller's thread).
     for (;;) {
       std::vector<std::unique_ptr<Transfer>> incoming;
+      std::vector<PendingTimer> timers;
       {
         absl::MutexLock lock(&mu_);
-        if (incoming_.empty()) {
+        if (incoming_.empty() && timers_.empty()) {
           stopped_ = true;
-          dropped_timers.swap(timers_);
           break;
         }
         incoming.swap(incoming_);
+        timers.swap(timers_);
       }
       for (std::unique_ptr<Transfer>& transfer : incoming) {
         Complete(std::move(transfer),
                  StageError(absl::StatusCode::kCancelled, "shut down", "",
                             TransportStage::kNotSent));
       }
+      // In due order, as they would have run.
+      std::sort(timers.begin(), timers.end(),
+                [](const PendingTimer& a, const PendingTimer& b) {
+                  return LaterTimer(b, a);
+                });
+      for (PendingTimer& timer : timers) {
+        std::move(timer.fn)(absl::CancelledError("dojo transport: shut down"));
+      }
     }
-    // Destroyed here, outside the lock and without running.
-    dropped_timers.clear();
   }
 
   const CurlMultiTransport::Options options_;
@@ -610,12 +625,13 @@ CurlMultiTransport::CurlMultiTransport(std::unique_ptr<Loop> loop)
 
 CurlMultiTransport::~CurlMultiTransport() { loop_->Stop(); }
 
+void CurlMultiTransport::Shutdown() { loop_->Stop(); }
+
 void CurlMultiTransport::Send(HttpRequest request, HttpCallback done) {
   loop_->Send(std::move(request), std::move(done));
 }
 
-void CurlMultiTransport::RunAfter(absl::Duration delay,
-                                  absl::AnyInvocable<void() &&> fn) {
+void CurlMultiTransport::RunAfter(absl::Duration delay, TimerCallback fn) {
   loop_->RunAfter(delay, std::move(fn));
 }
 

@@ -62,11 +62,16 @@ class CurlMultiTransport final : public HttpTransport {
   static absl::StatusOr<std::unique_ptr<CurlMultiTransport>> Create(
       Options options);
 
-  // Stops the loop: every queued and in-flight request completes with
-  // CANCELLED (its callback runs exactly once, on the loop thread, before the
-  // destructor returns); pending RunAfter() timers are destroyed without
-  // running. Must not be called from a callback. No other thread may call
-  // Send() or RunAfter() once destruction has begun.
+  // Stops the loop and joins its thread: every queued and in-flight request
+  // completes with CANCELLED and every pending RunAfter() timer runs with
+  // CANCELLED (each callback exactly once, on the loop thread, before
+  // Shutdown returns), including work those callbacks add meanwhile. After
+  // that, Send() and RunAfter() complete at once with CANCELLED on the
+  // calling thread. Idempotent. Must not be called from a callback.
+  void Shutdown();
+
+  // Shutdown(). No other thread may call Send() or RunAfter() once
+  // destruction has begun.
   ~CurlMultiTransport() override;
 
   CurlMultiTransport(const CurlMultiTransport&) = delete;
@@ -74,12 +79,10 @@ class CurlMultiTransport final : public HttpTransport {
 
   void Send(HttpRequest request, HttpCallback done) override;
 
-  // Runs `fn` on the loop thread once `delay` has passed (timers due at the
-  // same time run in the order they were added). Timers still pending at
-  // shutdown are destroyed without running: callers must not rely on a timer
-  // to deliver a completion (e.g. a retry must also be cancellable).
-  void RunAfter(absl::Duration delay,
-                absl::AnyInvocable<void() &&> fn) override;
+  // Runs `fn` with OK on the loop thread once `delay` has passed (timers due
+  // at the same time run in the order they were added); see Shutdown() and
+  // Timer for CANCELLED.
+  void RunAfter(absl::Duration delay, TimerCallback fn) override;
 
   // Requests accepted by Send() whose callback has not started yet.
   size_t ActiveRequests() const;

@@ -199,8 +199,13 @@ class DojoClient::Attempts final
     if (client_.metrics_ != nullptr) {
       client_.metrics_->UpstreamRetry(exchange_.operation, *reason);
     }
-    client_.transport_.RunAfter(delay,
-                                [self = shared_from_this()] { self->Start(); });
+    // Shutting down before the retry: the last attempt's result stands.
+    client_.transport_.RunAfter(
+        delay, [self = shared_from_this(),
+                last = std::move(result)](absl::Status fired) mutable {
+          if (!fired.ok()) return self->Finish(std::move(last));
+          self->Start();
+        });
   }
 
   void Record(const absl::StatusOr<HttpResponse>& result) {

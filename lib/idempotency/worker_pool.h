@@ -24,15 +24,19 @@ class WorkerPool final {
  public:
   // Starts max(threads, 1) threads.
   explicit WorkerPool(int threads);
-  // Drains: runs every task posted before (and any they post while
-  // draining), then joins the threads. Blocks until done. Posting from
-  // outside the pool's tasks once destruction has begun is not allowed.
+  // Stop().
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Queues `task`; never blocks on the task.
+  // Queues `task`; never blocks on the task. Once Stop() has returned, runs
+  // `task` at once on the calling thread instead, so no task is ever lost.
   void Post(absl::AnyInvocable<void() &&> task);
+
+  // Drains: runs every task posted before (and any they post while
+  // draining), then joins the threads. Blocks until done. Idempotent; must
+  // not be called from a task.
+  void Stop();
 
   int threads() const { return static_cast<int>(threads_.size()); }
   // Tasks posted but not yet started.
@@ -45,6 +49,7 @@ class WorkerPool final {
   mutable absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -15,4 +15,9 @@ absl::Status JournalUnavailable(const absl::Status& cause) {
   return status;
 }
 
+absl::Status ShuttingDown() {
+  return absl::UnavailableError(
+      "the server is shutting down; nothing more was sent to Dojo");
+}
+
 }  // namespace payments

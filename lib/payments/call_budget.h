@@ -73,6 +73,10 @@ class CallBudget final {
 // failure before anything was sent (INVALID_ARGUMENT passes as it is).
 absl::Status JournalUnavailable(const absl::Status& cause);
 
+// UNAVAILABLE for a call whose wait was cut short by the server shutting
+// down (its timer fired CANCELLED): nothing more was sent to Dojo.
+absl::Status ShuttingDown();
+
 }  // namespace payments
 
 #endif  // LIB_PAYMENTS_CALL_BUDGET_H_

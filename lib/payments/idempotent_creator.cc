@@ -213,9 +213,11 @@ class IdempotentCreator::Call final
       return Finish(std::move(status));
     }
     poll_delay_ = std::min(poll_delay_ * 2, creator_.options_.poll_max);
-    creator_.timer_.RunAfter(delay, [self = shared_from_this()] {
-      self->OnPool([](Call& call) { call.Reexamine(); });
-    });
+    creator_.timer_.RunAfter(
+        delay, [self = shared_from_this()](absl::Status fired) {
+          if (!fired.ok()) return self->Finish(ShuttingDown());
+          self->OnPool([](Call& call) { call.Reexamine(); });
+        });
   }
 
   void Reexamine() {

@@ -407,9 +407,11 @@ class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
     const absl::Duration delay = poll_delay_;
     if (Now() + delay >= budget_.AnswerBy()) return InProgress(owner_lease_end);
     poll_delay_ = std::min(poll_delay_ * 2, ops_.options_.poll_max);
-    ops_.timer_.RunAfter(delay, [self = shared_from_this(), step]() mutable {
-      self->OnPool(std::move(step));
-    });
+    ops_.timer_.RunAfter(
+        delay, [self = shared_from_this(), step](absl::Status fired) mutable {
+          if (!fired.ok()) return self->Finish(ShuttingDown());
+          self->OnPool(std::move(step));
+        });
   }
 
   void InProgress(absl::Time owner_lease_end) {

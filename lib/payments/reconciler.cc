@@ -435,7 +435,8 @@ void Reconciler::ScheduleRound(absl::Duration delay) {
     if (stopping_) return;
   }
   // The timer may outlive the reconciler: it reaches it through `life_`.
-  timer_.RunAfter(delay, [life = life_] {
+  timer_.RunAfter(delay, [life = life_](absl::Status fired) {
+    if (!fired.ok()) return;  // Shutting down: no further rounds.
     absl::MutexLock lock(&life->mu);
     if (life->reconciler != nullptr) life->reconciler->Start();
   });

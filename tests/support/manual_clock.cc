@@ -9,10 +9,29 @@ absl::Time ManualClock::Now() const {
   return now_;
 }
 
-void ManualClock::RunAfter(absl::Duration delay,
-                           absl::AnyInvocable<void() &&> fn) {
-  absl::MutexLock lock(&mu_);
-  timers_.emplace(std::make_pair(now_ + delay, next_++), std::move(fn));
+void ManualClock::RunAfter(absl::Duration delay, TimerCallback fn) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!shut_down_) {
+      timers_.emplace(std::make_pair(now_ + delay, next_++), std::move(fn));
+      return;
+    }
+  }
+  std::move(fn)(absl::CancelledError("timer shut down"));
+}
+
+void ManualClock::Shutdown() {
+  for (;;) {
+    TimerCallback fn;
+    {
+      absl::MutexLock lock(&mu_);
+      shut_down_ = true;
+      if (timers_.empty()) return;
+      fn = std::move(timers_.begin()->second);
+      timers_.erase(timers_.begin());
+    }
+    std::move(fn)(absl::CancelledError("timer shut down"));
+  }
 }
 
 void ManualClock::Advance(absl::Duration by) {
@@ -22,7 +41,7 @@ void ManualClock::Advance(absl::Duration by) {
     target = now_ + by;
   }
   while (true) {
-    absl::AnyInvocable<void() &&> fn;
+    TimerCallback fn;
     {
       absl::MutexLock lock(&mu_);
       if (timers_.empty() || timers_.begin()->first.first > target) {
@@ -34,7 +53,7 @@ void ManualClock::Advance(absl::Duration by) {
       fn = std::move(first->second);
       timers_.erase(first);
     }
-    std::move(fn)();
+    std::move(fn)(absl::OkStatus());
   }
 }
 

@@ -30,6 +30,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/dojo/http_transport.h"
 #include "tests/support/temp_dir.h"
@@ -571,8 +572,8 @@ TEST(CurlMultiTransportTest, DestructorCancelsEveryRequestExactlyOnce) {
   auto transport = MakeTransport();
   CurlMultiTransport* raw = transport.get();
   absl::Mutex mu;
-  std::vector<int> calls(kInFlight + 2, 0);
-  std::vector<absl::StatusCode> codes(kInFlight + 2, absl::StatusCode::kOk);
+  std::vector<int> calls(kInFlight + 3, 0);
+  std::vector<absl::StatusCode> codes(kInFlight + 3, absl::StatusCode::kOk);
   auto record = [&](int index) {
     return [&, index](absl::StatusOr<HttpResponse> result) {
       absl::MutexLock lock(&mu);
@@ -597,18 +598,68 @@ TEST(CurlMultiTransportTest, DestructorCancelsEveryRequestExactlyOnce) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_EQ(server.request_count(), static_cast<size_t>(kInFlight));
-  bool timer_ran = false;
-  transport->RunAfter(absl::Seconds(60), [&] { timer_ran = true; });
+  // A pending timer fires with CANCELLED; the retry it would have started is
+  // sent during shutdown and cancelled as well.
+  int timer_fired = 0;
+  absl::Status timer_status;
+  transport->RunAfter(absl::Seconds(60), [&, raw](absl::Status fired) {
+    ++timer_fired;
+    timer_status = fired;
+    raw->Send(Get(server.Url("/retry")), record(kInFlight + 2));
+  });
   // Queued but probably not started yet.
   transport->Send(Get(server.Url("/late")), record(kInFlight + 1));
   transport.reset();
 
   absl::MutexLock lock(&mu);
-  for (int i = 0; i < kInFlight + 2; ++i) {
+  for (int i = 0; i < kInFlight + 3; ++i) {
     EXPECT_EQ(calls[i], 1) << i;
     EXPECT_EQ(codes[i], absl::StatusCode::kCancelled) << i;
   }
-  EXPECT_FALSE(timer_ran);
+  EXPECT_EQ(timer_fired, 1);
+  EXPECT_EQ(timer_status.code(), absl::StatusCode::kCancelled);
+}
+
+TEST(CurlMultiTransportTest, AfterShutdownWorkIsCancelledOnTheCallersThread) {
+  auto transport = MakeTransport();
+  transport->Shutdown();
+  transport->Shutdown();  // Idempotent.
+  const std::thread::id caller = std::this_thread::get_id();
+  int sent = 0;
+  transport->Send(
+      Get("http://127.0.0.1:9/x"), [&](absl::StatusOr<HttpResponse> result) {
+        ++sent;
+        EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+        EXPECT_EQ(GetTransportStage(result.status()), TransportStage::kNotSent);
+        EXPECT_EQ(std::this_thread::get_id(), caller);
+      });
+  int fired = 0;
+  transport->RunAfter(absl::Seconds(1), [&](absl::Status status) {
+    ++fired;
+    EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+    EXPECT_EQ(std::this_thread::get_id(), caller);
+  });
+  EXPECT_EQ(sent, 1);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(transport->ActiveRequests(), 0u);
+}
+
+TEST(CurlMultiTransportTest, ShutdownFiresPendingTimersInDueOrder) {
+  auto transport = MakeTransport();
+  std::vector<std::string> order;
+  std::vector<absl::StatusCode> codes;
+  auto add = [&](std::string name) {
+    return [&, name](absl::Status status) {
+      order.push_back(name);
+      codes.push_back(status.code());
+    };
+  };
+  transport->RunAfter(absl::Hours(2), add("later"));
+  transport->RunAfter(absl::Hours(1), add("sooner"));
+  transport->RunAfter(absl::InfiniteDuration(), add("never"));
+  transport->Shutdown();
+  EXPECT_EQ(order, (std::vector<std::string>{"sooner", "later", "never"}));
+  EXPECT_THAT(codes, ::testing::Each(absl::StatusCode::kCancelled));
 }
 
 TEST(CurlMultiTransportTest, RunAfterOrdersByDeadline) {
@@ -623,19 +674,25 @@ TEST(CurlMultiTransportTest, RunAfterOrdersByDeadline) {
   };
   const absl::Time start = absl::Now();
   absl::Duration last_elapsed;
-  transport->RunAfter(absl::Milliseconds(90), [&] {
+  transport->RunAfter(absl::Milliseconds(90), [&](absl::Status) {
     add("c");
     last_elapsed = absl::Now() - start;
     finished.set_value();
   });
-  transport->RunAfter(absl::Milliseconds(30), [&] { add("a"); });
-  transport->RunAfter(absl::Milliseconds(60), [&, raw] {
+  auto named = [&](std::string name) {
+    return [&, name](absl::Status status) {
+      EXPECT_TRUE(status.ok());
+      add(name);
+    };
+  };
+  transport->RunAfter(absl::Milliseconds(30), named("a"));
+  transport->RunAfter(absl::Milliseconds(60), [&, raw](absl::Status) {
     add("b");
     // Re-entrant, due before "c".
-    raw->RunAfter(absl::Milliseconds(10), [&] { add("b2"); });
+    raw->RunAfter(absl::Milliseconds(10), named("b2"));
   });
-  transport->RunAfter(absl::ZeroDuration(), [&] { add("now1"); });
-  transport->RunAfter(absl::ZeroDuration(), [&] { add("now2"); });
+  transport->RunAfter(absl::ZeroDuration(), named("now1"));
+  transport->RunAfter(absl::ZeroDuration(), named("now2"));
   ASSERT_EQ(finished.get_future().wait_for(std::chrono::seconds(5)),
             std::future_status::ready);
   absl::MutexLock lock(&mu);

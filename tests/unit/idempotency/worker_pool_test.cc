@@ -35,6 +35,29 @@ TEST(WorkerPoolTest, TasksPostedByTasksWhileDrainingRunToo) {
   EXPECT_EQ(ran.load(), 2);
 }
 
+TEST(WorkerPoolTest, AfterStopATaskRunsOnTheCallersThread) {
+  WorkerPool pool(2);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) pool.Post([&ran] { ++ran; });
+  pool.Stop();
+  EXPECT_EQ(ran.load(), 100);
+  pool.Stop();  // Idempotent.
+  std::thread::id ran_on;
+  pool.Post([&ran_on] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
+
+TEST(WorkerPoolTest, TasksPostedFromOutsideDuringStopAllRun) {
+  std::atomic<int> ran{0};
+  WorkerPool pool(2);
+  std::thread poster([&] {
+    for (int i = 0; i < 20000; ++i) pool.Post([&ran] { ++ran; });
+  });
+  pool.Stop();
+  poster.join();
+  EXPECT_EQ(ran.load(), 20000);
+}
+
 TEST(WorkerPoolTest, RunsTasksInParallelOnItsOwnThreads) {
   constexpr int kThreads = 4;
   std::latch all_running(kThreads);

@@ -39,8 +39,7 @@ class FakeDojo final : public dojo::HttpTransport {
   explicit FakeDojo(ManualClock& clock) : clock_(clock) {}
 
   void Send(dojo::HttpRequest request, dojo::HttpCallback done) override;
-  void RunAfter(absl::Duration delay,
-                absl::AnyInvocable<void() &&> fn) override {
+  void RunAfter(absl::Duration delay, TimerCallback fn) override {
     clock_.RunAfter(delay, std::move(fn));
   }
 
