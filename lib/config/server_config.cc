@@ -10,6 +10,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/common/status_macros.h"
+#include "lib/config/dojo_base_url.h"
+#include "lib/config/named_values.h"
+#include "lib/config/pem_files.h"
+#include "lib/idempotency/store_url.h"
 
 namespace payments::config {
 namespace {
@@ -41,24 +45,6 @@ absl::Status ValidateAddress(absl::string_view setting,
   return absl::OkStatus();
 }
 
-// API keys and secrets travel in HTTP headers or HMAC keys: printable ASCII
-// without spaces, so a stray newline from a file cannot split a header.
-bool IsTokenSafe(absl::string_view value) {
-  if (value.empty()) return false;
-  for (char c : value) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
-}
-
-bool IsAccountName(absl::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
-
 absl::Status ValidateApiVersion(const std::string& version) {
   // yyyy-mm-dd
   absl::Time parsed;
@@ -71,23 +57,16 @@ absl::Status ValidateApiVersion(const std::string& version) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view setting,
-                                                     const std::string& text) {
-  absl::Duration duration;
-  if (!absl::ParseDuration(text, &duration) ||
-      duration <= absl::ZeroDuration() ||
-      duration == absl::InfiniteDuration()) {
-    return Invalid(setting, absl::StrCat("expected a positive duration such "
-                                         "as 30s or 1m30s, got '",
-                                         text, "'"));
-  }
-  return duration;
-}
+// A secret setting's value, given inline (ENV) or as a file (ENV_FILE), and
+// the name of the setting it came from, for errors.
+struct Secret {
+  std::string value;
+  absl::string_view setting;
+};
 
-// The value of a secret setting given inline (ENV) or as a file (ENV_FILE).
-absl::StatusOr<std::optional<std::string>> SecretValue(
-    const SettingLookup& lookup, absl::string_view env,
-    absl::string_view file_env) {
+absl::StatusOr<std::optional<Secret>> SecretValue(const SettingLookup& lookup,
+                                                  absl::string_view env,
+                                                  absl::string_view file_env) {
   std::optional<std::string> inline_value = lookup(env);
   std::optional<std::string> file = lookup(file_env);
   if (inline_value.has_value() && file.has_value()) {
@@ -97,13 +76,14 @@ absl::StatusOr<std::optional<std::string>> SecretValue(
   if (file.has_value()) {
     absl::StatusOr<std::string> contents = ReadWholeFile(file_env, *file);
     if (!contents.ok()) return contents.status();
-    return std::optional<std::string>(*std::move(contents));
+    return Secret{*std::move(contents), file_env};
   }
-  return inline_value;
+  if (inline_value.has_value()) return Secret{*std::move(inline_value), env};
+  return std::nullopt;
 }
 
 absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
-  absl::StatusOr<std::optional<std::string>> key =
+  absl::StatusOr<std::optional<Secret>> key =
       SecretValue(lookup, "DOJO_API_KEY", "DOJO_API_KEY_FILE");
   if (!key.ok()) return key.status();
   if (!key->has_value()) {
@@ -111,9 +91,9 @@ absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
                    "required (or DOJO_API_KEY_FILE): the default account's "
                    "Dojo secret key");
   }
-  const std::string default_key(absl::StripAsciiWhitespace(**key));
-  if (!IsTokenSafe(default_key)) {
-    return Invalid("DOJO_API_KEY", "must be one printable token");
+  const std::string default_key(absl::StripAsciiWhitespace((*key)->value));
+  if (!IsSecretToken(default_key)) {
+    return Invalid((*key)->setting, absl::StrCat("must be ", kSecretTokenRule));
   }
   config.dojo_accounts.emplace(kDefaultAccount, default_key);
 
@@ -122,55 +102,71 @@ absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
   absl::StatusOr<std::string> text =
       ReadWholeFile("DOJO_ACCOUNTS_FILE", *accounts_file);
   if (!text.ok()) return text.status();
-  auto entries = ParseNamedValues(*text, "DOJO_ACCOUNTS_FILE",
-                                  /*allow_commas=*/false);
+  auto entries =
+      ParseNamedValues(*text, "DOJO_ACCOUNTS_FILE", ListSeparators::kNewlines);
   if (!entries.ok()) return entries.status();
-  for (auto& [name, api_key] : *entries) {
-    if (!IsAccountName(name)) {
+  std::map<std::string, std::string, std::less<>> where_defined = {
+      {std::string(kDefaultAccount), "DOJO_API_KEY"}};
+  for (NamedValue& entry : *entries) {
+    // Positions only: a malformed line may hold a key where the name
+    // should be.
+    if (!IsSettingName(entry.name)) {
       return Invalid("DOJO_ACCOUNTS_FILE",
-                     absl::StrCat("account name '", name,
-                                  "' must be 1-64 of [A-Za-z0-9_-]"));
+                     absl::StrCat(entry.where,
+                                  ": the account name must be 1-64 of "
+                                  "[A-Za-z0-9_-]"));
     }
-    if (!IsTokenSafe(api_key)) {
+    if (!IsSecretToken(entry.value)) {
+      return Invalid(
+          "DOJO_ACCOUNTS_FILE",
+          absl::StrCat(entry.where, ": the key must be ", kSecretTokenRule));
+    }
+    auto [it, added] = where_defined.emplace(entry.name, entry.where);
+    if (!added) {
       return Invalid("DOJO_ACCOUNTS_FILE",
-                     absl::StrCat("key of account '", name,
-                                  "' must be one printable token"));
+                     absl::StrCat(entry.where, " repeats the account name of ",
+                                  it->second));
     }
-    if (!config.dojo_accounts.emplace(name, api_key).second) {
-      return Invalid("DOJO_ACCOUNTS_FILE",
-                     absl::StrCat("account '", name, "' is defined twice"));
-    }
+    config.dojo_accounts.emplace(std::move(entry.name), std::move(entry.value));
   }
   return absl::OkStatus();
 }
 
 absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
                                 Credentials& config) {
-  absl::StatusOr<std::optional<std::string>> text =
+  absl::StatusOr<std::optional<Secret>> text =
       SecretValue(lookup, "DOJO_WEBHOOK_SECRETS", "DOJO_WEBHOOK_SECRETS_FILE");
   if (!text.ok()) return text.status();
   if (!text->has_value()) return absl::OkStatus();
-  auto entries = ParseNamedValues(**text, "DOJO_WEBHOOK_SECRETS",
-                                  /*allow_commas=*/true);
+  const absl::string_view setting = (*text)->setting;
+  auto entries = ParseNamedValues((*text)->value, setting,
+                                  ListSeparators::kNewlinesAndCommas);
   if (!entries.ok()) return entries.status();
-  for (auto& [id, secret] : *entries) {
-    if (!IsAccountName(id)) {
-      return Invalid(
-          "DOJO_WEBHOOK_SECRETS",
-          absl::StrCat("secret id '", id, "' must be 1-64 of [A-Za-z0-9_-]"));
+  std::vector<std::string> wheres;
+  for (NamedValue& entry : *entries) {
+    if (!IsSettingName(entry.name)) {
+      return Invalid(setting, absl::StrCat(entry.where,
+                                           ": the secret id must be 1-64 of "
+                                           "[A-Za-z0-9_-]"));
     }
-    if (!IsTokenSafe(secret)) {
-      return Invalid(
-          "DOJO_WEBHOOK_SECRETS",
-          absl::StrCat("secret '", id, "' must be one printable token"));
+    if (!IsSecretToken(entry.value)) {
+      return Invalid(setting, absl::StrCat(entry.where, ": the secret must be ",
+                                           kSecretTokenRule));
     }
-    for (const WebhookSecret& existing : config.webhook_secrets) {
-      if (existing.id == id) {
-        return Invalid("DOJO_WEBHOOK_SECRETS",
-                       absl::StrCat("secret id '", id, "' is defined twice"));
+    for (size_t i = 0; i < config.webhook_secrets.size(); ++i) {
+      const WebhookSecret& earlier = config.webhook_secrets[i];
+      // The same secret twice is a copy-paste slip that hides the secret
+      // that was meant (a rotation lists two different secrets).
+      if (earlier.id == entry.name || earlier.secret == entry.value) {
+        return Invalid(setting,
+                       absl::StrCat(entry.where, " repeats the ",
+                                    earlier.id == entry.name ? "id" : "secret",
+                                    " of ", wheres[i]));
       }
     }
-    config.webhook_secrets.push_back({id, secret});
+    config.webhook_secrets.push_back(
+        {std::move(entry.name), std::move(entry.value)});
+    wheres.push_back(std::move(entry.where));
   }
   return absl::OkStatus();
 }
@@ -194,19 +190,22 @@ absl::Status LoadTls(const SettingLookup& lookup, ServerConfig& config) {
                                                 "got '",
                                                 *mode, "'"));
   }
+  enum class Pem { kCertificates, kPrivateKey };
   struct FileSetting {
     absl::string_view env;
     std::string* field;
     bool required;
+    Pem contents;
   };
+  std::map<absl::string_view, std::string> pems;
   for (const FileSetting& setting : {
            FileSetting{"PAYMENTS_TLS_CERT_FILE", &config.tls_cert_file,
-                       config.tls != TlsMode::kOff},
+                       config.tls != TlsMode::kOff, Pem::kCertificates},
            FileSetting{"PAYMENTS_TLS_KEY_FILE", &config.tls_key_file,
-                       config.tls != TlsMode::kOff},
+                       config.tls != TlsMode::kOff, Pem::kPrivateKey},
            FileSetting{"PAYMENTS_TLS_CLIENT_CA_FILE",
                        &config.tls_client_ca_file,
-                       config.tls == TlsMode::kMutual},
+                       config.tls == TlsMode::kMutual, Pem::kCertificates},
        }) {
     if (std::optional<std::string> path = lookup(setting.env)) {
       *setting.field = *path;
@@ -222,9 +221,16 @@ absl::Status LoadTls(const SettingLookup& lookup, ServerConfig& config) {
     absl::StatusOr<std::string> pem =
         ReadWholeFile(setting.env, *setting.field);
     if (!pem.ok()) return pem.status();
-    if (!absl::StrContains(*pem, "-----BEGIN ")) {
-      return Invalid(setting.env, "expected a PEM file");
-    }
+    PAYMENTS_RETURN_IF_ERROR(setting.contents == Pem::kCertificates
+                                 ? ValidateCertificatesPem(setting.env, *pem)
+                                 : ValidatePrivateKeyPem(setting.env, *pem));
+    pems[setting.env] = *std::move(pem);
+  }
+  if (pems.count("PAYMENTS_TLS_CERT_FILE") &&
+      pems.count("PAYMENTS_TLS_KEY_FILE")) {
+    PAYMENTS_RETURN_IF_ERROR(ValidateKeyMatchesCertificate(
+        "PAYMENTS_TLS_KEY_FILE", pems["PAYMENTS_TLS_KEY_FILE"],
+        "PAYMENTS_TLS_CERT_FILE", pems["PAYMENTS_TLS_CERT_FILE"]));
   }
   return absl::OkStatus();
 }
@@ -275,36 +281,169 @@ const std::vector<SettingSpec>& AllSettings() {
   return *kSettings;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseNamedValues(absl::string_view text, absl::string_view what,
-                 bool allow_commas) {
-  std::vector<std::pair<std::string, std::string>> entries;
-  const absl::string_view separators = allow_commas ? "\n," : "\n";
-  int number = 0;
-  for (absl::string_view entry :
-       absl::StrSplit(text, absl::ByAnyChar(separators))) {
-    ++number;
-    entry = absl::StripAsciiWhitespace(entry);
-    if (entry.empty() || absl::StartsWith(entry, "#")) continue;
-    const size_t equals = entry.find('=');
-    if (equals == absl::string_view::npos || equals == 0) {
-      // Never echo the entry: it may be a bare secret.
-      return Invalid(what, absl::StrCat("entry ", number,
-                                        " is not of the form name=value"));
-    }
-    entries.emplace_back(
-        std::string(absl::StripAsciiWhitespace(entry.substr(0, equals))),
-        std::string(absl::StripAsciiWhitespace(entry.substr(equals + 1))));
-  }
-  return entries;
-}
-
 absl::StatusOr<Credentials> LoadCredentials(const SettingLookup& lookup) {
   Credentials credentials;
   PAYMENTS_RETURN_IF_ERROR(LoadAccounts(lookup, credentials));
   PAYMENTS_RETURN_IF_ERROR(LoadWebhookSecrets(lookup, credentials));
   return credentials;
 }
+
+namespace {
+
+// Every duration setting with its bounds: the one place they are decided.
+// Below the minimum a setting cannot work (a 1ns deadline fails every call
+// before it starts); above the maximum it is surely a typo (an hour-long
+// HTTP attempt). `why` is added to the error when the bound has a reason
+// the reader needs.
+struct DurationSetting {
+  absl::string_view env;
+  absl::Duration ServerConfig::*field;
+  absl::Duration min;
+  absl::Duration max;
+  absl::string_view why = "";
+};
+
+const std::vector<DurationSetting>& DurationSettings() {
+  static const auto* const kDurations = new std::vector<DurationSetting>{
+      {"PAYMENTS_DEFAULT_DEADLINE", &ServerConfig::default_deadline,
+       absl::Milliseconds(10), absl::Hours(1)},
+      {"PAYMENTS_UPSTREAM_TIMEOUT", &ServerConfig::upstream_timeout,
+       absl::Milliseconds(10), absl::Minutes(10)},
+      {"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT",
+       &ServerConfig::upstream_connect_timeout, absl::Milliseconds(10),
+       absl::Minutes(5)},
+      {"PAYMENTS_SHUTDOWN_GRACE", &ServerConfig::shutdown_grace,
+       absl::Milliseconds(10), absl::Hours(1)},
+      {"PAYMENTS_DRAIN_DELAY", &ServerConfig::drain_delay, absl::ZeroDuration(),
+       absl::Minutes(5)},
+      {"PAYMENTS_RETRY_INITIAL_BACKOFF", &ServerConfig::retry_initial_backoff,
+       absl::Milliseconds(1), absl::Minutes(1)},
+      {"PAYMENTS_RETRY_MAX_BACKOFF", &ServerConfig::retry_max_backoff,
+       absl::Milliseconds(1), absl::Minutes(10)},
+      {"PAYMENTS_RETRY_MAX_RETRY_AFTER", &ServerConfig::retry_max_retry_after,
+       absl::Milliseconds(1), absl::Hours(1)},
+      {"PAYMENTS_IDEMPOTENCY_RETENTION", &ServerConfig::idempotency_retention,
+       kMinIdempotencyRetention, absl::Hours(24 * 3650),
+       "a journaled create is kept as long as its intent can be paid"},
+      {"PAYMENTS_WEBHOOK_RETENTION", &ServerConfig::webhook_retention,
+       absl::Hours(1), absl::Hours(24 * 365),
+       "event ids must outlive Dojo's redeliveries"},
+      {"PAYMENTS_SETTLE_PERIOD", &ServerConfig::settle_period, absl::Seconds(1),
+       absl::Hours(24)},
+      {"PAYMENTS_RECONCILE_CLOCK_SKEW", &ServerConfig::reconcile_clock_skew,
+       absl::Milliseconds(1), absl::Hours(1)},
+      {"PAYMENTS_RECONCILE_INTERVAL", &ServerConfig::reconcile_interval,
+       absl::Milliseconds(10), absl::Hours(1)},
+      {"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL",
+       &ServerConfig::credentials_reload_interval, absl::Milliseconds(100),
+       absl::Hours(1)},
+  };
+  return *kDurations;
+}
+
+absl::Status LoadDuration(const DurationSetting& setting,
+                          const std::string& text, ServerConfig& config) {
+  absl::Duration duration;
+  if (!absl::ParseDuration(text, &duration) || duration < setting.min ||
+      duration > setting.max) {
+    std::string problem = absl::StrCat(
+        "expected a duration from ", absl::FormatDuration(setting.min), " to ",
+        absl::FormatDuration(setting.max), " such as 30s or 1m30s, got '", text,
+        "'");
+    if (!setting.why.empty()) absl::StrAppend(&problem, " (", setting.why, ")");
+    return Invalid(setting.env, problem);
+  }
+  config.*setting.field = duration;
+  return absl::OkStatus();
+}
+
+struct IntSetting {
+  absl::string_view env;
+  int ServerConfig::*field;
+  int min;
+  int max;
+};
+
+const std::vector<IntSetting>& IntSettings() {
+  static const auto* const kInts = new std::vector<IntSetting>{
+      {"PAYMENTS_UPSTREAM_MAX_CONNECTIONS",
+       &ServerConfig::upstream_max_connections, 1, 100000},
+      {"PAYMENTS_RETRY_MAX_ATTEMPTS", &ServerConfig::retry_max_attempts, 1, 10},
+      {"PAYMENTS_STORE_WORKERS", &ServerConfig::store_workers, 1, 64},
+  };
+  return *kInts;
+}
+
+struct NumberSetting {
+  absl::string_view env;
+  double ServerConfig::*field;
+  double min;
+  double max;
+};
+
+const std::vector<NumberSetting>& NumberSettings() {
+  static const auto* const kNumbers = new std::vector<NumberSetting>{
+      {"PAYMENTS_RETRY_BUDGET_TOKENS", &ServerConfig::retry_budget_tokens, 1,
+       1000},
+      {"PAYMENTS_RETRY_BUDGET_RATIO", &ServerConfig::retry_budget_ratio, 0.001,
+       1},
+      {"PAYMENTS_ACCESS_LOG_SAMPLE_RATIO",
+       &ServerConfig::access_log_sample_ratio, 0, 1},
+  };
+  return *kNumbers;
+}
+
+absl::Status LoadNumbers(const SettingLookup& lookup, ServerConfig& config) {
+  for (const DurationSetting& setting : DurationSettings()) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      PAYMENTS_RETURN_IF_ERROR(LoadDuration(setting, *text, config));
+    }
+  }
+  if (config.retry_max_backoff < config.retry_initial_backoff) {
+    return Invalid("PAYMENTS_RETRY_MAX_BACKOFF",
+                   "must be at least PAYMENTS_RETRY_INITIAL_BACKOFF");
+  }
+  for (const IntSetting& setting : IntSettings()) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      int value = 0;
+      if (!absl::SimpleAtoi(*text, &value) || value < setting.min ||
+          value > setting.max) {
+        return Invalid(setting.env,
+                       absl::StrCat("expected an integer from ", setting.min,
+                                    " to ", setting.max));
+      }
+      config.*setting.field = value;
+    }
+  }
+  for (const NumberSetting& setting : NumberSettings()) {
+    if (std::optional<std::string> text = lookup(setting.env)) {
+      double value = 0;
+      if (!absl::SimpleAtod(*text, &value) ||
+          !(value >= setting.min && value <= setting.max)) {
+        return Invalid(setting.env,
+                       absl::StrCat("expected a number from ", setting.min,
+                                    " to ", setting.max));
+      }
+      config.*setting.field = value;
+    }
+  }
+  if (std::optional<std::string> text = lookup("PAYMENTS_MAX_WEBHOOK_BYTES")) {
+    uint64_t bytes = 0;
+    if (!absl::SimpleAtoi(*text, &bytes) || bytes == 0 ||
+        bytes > kMaxWebhookBodyLimit) {
+      return Invalid(
+          "PAYMENTS_MAX_WEBHOOK_BYTES",
+          absl::StrCat("expected a byte count from 1 to ", kMaxWebhookBodyLimit,
+                       ": a webhook body must fit in a ",
+                       "gRPC message (at most ", kMaxReceiveMessageBytes,
+                       " bytes) with its headers"));
+    }
+    config.max_webhook_body_bytes = bytes;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
   ServerConfig config;
@@ -335,134 +474,23 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
   }
   PAYMENTS_RETURN_IF_ERROR(
       ValidateAddress("PAYMENTS_METRICS_ADDR", config.metrics_addr));
-  if (!(absl::StartsWith(config.store, "sqlite:") && config.store.size() > 7) &&
-      !absl::StartsWith(config.store, "postgresql://") &&
-      !absl::StartsWith(config.store, "postgres://")) {
-    // Only the scheme is named: a PostgreSQL URL may carry a password.
-    return Invalid("PAYMENTS_STORE",
-                   "expected sqlite:<path> or postgresql://...");
-  }
-  while (absl::EndsWith(config.dojo_base_url, "/")) {
-    config.dojo_base_url.pop_back();
-  }
-  if (!absl::StartsWith(config.dojo_base_url, "https://") &&
-      !absl::StartsWith(config.dojo_base_url, "http://")) {
-    return Invalid("DOJO_BASE_URL", "expected an http:// or https:// URL");
-  }
+  PAYMENTS_RETURN_IF_ERROR(idempotency::ValidateStoreUrl(config.store));
+  absl::StatusOr<std::string> base_url =
+      ValidateDojoBaseUrl(config.dojo_base_url);
+  if (!base_url.ok()) return base_url.status();
+  config.dojo_base_url = *std::move(base_url);
   PAYMENTS_RETURN_IF_ERROR(ValidateApiVersion(config.dojo_api_version));
   if (!config.dojo_ca_file.empty()) {
-    PAYMENTS_RETURN_IF_ERROR(
-        ReadWholeFile("DOJO_CA_FILE", config.dojo_ca_file).status());
+    absl::StatusOr<std::string> pem =
+        ReadWholeFile("DOJO_CA_FILE", config.dojo_ca_file);
+    if (!pem.ok()) return pem.status();
+    PAYMENTS_RETURN_IF_ERROR(ValidateCertificatesPem("DOJO_CA_FILE", *pem));
   }
   absl::StatusOr<Credentials> credentials = LoadCredentials(lookup);
   if (!credentials.ok()) return credentials.status();
   config.dojo_accounts = std::move(credentials->dojo_accounts);
   config.webhook_secrets = std::move(credentials->webhook_secrets);
-
-  struct DurationSetting {
-    absl::string_view env;
-    absl::Duration* field;
-  };
-  for (const DurationSetting& setting : {
-           DurationSetting{"PAYMENTS_DEFAULT_DEADLINE",
-                           &config.default_deadline},
-           DurationSetting{"PAYMENTS_UPSTREAM_TIMEOUT",
-                           &config.upstream_timeout},
-           DurationSetting{"PAYMENTS_SHUTDOWN_GRACE", &config.shutdown_grace},
-           DurationSetting{"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT",
-                           &config.upstream_connect_timeout},
-           DurationSetting{"PAYMENTS_RETRY_INITIAL_BACKOFF",
-                           &config.retry_initial_backoff},
-           DurationSetting{"PAYMENTS_RETRY_MAX_BACKOFF",
-                           &config.retry_max_backoff},
-           DurationSetting{"PAYMENTS_RETRY_MAX_RETRY_AFTER",
-                           &config.retry_max_retry_after},
-           DurationSetting{"PAYMENTS_IDEMPOTENCY_RETENTION",
-                           &config.idempotency_retention},
-           DurationSetting{"PAYMENTS_WEBHOOK_RETENTION",
-                           &config.webhook_retention},
-           DurationSetting{"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL",
-                           &config.credentials_reload_interval},
-           DurationSetting{"PAYMENTS_SETTLE_PERIOD", &config.settle_period},
-           DurationSetting{"PAYMENTS_RECONCILE_CLOCK_SKEW",
-                           &config.reconcile_clock_skew},
-           DurationSetting{"PAYMENTS_RECONCILE_INTERVAL",
-                           &config.reconcile_interval},
-       }) {
-    if (std::optional<std::string> text = lookup(setting.env)) {
-      absl::StatusOr<absl::Duration> parsed =
-          ParsePositiveDuration(setting.env, *text);
-      if (!parsed.ok()) return parsed.status();
-      *setting.field = *parsed;
-    }
-  }
-  if (config.idempotency_retention < kMinIdempotencyRetention) {
-    return Invalid("PAYMENTS_IDEMPOTENCY_RETENTION",
-                   "must be at least 720h: a journaled create is kept as long "
-                   "as its intent can be paid");
-  }
-  struct IntSetting {
-    absl::string_view env;
-    int* field;
-    int min;
-    int max;
-  };
-  for (const IntSetting& setting : {
-           IntSetting{"PAYMENTS_UPSTREAM_MAX_CONNECTIONS",
-                      &config.upstream_max_connections, 1, 100000},
-           IntSetting{"PAYMENTS_RETRY_MAX_ATTEMPTS", &config.retry_max_attempts,
-                      1, 10},
-           IntSetting{"PAYMENTS_STORE_WORKERS", &config.store_workers, 1, 64},
-       }) {
-    if (std::optional<std::string> text = lookup(setting.env)) {
-      if (!absl::SimpleAtoi(*text, setting.field) ||
-          *setting.field < setting.min || *setting.field > setting.max) {
-        return Invalid(setting.env,
-                       absl::StrCat("expected an integer from ", setting.min,
-                                    " to ", setting.max));
-      }
-    }
-  }
-  struct RatioSetting {
-    absl::string_view env;
-    double* field;
-    double min;
-    double max;
-  };
-  for (const RatioSetting& setting : {
-           RatioSetting{"PAYMENTS_RETRY_BUDGET_TOKENS",
-                        &config.retry_budget_tokens, 1, 1000},
-           RatioSetting{"PAYMENTS_RETRY_BUDGET_RATIO",
-                        &config.retry_budget_ratio, 0.001, 1},
-           RatioSetting{"PAYMENTS_ACCESS_LOG_SAMPLE_RATIO",
-                        &config.access_log_sample_ratio, 0, 1},
-       }) {
-    if (std::optional<std::string> text = lookup(setting.env)) {
-      if (!absl::SimpleAtod(*text, setting.field) ||
-          !(*setting.field >= setting.min && *setting.field <= setting.max)) {
-        return Invalid(setting.env,
-                       absl::StrCat("expected a number from ", setting.min,
-                                    " to ", setting.max));
-      }
-    }
-  }
-  if (std::optional<std::string> text = lookup("PAYMENTS_DRAIN_DELAY")) {
-    if (!absl::ParseDuration(*text, &config.drain_delay) ||
-        config.drain_delay < absl::ZeroDuration() ||
-        config.drain_delay > absl::Minutes(5)) {
-      return Invalid("PAYMENTS_DRAIN_DELAY",
-                     "expected a duration from 0s to 5m, e.g. 5s");
-    }
-  }
-  if (std::optional<std::string> text = lookup("PAYMENTS_MAX_WEBHOOK_BYTES")) {
-    uint64_t bytes = 0;
-    if (!absl::SimpleAtoi(*text, &bytes) || bytes == 0 ||
-        bytes > 16 * 1024 * 1024) {
-      return Invalid("PAYMENTS_MAX_WEBHOOK_BYTES",
-                     "expected a byte count between 1 and 16777216");
-    }
-    config.max_webhook_body_bytes = bytes;
-  }
+  PAYMENTS_RETURN_IF_ERROR(LoadNumbers(lookup, config));
   return config;
 }
 

@@ -5,6 +5,7 @@
 // from flags and the environment; LoadServerConfig() turns them into this
 // struct or explains, without echoing secrets, what is wrong.
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -22,6 +23,13 @@ inline constexpr absl::string_view kDefaultAccount = "default";
 // a journaled create must be remembered at least that long, or a reused
 // reference would create a second intent while the first can still be paid.
 inline constexpr absl::Duration kMinIdempotencyRetention = absl::Hours(24 * 30);
+// The largest message the gRPC listener accepts: gRPC's default
+// (GRPC_DEFAULT_MAX_RECV_MESSAGE_LENGTH), which main() sets explicitly.
+inline constexpr size_t kMaxReceiveMessageBytes = 4 * 1024 * 1024;
+// PAYMENTS_MAX_WEBHOOK_BYTES is at most this: a webhook body must fit in a
+// VerifyWebhookRequest with its signature and headers (64 KiB of room).
+inline constexpr size_t kMaxWebhookBodyLimit =
+    kMaxReceiveMessageBytes - 64 * 1024;
 
 struct WebhookSecret {
   std::string id;
@@ -138,21 +146,20 @@ using SettingLookup =
     std::function<std::optional<std::string>(absl::string_view env)>;
 
 // Builds and validates the config. Files named by *_FILE settings are read
-// here. Errors are INVALID_ARGUMENT naming the setting, never its value when
-// the setting is secret.
+// here, PEM files parsed (lib/config/pem_files.h), the Dojo URL checked
+// (lib/config/dojo_base_url.h), PAYMENTS_STORE checked without connecting
+// (lib/idempotency/store_url.h), durations bounded. Errors are
+// INVALID_ARGUMENT naming the setting; the values of secrets (keys, webhook
+// secrets, key files, PAYMENTS_STORE, DOJO_BASE_URL) are never quoted, and
+// entries of secret lists are named by position only.
 absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup);
 
 // Loads only the credentials (DOJO_API_KEY[_FILE], DOJO_ACCOUNTS_FILE,
 // DOJO_WEBHOOK_SECRETS[_FILE]), reading their files now: what a running
-// server re-reads when mounted secrets change. Errors as LoadServerConfig.
+// server re-reads when mounted secrets change. List syntax and secret rules:
+// lib/config/named_values.h; webhook secrets must also be distinct. Errors
+// as LoadServerConfig.
 absl::StatusOr<Credentials> LoadCredentials(const SettingLookup& lookup);
-
-// Parses `name=value` entries separated by newlines or commas; blank entries
-// and lines starting with '#' are skipped. Whitespace around names and
-// values is trimmed. `what` names the setting in errors.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseNamedValues(absl::string_view text, absl::string_view what,
-                 bool allow_commas);
 
 }  // namespace payments::config
 

@@ -3,13 +3,18 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 
 namespace payments::idempotency {
 namespace {
@@ -31,7 +36,88 @@ bool IsStatementError(const char* sqlstate) {
   return false;
 }
 
+// The options whose values libpq checks only when it connects, with the
+// values libpq 15 accepts.
+struct EnumOption {
+  const char* keyword;
+  std::vector<absl::string_view> values;
+};
+
+const std::vector<EnumOption>& EnumOptions() {
+  static const auto* const kOptions = new std::vector<EnumOption>{
+      {"sslmode",
+       {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+      {"gssencmode", {"disable", "prefer", "require"}},
+      {"channel_binding", {"disable", "prefer", "require"}},
+      {"target_session_attrs",
+       {"any", "read-write", "read-only", "primary", "standby",
+        "prefer-standby"}},
+  };
+  return *kOptions;
+}
+
+// Entries of a comma-separated host or port list, as libpq counts them.
+size_t ListSize(const char* value) {
+  return value == nullptr || *value == '\0'
+             ? 0
+             : static_cast<size_t>(
+                   std::count(value, value + std::strlen(value), ',') + 1);
+}
+
 }  // namespace
+
+absl::Status ValidatePostgresConninfo(const std::string& conninfo,
+                                      absl::string_view setting) {
+  auto invalid = [setting](absl::string_view problem) {
+    return absl::InvalidArgumentError(absl::StrCat(setting, ": ", problem));
+  };
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  // libpq's message may quote the string, password included: dropped.
+  if (parse_error != nullptr) PQfreemem(parse_error);
+  if (parsed == nullptr) {
+    return invalid(
+        "libpq cannot parse this PostgreSQL connection string (malformed "
+        "URL, bad percent-encoding or an unknown option)");
+  }
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+      parsed, &PQconninfoFree);
+  const char* hosts = nullptr;
+  const char* hostaddrs = nullptr;
+  const char* ports = nullptr;
+  for (const PQconninfoOption* option = parsed; option->keyword != nullptr;
+       ++option) {
+    if (option->val == nullptr) continue;
+    const absl::string_view keyword = option->keyword;
+    const absl::string_view value = option->val;
+    if (keyword == "host") hosts = option->val;
+    if (keyword == "hostaddr") hostaddrs = option->val;
+    if (keyword == "port") ports = option->val;
+    for (const EnumOption& allowed : EnumOptions()) {
+      if (keyword != allowed.keyword) continue;
+      if (std::find(allowed.values.begin(), allowed.values.end(), value) ==
+          allowed.values.end()) {
+        return invalid(absl::StrCat(keyword, " must be one of ",
+                                    absl::StrJoin(allowed.values, ", ")));
+      }
+    }
+  }
+  if (ports != nullptr) {
+    for (absl::string_view port : absl::StrSplit(ports, ',')) {
+      int number = 0;
+      if (port.empty()) continue;  // the default port for that host
+      if (!absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+        return invalid("each port must be a number from 1 to 65535");
+      }
+    }
+  }
+  const size_t host_count = std::max(ListSize(hosts), ListSize(hostaddrs));
+  const size_t port_count = ListSize(ports);
+  if (port_count > 1 && port_count != std::max<size_t>(host_count, 1)) {
+    return invalid("give one port, or one port per host");
+  }
+  return absl::OkStatus();
+}
 
 std::string SanitizePostgresMessage(const std::string& message,
                                     const std::string& secret) {

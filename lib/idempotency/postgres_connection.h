@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 struct pg_conn;
@@ -92,6 +93,16 @@ class PostgresConnection final {
   const std::string secret_;
   bool broken_ = false;
 };
+
+// Checks a libpq connection string (URL or key=value form) without
+// connecting: libpq must parse it (unknown options are refused), and the
+// options libpq only checks when it connects must have valid values:
+// sslmode, gssencmode, channel_binding, target_session_attrs, port (each
+// 1-65535) and as many ports as hosts when several are given.
+// INVALID_ARGUMENT "`setting`: ..." naming the option, never a value from
+// the string nor libpq's parse error (both may quote the password).
+absl::Status ValidatePostgresConninfo(const std::string& conninfo,
+                                      absl::string_view setting);
 
 // Masks `secret` in `message` and keeps its first line, at most a couple
 // of hundred bytes: messages end up in gRPC trailers and logs.

@@ -12,11 +12,19 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/config/dojo_base_url.h"
+#include "lib/config/named_values.h"
 #include "tests/support/temp_dir.h"
+#include "tests/unit/config/test_pems.h"
 
 namespace payments::config {
 namespace {
 
+using ::payments::config::testing::kCertA;
+using ::payments::config::testing::kCertB;
+using ::payments::config::testing::kEncryptedKeyA;
+using ::payments::config::testing::kKeyA;
+using ::payments::config::testing::kKeyB;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -90,7 +98,7 @@ TEST_F(ServerConfigTest, EverySettingOverridden) {
   env_["PAYMENTS_STORE"] = "postgresql://payments@db/payments";
   env_["DOJO_BASE_URL"] = "http://localhost:8080";
   env_["DOJO_API_VERSION"] = "2025-09-10";
-  env_["DOJO_CA_FILE"] = File("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+  env_["DOJO_CA_FILE"] = File("ca.pem", kCertA);
   env_["DOJO_WEBHOOK_SECRETS"] = "primary=whsec_one";
   env_["PAYMENTS_DEFAULT_DEADLINE"] = "1m30s";
   env_["PAYMENTS_UPSTREAM_TIMEOUT"] = "5s";
@@ -255,6 +263,112 @@ TEST_F(ServerConfigTest, WebhookSecretErrors) {
   }
 }
 
+// An error about a secret list names the setting and the entry's position,
+// never any part of it: a malformed entry may be a bare secret, or a
+// secret written where the id belongs.
+TEST_F(ServerConfigTest, WebhookSecretErrorsGiveThePositionOnly) {
+  struct Case {
+    const char* value;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"ok=whsec_fine,prim+ary_ZQXSECRET=whsec_x",
+                "DOJO_WEBHOOK_SECRETS: entry 2: the secret id must be 1-64 of "
+                "[A-Za-z0-9_-]"},
+           Case{"ZQXBARESECRET",
+                "DOJO_WEBHOOK_SECRETS: entry 1 is not of the form name=value"},
+           Case{"a=whsec_ZQX SPLIT",
+                "DOJO_WEBHOOK_SECRETS: entry 1: the secret must be one token "
+                "of printable ASCII without blanks, quotes or commas, with "
+                "'=' only as trailing padding"},
+       }) {
+    SCOPED_TRACE(c.value);
+    env_["DOJO_WEBHOOK_SECRETS"] = c.value;
+    absl::StatusOr<ServerConfig> config = Load();
+    ASSERT_FALSE(config.ok());
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(config.status().message(), c.message);
+  }
+}
+
+// Lists that could be read more than one way are refused, so the server
+// never starts with secrets other than those meant.
+TEST_F(ServerConfigTest, AmbiguousWebhookSecretListsAreRefused) {
+  struct Case {
+    const char* value;
+    const char* problem;
+  };
+  for (const Case& c : {
+           // A bare base64 secret splits at its padding into a valid id
+           // and the secret "=".
+           Case{"c2VjcmV0ZQXc2VjcmV0==", "entry 1: the secret must be"},
+           Case{"a=whsec_ZQXONE,#b=whsec_ZQXTWO",
+                "entry 2: the secret id must be"},
+           Case{"a=whsec_ZQXONE,,b=whsec_ZQXTWO",
+                "entry 2 is empty (a stray comma)"},
+           Case{"a=whsec_ZQXONE,", "entry 2 is empty (a stray comma)"},
+           Case{",a=whsec_ZQXONE", "entry 1 is empty (a stray comma)"},
+           Case{"a=\"whsec_ZQXQUOTED\"", "entry 1: the secret must be"},
+           Case{"a='whsec_ZQXQUOTED'", "entry 1: the secret must be"},
+           Case{"a=whsec_ZQXONE;b=whsec_ZQXTWO", "entry 1: the secret must be"},
+           Case{"a==whsec_ZQXONE", "entry 1: the secret must be"},
+           Case{"a=whsec_ZQXSAME,b=whsec_ZQXSAME",
+                "entry 2 repeats the secret of entry 1"},
+           Case{"a=whsec_ZQXONE,a=whsec_ZQXTWO",
+                "entry 2 repeats the id of entry 1"},
+       }) {
+    SCOPED_TRACE(c.value);
+    env_["DOJO_WEBHOOK_SECRETS"] = c.value;
+    ExpectError(absl::StrCat("DOJO_WEBHOOK_SECRETS: ", c.problem), {"ZQX"});
+  }
+}
+
+TEST_F(ServerConfigTest, WebhookSecretsFileErrorsNameTheFileSettingAndLine) {
+  env_["DOJO_WEBHOOK_SECRETS_FILE"] =
+      File("secrets", "# rotation\nold=whsec_ZQXSAME\n\nnew=whsec_ZQXSAME\n");
+  ExpectError(
+      "DOJO_WEBHOOK_SECRETS_FILE: entry 2 (line 4) repeats the secret of "
+      "entry 1 (line 2)",
+      {"ZQX"});
+}
+
+TEST_F(ServerConfigTest, WebhookSecretsMayEndInBase64Padding) {
+  env_["DOJO_WEBHOOK_SECRETS"] = "a=c2VjcmV0MQ==, b=c2VjcmV0Mg=";
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->webhook_secrets,
+              ElementsAre(WebhookSecret{"a", "c2VjcmV0MQ=="},
+                          WebhookSecret{"b", "c2VjcmV0Mg="}));
+}
+
+TEST_F(ServerConfigTest, AccountsFileErrorsGiveThePositionOnly) {
+  env_["DOJO_ACCOUNTS_FILE"] =
+      File("accounts", "eu=sk_sandbox_eu\nsk_prod_ZQX+KEY=part\n");
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "DOJO_ACCOUNTS_FILE: entry 2 (line 2): the account name must be "
+            "1-64 of [A-Za-z0-9_-]");
+  env_["DOJO_ACCOUNTS_FILE"] =
+      File("accounts", "eu=sk_sandbox_ZQXA\neu=sk_sandbox_ZQXB\n");
+  ExpectError(
+      "DOJO_ACCOUNTS_FILE: entry 2 (line 2) repeats the account name of "
+      "entry 1 (line 1)",
+      {"ZQX"});
+  env_["DOJO_ACCOUNTS_FILE"] = File("accounts", "default=sk_sandbox_ZQXA\n");
+  ExpectError(
+      "DOJO_ACCOUNTS_FILE: entry 1 repeats the account name of DOJO_API_KEY",
+      {"ZQX"});
+}
+
+TEST_F(ServerConfigTest, QuotedApiKeyIsRefusedNamingItsSource) {
+  env_["DOJO_API_KEY"] = "\"sk_sandbox_ZQXQUOTED\"";
+  ExpectError("DOJO_API_KEY: must be one token", {"ZQX"});
+  env_.erase("DOJO_API_KEY");
+  env_["DOJO_API_KEY_FILE"] = File("key", "'sk_sandbox_ZQXQUOTED'\n");
+  ExpectError("DOJO_API_KEY_FILE: must be one token", {"ZQX"});
+}
+
 TEST_F(ServerConfigTest, WebhookSecretsInlineAndFileTogether) {
   env_["DOJO_WEBHOOK_SECRETS"] = "a=whsec_INLINESECRET";
   env_["DOJO_WEBHOOK_SECRETS_FILE"] = File("s", "b=whsec_FILESECRET\n");
@@ -318,15 +432,95 @@ TEST_F(ServerConfigTest, InfiniteDurationsAreRejected) {
   }
 }
 
+// Every duration setting has bounds; below them it cannot work (a 1ns
+// default deadline fails every call before it starts).
+TEST_F(ServerConfigTest, DurationsBelowTheirMinimumAreRefused) {
+  struct Case {
+    const char* setting;
+    const char* too_small;
+    const char* smallest;
+    const char* too_large;
+  };
+  for (const Case& c : {
+           Case{"PAYMENTS_DEFAULT_DEADLINE", "9ms", "10ms", "1h1s"},
+           Case{"PAYMENTS_UPSTREAM_TIMEOUT", "9ms", "10ms", "11m"},
+           Case{"PAYMENTS_UPSTREAM_CONNECT_TIMEOUT", "9ms", "10ms", "6m"},
+           Case{"PAYMENTS_SHUTDOWN_GRACE", "9ms", "10ms", "2h"},
+           Case{"PAYMENTS_DRAIN_DELAY", "-1ns", "0s", "5m1s"},
+           Case{"PAYMENTS_RETRY_INITIAL_BACKOFF", "999us", "1ms", "2m"},
+           Case{"PAYMENTS_RETRY_MAX_BACKOFF", "999us", "100ms", "11m"},
+           Case{"PAYMENTS_RETRY_MAX_RETRY_AFTER", "999us", "1ms", "2h"},
+           Case{"PAYMENTS_IDEMPOTENCY_RETENTION", "719h", "720h", "87601h"},
+           Case{"PAYMENTS_WEBHOOK_RETENTION", "59m", "1h", "8761h"},
+           Case{"PAYMENTS_SETTLE_PERIOD", "999ms", "1s", "25h"},
+           Case{"PAYMENTS_RECONCILE_CLOCK_SKEW", "999us", "1ms", "2h"},
+           Case{"PAYMENTS_RECONCILE_INTERVAL", "9ms", "10ms", "2h"},
+           Case{"PAYMENTS_CREDENTIALS_RELOAD_INTERVAL", "99ms", "100ms", "2h"},
+       }) {
+    SCOPED_TRACE(c.setting);
+    for (const char* bad : {"1ns", c.too_small, c.too_large, "inf", "-inf"}) {
+      if (std::string(c.setting) == "PAYMENTS_DRAIN_DELAY" &&
+          std::string(bad) == "1ns") {
+        continue;  // no drain delay at all is allowed
+      }
+      SCOPED_TRACE(bad);
+      env_[c.setting] = bad;
+      ExpectError(absl::StrCat(c.setting, ": expected a duration from "));
+    }
+    env_[c.setting] = c.smallest;
+    absl::StatusOr<ServerConfig> config = Load();
+    EXPECT_TRUE(config.ok()) << config.status();
+    env_.erase(c.setting);
+  }
+}
+
+TEST_F(ServerConfigTest, DurationErrorGivesTheBounds) {
+  env_["PAYMENTS_DEFAULT_DEADLINE"] = "1ns";
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().message(),
+            "PAYMENTS_DEFAULT_DEADLINE: expected a duration from 10ms to 1h "
+            "such as 30s or 1m30s, got '1ns'");
+}
+
+TEST_F(ServerConfigTest, MaxBackoffBelowInitialBackoffIsRefused) {
+  env_["PAYMENTS_RETRY_INITIAL_BACKOFF"] = "500ms";
+  env_["PAYMENTS_RETRY_MAX_BACKOFF"] = "200ms";
+  ExpectError(
+      "PAYMENTS_RETRY_MAX_BACKOFF: must be at least "
+      "PAYMENTS_RETRY_INITIAL_BACKOFF");
+  env_["PAYMENTS_RETRY_MAX_BACKOFF"] = "500ms";
+  EXPECT_TRUE(Load().ok());
+}
+
 TEST_F(ServerConfigTest, BadMaxWebhookBytes) {
   for (const char* value : {"0", "-1", "abc", "16777217", "1k"}) {
     SCOPED_TRACE(value);
     env_["PAYMENTS_MAX_WEBHOOK_BYTES"] = value;
     ExpectError("PAYMENTS_MAX_WEBHOOK_BYTES");
   }
-  env_["PAYMENTS_MAX_WEBHOOK_BYTES"] = "16777216";
+  env_["PAYMENTS_MAX_WEBHOOK_BYTES"] = "1048576";
   ASSERT_TRUE(Load().ok());
-  EXPECT_EQ(Load()->max_webhook_body_bytes, 16777216u);
+  EXPECT_EQ(Load()->max_webhook_body_bytes, 1048576u);
+}
+
+// gRPC refuses a message over its receive limit with RESOURCE_EXHAUSTED
+// before VerifyWebhook sees it: a webhook limit above it cannot work.
+TEST_F(ServerConfigTest, WebhookLimitMustFitInAGrpcMessage) {
+  for (size_t bytes : {kMaxReceiveMessageBytes, kMaxWebhookBodyLimit + 1,
+                       size_t{16 * 1024 * 1024}}) {
+    SCOPED_TRACE(bytes);
+    env_["PAYMENTS_MAX_WEBHOOK_BYTES"] = absl::StrCat(bytes);
+    ExpectError(
+        absl::StrCat("PAYMENTS_MAX_WEBHOOK_BYTES: expected a byte "
+                     "count from 1 to ",
+                     kMaxWebhookBodyLimit));
+  }
+  env_["PAYMENTS_MAX_WEBHOOK_BYTES"] = absl::StrCat(kMaxWebhookBodyLimit);
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->max_webhook_body_bytes, kMaxWebhookBodyLimit);
+  EXPECT_LT(kMaxWebhookBodyLimit, kMaxReceiveMessageBytes);
 }
 
 TEST_F(ServerConfigTest, RetrySettings) {
@@ -369,24 +563,99 @@ TEST_F(ServerConfigTest, AccessLogSampleRatio) {
 }
 
 TEST_F(ServerConfigTest, BaseUrl) {
-  env_["DOJO_BASE_URL"] = "http://localhost:8080/";
-  ASSERT_TRUE(Load().ok());
-  EXPECT_EQ(Load()->dojo_base_url, "http://localhost:8080");
-  env_["DOJO_BASE_URL"] = "https://api.dojo.tech//";
-  ASSERT_TRUE(Load().ok());
-  EXPECT_EQ(Load()->dojo_base_url, "https://api.dojo.tech");
+  struct Case {
+    const char* url;
+    const char* normalized;
+  };
+  for (const Case& c : {
+           Case{"http://localhost:8080/", "http://localhost:8080"},
+           Case{"https://api.dojo.tech//", "https://api.dojo.tech"},
+           Case{"https://proxy.internal:8443/dojo/",
+                "https://proxy.internal:8443/dojo"},
+           Case{"HTTP://LOCALHOST:1", "HTTP://LOCALHOST:1"},
+           Case{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
+           Case{"http://127.255.0.9", "http://127.255.0.9"},
+           Case{"http://[::1]:8080/", "http://[::1]:8080"},
+           Case{"https://[2001:db8::1]:443", "https://[2001:db8::1]:443"},
+       }) {
+    SCOPED_TRACE(c.url);
+    env_["DOJO_BASE_URL"] = c.url;
+    absl::StatusOr<ServerConfig> config = Load();
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->dojo_base_url, c.normalized);
+  }
   for (const char* url :
-       {"ftp://api.dojo.tech", "api.dojo.tech", "", "/", "HTTPS//x"}) {
+       {"ftp://api.dojo.tech", "api.dojo.tech", "", "/", "HTTPS//x", "https://",
+        "https:///x", "https://:443", "https://api.dojo.tech:0",
+        "https://api.dojo.tech:65536", "https://api.dojo.tech:x",
+        "https://api.dojo.tech:", "https://[::1", "https://[nothex]:1",
+        "https://api dojo.tech", "https://api.dojo.tech/a b",
+        "https://api.dojo.tech\\@evil", "https://ap\xc3\xad.dojo.tech"}) {
     SCOPED_TRACE(url);
     env_["DOJO_BASE_URL"] = url;
     ExpectError("DOJO_BASE_URL");
   }
 }
 
+// Credentials in the URL would be logged (the "started" line) and sent to
+// Dojo: refused, without quoting any of the URL.
+TEST_F(ServerConfigTest, BaseUrlWithUserinfoIsRefusedWithoutEchoingIt) {
+  for (const char* url :
+       {"https://ZQXUSER:ZQXPASS@api.dojo.tech/",
+        "https://ZQXTOKEN@api.dojo.tech",
+        "http://ZQXUSER:ZQXPASS@localhost:8080", "https://:ZQXPASS@[::1]:1",
+        "ftp://ZQXUSER:ZQXPASS@api.dojo.tech",
+        "https://ZQXUSER:ZQXPASS@api.dojo.tech/?q=1"}) {
+    SCOPED_TRACE(url);
+    env_["DOJO_BASE_URL"] = url;
+    ExpectError("DOJO_BASE_URL: must not contain credentials (user:password@)",
+                {"ZQX"});
+  }
+}
+
+TEST_F(ServerConfigTest, PlainHttpOnlyToLoopback) {
+  for (const char* url :
+       {"http://api.dojo.tech", "http://dojo-emulator:8080",
+        "http://10.0.0.1:8080", "http://128.0.0.1", "http://[::2]:80",
+        "http://[::ffff:10.0.0.1]", "http://localhost.evil.example",
+        "http://127.0.0.1.evil.example", "http://127.1", "http://0.0.0.0"}) {
+    SCOPED_TRACE(url);
+    env_["DOJO_BASE_URL"] = url;
+    ExpectError("DOJO_BASE_URL: http:// is allowed only for a loopback host");
+  }
+}
+
+TEST_F(ServerConfigTest, BaseUrlWithQueryOrFragmentIsRefused) {
+  for (const char* url :
+       {"https://api.dojo.tech/?x=1", "https://api.dojo.tech#f",
+        "https://api.dojo.tech/v1?", "http://localhost:8080/#"}) {
+    SCOPED_TRACE(url);
+    env_["DOJO_BASE_URL"] = url;
+    ExpectError("DOJO_BASE_URL: must not have a query (?) or fragment (#)");
+  }
+}
+
+TEST(IsLoopbackHost, Hosts) {
+  for (const char* host : {"localhost", "LocalHost", "127.0.0.1",
+                           "127.10.20.30", "127.255.255.255", "::1"}) {
+    EXPECT_TRUE(IsLoopbackHost(host)) << host;
+  }
+  for (const char* host :
+       {"", "localhost.", "localhost.example", "126.0.0.1", "128.0.0.1",
+        "127.1", "::", "::2", "0:0:0:0:0:0:0:2", "[::1]", "api.dojo.tech"}) {
+    EXPECT_FALSE(IsLoopbackHost(host)) << host;
+  }
+}
+
 TEST_F(ServerConfigTest, Store) {
   for (const char* store :
        {"sqlite:/var/lib/payments/payments.db", "sqlite:payments.db",
-        "postgresql://payments:pw@db:5432/payments", "postgres://db/p"}) {
+        "postgresql://payments:pw@db:5432/payments", "postgres://db/p",
+        "postgresql://u:pw@db/p?sslmode=verify-full&target_session_attrs="
+        "read-write",
+        "postgresql://u@h1:5432,h2:5433/p?sslmode=require",
+        "postgresql://u@h1,h2/p?port=5432",
+        "postgresql://u@/p?host=/var/run/postgresql"}) {
     SCOPED_TRACE(store);
     env_["PAYMENTS_STORE"] = store;
     absl::StatusOr<ServerConfig> config = Load();
@@ -394,10 +663,48 @@ TEST_F(ServerConfigTest, Store) {
     EXPECT_EQ(config->store, store);
   }
   for (const char* store : {"sqlite:", "", "payments.db",
-                            "mysql://payments:HUNTER2PASSWORD@db/payments"}) {
+                            "mysql://payments:HUNTER2PASSWORD@db/payments",
+                            "host=db password=HUNTER2PASSWORD"}) {
     SCOPED_TRACE(store);
     env_["PAYMENTS_STORE"] = store;
     ExpectError("PAYMENTS_STORE", {"HUNTER2PASSWORD"});
+  }
+}
+
+// libpq checks these values only when it connects: the server used to
+// start and stay NOT_SERVING forever. Now start-up fails, naming the option
+// and never the password (in the userinfo or as a query parameter).
+TEST_F(ServerConfigTest, PostgresOptionsThatCannotConnectAreRefused) {
+  struct Case {
+    const char* store;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"postgresql://u:HUNTER2PW@db/p?sslmode=bogus",
+                "PAYMENTS_STORE: sslmode must be one of disable, allow, "
+                "prefer, require, verify-ca, verify-full"},
+           Case{"postgresql://u@db/p?password=HUNTER2PW&sslmode=Require",
+                "PAYMENTS_STORE: sslmode must be one of"},
+           Case{"postgres://u:HUNTER2PW@db/p?gssencmode=always",
+                "PAYMENTS_STORE: gssencmode must be one of"},
+           Case{"postgresql://u:HUNTER2PW@db/p?channel_binding=yes",
+                "PAYMENTS_STORE: channel_binding must be one of"},
+           Case{"postgresql://u:HUNTER2PW@db/p?target_session_attrs=master",
+                "PAYMENTS_STORE: target_session_attrs must be one of"},
+           Case{"postgresql://u:HUNTER2PW@db:99999/p",
+                "PAYMENTS_STORE: each port must be a number from 1 to 65535"},
+           Case{"postgresql://u:HUNTER2PW@db/p?port=x5432",
+                "PAYMENTS_STORE: each port must be a number"},
+           Case{"postgresql://u:HUNTER2PW@h1:1,h2:2,h3:3/p?host=a,b",
+                "PAYMENTS_STORE: give one port, or one port per host"},
+           Case{"postgresql://u:HUNTER2PW@db/p?sslmod=require",
+                "PAYMENTS_STORE: libpq cannot parse"},
+           Case{"postgresql://u:HUNTER2PW%zz@db/p",
+                "PAYMENTS_STORE: libpq cannot parse"},
+       }) {
+    SCOPED_TRACE(c.store);
+    env_["PAYMENTS_STORE"] = c.store;
+    ExpectError(c.message, {"HUNTER2PW", "bogus", "always", "master"});
   }
 }
 
@@ -406,11 +713,63 @@ TEST_F(ServerConfigTest, CaFileMustBeReadable) {
   ExpectError("DOJO_CA_FILE");
 }
 
-constexpr char kPemCert[] =
-    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
-constexpr char kPemKey[] =
-    "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE "
-    "KEY-----\n";
+// A CA file is parsed with OpenSSL at start-up: one that holds no
+// certificate, or one that does not parse, would fail every TLS handshake
+// with Dojo (or every caller's) later.
+TEST_F(ServerConfigTest, CaFilesMustHoldCertificates) {
+  const std::string truncated =
+      std::string(kCertA).substr(0, std::string(kCertA).size() / 2);
+  std::string corrupted = kCertA;
+  corrupted.replace(corrupted.find("MIIB"), 8, "AAAAAAAA");
+  struct Case {
+    std::string contents;
+    const char* problem;
+  };
+  for (const Case& c : {
+           Case{"garbage\n", "at least one certificate; none found"},
+           Case{"", "at least one certificate; none found"},
+           Case{kKeyA, "at least one certificate; none found"},
+           Case{
+               "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+               "certificates; certificate 1 does not parse"},
+           Case{truncated, "certificates; certificate 1 does not parse"},
+           Case{std::string(kCertA) + corrupted,
+                "certificates; certificate 2 does not parse"},
+       }) {
+    SCOPED_TRACE(c.contents);
+    for (const char* setting : {"DOJO_CA_FILE", "PAYMENTS_TLS_CLIENT_CA_FILE",
+                                "PAYMENTS_TLS_CERT_FILE"}) {
+      SCOPED_TRACE(setting);
+      env_[setting] = File("ca.pem", c.contents);
+      ExpectError(
+          absl::StrCat(setting, ": expected a PEM file with ", c.problem));
+      env_.erase(setting);
+    }
+  }
+  // A bundle of several certificates (and other PEM blocks) is fine.
+  env_["DOJO_CA_FILE"] =
+      File("bundle.pem", std::string(kCertA) + kKeyB + kCertB);
+  absl::StatusOr<ServerConfig> config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+}
+
+TEST_F(ServerConfigTest, TlsKeyMustBeUnencryptedAndMatchTheCertificate) {
+  env_["PAYMENTS_TLS"] = "tls";
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kCertA);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kKeyA);
+  ASSERT_TRUE(Load().ok());
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("enc.key", kEncryptedKeyA);
+  ExpectError(
+      "PAYMENTS_TLS_KEY_FILE: expected a PEM file with an unencrypted "
+      "private key");
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("cert-as-key.pem", kCertA);
+  ExpectError("PAYMENTS_TLS_KEY_FILE: expected a PEM file");
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("other.key", kKeyB);
+  ExpectError(
+      "PAYMENTS_TLS_KEY_FILE: the private key does not belong to the first "
+      "certificate of PAYMENTS_TLS_CERT_FILE",
+      {"PRIVATE KEY"});
+}
 
 TEST_F(ServerConfigTest, TlsIsRequired) {
   for (const char* missing : {"unset", ""}) {
@@ -451,8 +810,8 @@ TEST_F(ServerConfigTest, TlsModes) {
   EXPECT_EQ(config->tls, TlsMode::kOff);
 
   env_["PAYMENTS_TLS"] = "tls";
-  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
-  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kCertA);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kKeyA);
   config = Load();
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->tls, TlsMode::kTls);
@@ -461,7 +820,7 @@ TEST_F(ServerConfigTest, TlsModes) {
   EXPECT_EQ(config->tls_client_ca_file, "");
 
   env_["PAYMENTS_TLS"] = "mtls";
-  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kCertA);
   config = Load();
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->tls, TlsMode::kMutual);
@@ -471,9 +830,9 @@ TEST_F(ServerConfigTest, TlsModes) {
 TEST_F(ServerConfigTest, TlsFilesRequiredByTheMode) {
   env_["PAYMENTS_TLS"] = "tls";
   ExpectError("PAYMENTS_TLS_CERT_FILE: required with PAYMENTS_TLS=tls");
-  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kCertA);
   ExpectError("PAYMENTS_TLS_KEY_FILE: required with PAYMENTS_TLS=tls");
-  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kKeyA);
   ASSERT_TRUE(Load().ok());
 
   env_["PAYMENTS_TLS"] = "mtls";
@@ -484,9 +843,9 @@ TEST_F(ServerConfigTest, TlsFilesRequiredByTheMode) {
 
 TEST_F(ServerConfigTest, TlsFilesMustBeReadable) {
   env_["PAYMENTS_TLS"] = "mtls";
-  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
-  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
-  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kCertA);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kKeyA);
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kCertA);
   ASSERT_TRUE(Load().ok());
   for (const char* setting : {"PAYMENTS_TLS_CERT_FILE", "PAYMENTS_TLS_KEY_FILE",
                               "PAYMENTS_TLS_CLIENT_CA_FILE"}) {
@@ -503,9 +862,9 @@ TEST_F(ServerConfigTest, TlsFilesMustBeReadable) {
 
 TEST_F(ServerConfigTest, TlsFilesMustBePem) {
   env_["PAYMENTS_TLS"] = "mtls";
-  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kPemCert);
-  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kPemKey);
-  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kPemCert);
+  env_["PAYMENTS_TLS_CERT_FILE"] = File("server.pem", kCertA);
+  env_["PAYMENTS_TLS_KEY_FILE"] = File("server.key", kKeyA);
+  env_["PAYMENTS_TLS_CLIENT_CA_FILE"] = File("client-ca.pem", kCertA);
   for (const char* setting : {"PAYMENTS_TLS_CERT_FILE", "PAYMENTS_TLS_KEY_FILE",
                               "PAYMENTS_TLS_CLIENT_CA_FILE"}) {
     SCOPED_TRACE(setting);
@@ -542,26 +901,69 @@ TEST_F(ServerConfigTest, PolicyFileMustBeReadable) {
   ExpectError("PAYMENTS_POLICY_FILE: cannot read");
 }
 
+MATCHER_P3(Entry, name, value, where, "") {
+  return arg.name == name && arg.value == value && arg.where == where;
+}
+
 TEST(ParseNamedValues, SeparatorsCommentsAndTrimming) {
-  auto entries = ParseNamedValues("a=1, b = 2 \n#c=3\n\n d=x=y ", "TEST", true);
+  auto entries = ParseNamedValues("a=1, b = 2 \n#c=3\n\n d=x=y ", "TEST",
+                                  ListSeparators::kNewlinesAndCommas);
   ASSERT_TRUE(entries.ok()) << entries.status();
-  EXPECT_THAT(*entries,
-              ElementsAre(Pair("a", "1"), Pair("b", "2"), Pair("d", "x=y")));
-  auto no_commas = ParseNamedValues("a=1,b=2\nc=3", "TEST", false);
+  EXPECT_THAT(*entries, ElementsAre(Entry("a", "1", "entry 1 (line 1)"),
+                                    Entry("b", "2", "entry 2 (line 1)"),
+                                    Entry("d", "x=y", "entry 3 (line 4)")));
+  auto no_commas =
+      ParseNamedValues("a=1,b=2\nc=3", "TEST", ListSeparators::kNewlines);
   ASSERT_TRUE(no_commas.ok());
-  EXPECT_THAT(*no_commas, ElementsAre(Pair("a", "1,b=2"), Pair("c", "3")));
+  EXPECT_THAT(*no_commas, ElementsAre(Entry("a", "1,b=2", "entry 1 (line 1)"),
+                                      Entry("c", "3", "entry 2 (line 2)")));
+  // One line (an inline value, or a file with a final newline): no line.
+  auto one_line = ParseNamedValues("a=1,b=2\r\n", "TEST",
+                                   ListSeparators::kNewlinesAndCommas);
+  ASSERT_TRUE(one_line.ok());
+  EXPECT_THAT(*one_line, ElementsAre(Entry("a", "1", "entry 1"),
+                                     Entry("b", "2", "entry 2")));
 }
 
 TEST(ParseNamedValues, ErrorNamesTheEntryNotItsValue) {
-  auto entries = ParseNamedValues("a=1\nsk_prod_BARESECRET\n",
-                                  "DOJO_ACCOUNTS_FILE", false);
+  auto entries =
+      ParseNamedValues("a=1\nsk_prod_BARESECRET\n", "DOJO_ACCOUNTS_FILE",
+                       ListSeparators::kNewlines);
   ASSERT_FALSE(entries.ok());
   EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(entries.status().message()),
-              HasSubstr("DOJO_ACCOUNTS_FILE"));
-  EXPECT_THAT(std::string(entries.status().message()), HasSubstr("entry 2"));
-  EXPECT_THAT(std::string(entries.status().message()),
-              Not(HasSubstr("BARESECRET")));
+  EXPECT_EQ(entries.status().message(),
+            "DOJO_ACCOUNTS_FILE: entry 2 (line 2) is not of the form "
+            "name=value");
+}
+
+// Empty entries next to a comma and '#' after a comma are errors: in
+// "a=x,,b=y" or "a=x,#b=y" a secret was cut or silently commented out.
+TEST(ParseNamedValues, StrayCommasAreErrors) {
+  for (const char* text : {"a=x,,b=y", ",a=x", "a=x,", "a=x, ,b=y"}) {
+    SCOPED_TRACE(text);
+    auto entries =
+        ParseNamedValues(text, "S", ListSeparators::kNewlinesAndCommas);
+    ASSERT_FALSE(entries.ok());
+    EXPECT_EQ(entries.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(entries.status().message()),
+                HasSubstr("is empty (a stray comma)"));
+  }
+}
+
+TEST(IsSecretToken, AcceptsBase64AndKeys) {
+  for (const char* value :
+       {"PDYkJQq6sESYHp_zJuTTBQ", "sk_sandbox_c8oLGaI__msxsX",
+        "c2VjcmV0==", "YWJj+/x=", "whsec_local#1"}) {
+    EXPECT_TRUE(IsSecretToken(value)) << value;
+  }
+}
+
+TEST(IsSecretToken, RefusesAmbiguousValues) {
+  for (const char* value :
+       {"", "=", "==", "=abc", "x=b=y", "x;b=y", "\"quoted\"", "'quoted'",
+        "a,b", "a b", "a\tb", "caf\xc3\xa9", "`x`"}) {
+    EXPECT_FALSE(IsSecretToken(value)) << value;
+  }
 }
 
 TEST(AllSettings, SecretsAreMarkedAndHaveNoFlag) {
