@@ -5,6 +5,7 @@
 #include <future>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "tests/support/wait_for.h"
 
 namespace payments::testing {
@@ -77,6 +78,18 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
   stack->emulator_http_port_ = ports.at("http").get<int>();
   stack->emulator_https_port_ = ports.at("https").get<int>();
 
+  int dojo_port = stack->emulator_https_port_;
+  if (options.http2_proxy) {
+    auto proxy_port = stack->StartProxy(certs);
+    if (!proxy_port.ok()) return proxy_port.status();
+    dojo_port = *proxy_port;
+  }
+  if (options.front_dojo) {
+    auto fronted = options.front_dojo(dojo_port);
+    if (!fronted.ok()) return fronted.status();
+    dojo_port = *fronted;
+  }
+
   WriteFile(dir.File("api-key"), absl::StrCat(kDefaultKey, "\n"));
   WriteFile(dir.File("accounts"),
             absl::StrCat("# extra accounts\nsecond=", kSecondKey, "\nlimited=",
@@ -103,8 +116,7 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
         {"PAYMENTS_TLS", "off"},
         {"PAYMENTS_METRICS_ADDR", absl::StrCat("127.0.0.1:", *metrics_port)},
         {"PAYMENTS_STORE", store},
-        {"DOJO_BASE_URL",
-         absl::StrCat("https://localhost:", stack->emulator_https_port_)},
+        {"DOJO_BASE_URL", absl::StrCat("https://localhost:", dojo_port)},
         {"DOJO_CA_FILE", certs + "/ca.pem"},
         {"DOJO_API_KEY_FILE", dir.File("api-key")},
         {"DOJO_ACCOUNTS_FILE", dir.File("accounts")},
@@ -123,6 +135,41 @@ absl::StatusOr<std::unique_ptr<TestStack>> TestStack::Start(
     if (absl::Status s = stack->RestartServer(i); !s.ok()) return s;
   }
   return stack;
+}
+
+absl::StatusOr<int> TestStack::StartProxy(const std::string& certs) {
+  auto port = PickFreePort();
+  if (!port.ok()) return port.status();
+  // --conf=/dev/null: never read /etc/nghttpx. No OCSP fetching (the test
+  // certificate has no responder). One worker process; SIGTERM to the
+  // master (ChildProcess::Stop) stops it too.
+  auto proxy = ChildProcess::Start(
+      {.binary = NGHTTPX_BIN,
+       .args = {"--conf=/dev/null",
+                absl::StrCat("--frontend=127.0.0.1,", *port),
+                absl::StrCat("--backend=127.0.0.1,", emulator_http_port_),
+                "--workers=1", "--no-ocsp",
+                "--accesslog-file=" + dir_.File("nghttpx-access.log"),
+                "--accesslog-format=$alpn $protocol_version $method $path "
+                "$status",
+                "--errorlog-file=" + dir_.File("nghttpx.log"),
+                certs + "/server.key", certs + "/server.pem"},
+       .log_path = dir_.File("nghttpx.log")});
+  if (!proxy.ok()) return proxy.status();
+  proxy_ = *std::move(proxy);
+  if (absl::Status s = WaitForTcpPort(*port, kStartTimeout); !s.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("nghttpx did not listen: ", s.message(), " (see ",
+                     dir_.File("nghttpx.log"), ")"));
+  }
+  return *port;
+}
+
+std::vector<std::string> TestStack::ProxyAccessLog() const {
+  if (proxy_ == nullptr) return {};
+  auto text = ReadFile(dir_.File("nghttpx-access.log"));
+  if (!text.ok()) return {};
+  return absl::StrSplit(*text, '\n', absl::SkipEmpty());
 }
 
 absl::Status TestStack::RestartServer(int index) {
@@ -146,6 +193,7 @@ TestStack::~TestStack() {
   for (Server& server : servers_) {
     if (server.process != nullptr) server.process->Stop();
   }
+  if (proxy_ != nullptr) proxy_->Stop();
   if (emulator_ != nullptr) emulator_->Stop();
 }
 

@@ -3,8 +3,11 @@
 
 // The real binaries wired together over loopback for integration tests: the
 // Dojo emulator (HTTPS with a throwaway CA, plus plain HTTP for its control
-// API) and payments-server pointed at it. Processes are stopped by PID.
+// API) and payments-server pointed at it; optionally nghttpx in front of the
+// emulator so the servers reach Dojo over HTTP/2. Processes are stopped by
+// PID.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +43,16 @@ struct StackOptions {
   int servers = 1;
   // PAYMENTS_STORE; empty: an SQLite file in the stack's directory.
   std::string store;
+  // Put nghttpx (TLS with ALPN h2, the stack's test certificate) on a free
+  // loopback port in front of the emulator's plain-HTTP port and point the
+  // servers at it, so they speak HTTP/2 to "Dojo" (the emulator itself only
+  // speaks HTTP/1.1). Its access log: ProxyAccessLog().
+  bool http2_proxy = false;
+  // Called once before the servers start, with the loopback port they would
+  // reach Dojo on (nghttpx's or the emulator's HTTPS port); returns the port
+  // to use instead, e.g. a test's TCP relay in front of it. The host stays
+  // `localhost`, which the test certificate names.
+  std::function<absl::StatusOr<int>(int dojo_port)> front_dojo;
 };
 
 class TestStack final {
@@ -71,6 +84,11 @@ class TestStack final {
   // Clears the emulator's request log and scripted faults.
   void ResetEmulator();
 
+  // With `http2_proxy`: one line per request nghttpx answered, in the order
+  // they finished, "ALPN PROTOCOL METHOD PATH STATUS" (e.g. "h2 HTTP/2 POST
+  // /payment-intents 200"). Empty without the proxy.
+  std::vector<std::string> ProxyAccessLog() const;
+
   // GET http://127.0.0.1:<metrics port of server `index`>/metrics.
   absl::StatusOr<std::string> ScrapeMetrics(int index = 0);
 
@@ -88,10 +106,13 @@ class TestStack final {
 
   TestStack() = default;
   absl::StatusOr<std::string> HttpGet(const std::string& url);
+  // Starts nghttpx in front of the emulator's plain-HTTP port; its port.
+  absl::StatusOr<int> StartProxy(const std::string& certs);
 
   TempDir dir_;
   std::unique_ptr<dojo::CurlMultiTransport> http_;
   std::unique_ptr<ChildProcess> emulator_;
+  std::unique_ptr<ChildProcess> proxy_;  // nghttpx, with `http2_proxy`.
   int emulator_http_port_ = 0;
   int emulator_https_port_ = 0;
   std::vector<Server> servers_;
