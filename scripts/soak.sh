@@ -88,10 +88,13 @@ wait_for 20 grep -q '"event":"started"' "$out/server.log" ||
   { tail -n 20 "$out/server.log" >&2; echo "soak.sh: the server did not start" >&2; exit 1; }
 port=$(grep '"event":"started"' "$out/server.log" | jq -r .port)
 
+# The growth bounds compare the end with the sample after a warm-up: 10 s,
+# or a third of a shorter run.
+warmup=$((duration / 3 < 10 ? duration / 3 : 10))
 status=0
 SOAK_WEBHOOK_SECRET=$webhook_secret /usr/bin/python3 "$repo/tests/soak/soak_driver.py" \
   --target="127.0.0.1:$port" --control="$control" --server-pid="$server_pid" \
-  --gen="$work/gen" --out="$out" --duration="$duration" \
+  --gen="$work/gen" --out="$out" --duration="$duration" --warmup="$warmup" \
   --workers="${SOAK_WORKERS:-4}" --rate="${SOAK_RATE:-40}" \
   --fault-rate="${SOAK_FAULT_RATE:-0.05}" || status=$?
 
@@ -114,7 +117,11 @@ if grep -qF -e "$api_key" -e "$webhook_secret" "$out"/*.log "$out"/summary.txt 2
 fi
 
 if [ -s "$out/samples.csv" ]; then
-  gnuplot -e "csv='$out/samples.csv'; png='$out/soak.png'" "$repo/tests/soak/plot.gp"
+  result=PASS
+  [ "$status" -eq 0 ] || result=FAIL
+  calls=$(grep -m1 '^soak run ' "$out/summary.txt" 2> /dev/null | cut -d: -f2- || true)
+  gnuplot -e "csv='$out/samples.csv'; png='$out/soak.png'; warmup=$warmup" \
+    -e "heading='payments-server soak:${calls//\'/}: $result'" "$repo/tests/soak/plot.gp"
   echo "plot: $out/soak.png"
 fi
 exit "$status"

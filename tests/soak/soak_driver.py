@@ -60,7 +60,7 @@ def parse_args():
                    help="seconds before the reference sample of the growth bounds")
     p.add_argument("--resolve-timeout", type=float, default=12,
                    help="seconds after the traffic to settle OUTCOME_UNKNOWN references")
-    p.add_argument("--rss-growth-mib", type=float, default=24)
+    p.add_argument("--rss-growth-mib", type=float, default=16)
     p.add_argument("--rss-growth-ratio", type=float, default=0.25)
     p.add_argument("--fd-slack", type=int, default=8)
     p.add_argument("--thread-slack", type=int, default=4)
