@@ -33,7 +33,14 @@ constexpr absl::Duration kMaxRetryDelay = absl::Seconds(60);
 
 std::string Truncate(absl::string_view text, size_t max = kMaxTextLength) {
   if (text.size() <= max) return std::string(text);
-  return absl::StrCat(text.substr(0, max - 3), "...");
+  // Cut at a UTF-8 character boundary: these texts end up in proto3 strings
+  // (ErrorInfo, BadRequest), which a client cannot parse if they are not
+  // valid UTF-8.
+  size_t cut = max - 3;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
+    --cut;
+  }
+  return absl::StrCat(text.substr(0, cut), "...");
 }
 
 // The string under the first of `keys` (in that order of preference, any

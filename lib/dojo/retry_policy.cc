@@ -61,8 +61,10 @@ Effect EffectOf(const absl::StatusOr<HttpResponse>& result) {
 
 absl::Duration BackoffDelay(const RetryOptions& options, int retry) {
   thread_local absl::BitGen random;
+  // Retries before the first count as the first (no `retry - 1`: it would
+  // overflow for INT_MIN).
   const double growth =
-      std::pow(options.backoff_multiplier, std::max(0, retry - 1));
+      std::pow(options.backoff_multiplier, retry > 1 ? retry - 1 : 0);
   const absl::Duration base =
       std::min(options.initial_backoff * growth, options.max_backoff);
   return base / 2 + absl::Uniform(random, 0.0, 1.0) * (base / 2);

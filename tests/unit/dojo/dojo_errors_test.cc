@@ -290,6 +290,31 @@ TEST(StatusFromHttpError, LongTraceIdAndMessageAreTruncated) {
   EXPECT_LT(PayloadBytes(status), 512u);
 }
 
+// Found by tests/fuzz/dojo_errors_fuzzer: cutting inside a multi-byte
+// character left invalid UTF-8 in ErrorInfo, which then did not parse back.
+TEST(StatusFromHttpError, TruncationKeepsWholeUtf8Characters) {
+  std::string e_acute_x100;
+  for (int i = 0; i < 100; ++i) e_acute_x100 += "\xC3\xA9";
+  const std::string body = absl::StrCat(
+      R"({"detail":")", e_acute_x100, R"(","traceId":")", e_acute_x100,
+      R"(","errors":{")", e_acute_x100, R"(":[")", e_acute_x100, R"("]}})");
+  const absl::Status status = StatusFromHttpError(Response(400, body));
+  const auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value()) << "ErrorInfo does not parse back";
+  // 64 bytes at most: 30 whole characters (60 bytes) and "...".
+  EXPECT_EQ(info->metadata().at("trace_id"),
+            absl::StrCat(e_acute_x100.substr(0, 60), "..."));
+  const auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value()) << "BadRequest does not parse back";
+  ASSERT_EQ(bad->field_violations_size(), 1);
+  EXPECT_EQ(bad->field_violations(0).field(),
+            absl::StrCat(e_acute_x100.substr(0, 60), "..."));
+  EXPECT_EQ(bad->field_violations(0).description(),
+            absl::StrCat(e_acute_x100.substr(0, 96), "..."));
+  EXPECT_EQ(DojoFieldToProtoPath(e_acute_x100),
+            absl::StrCat(e_acute_x100.substr(0, 156), "..."));
+}
+
 TEST(DojoFieldToProtoPath, Conversions) {
   EXPECT_EQ(DojoFieldToProtoPath("ItemLines[0].AmountTotal"),
             "item_lines[0].amount_total");

@@ -1,5 +1,7 @@
 #include "lib/dojo/retry_policy.h"
 
+#include <limits>
+
 #include "gtest/gtest.h"
 
 namespace payments::dojo {
@@ -97,6 +99,18 @@ TEST(BackoffDelayTest, GrowsExponentiallyWithJitterWithinCap) {
     const absl::Duration capped = BackoffDelay(options, 10);
     EXPECT_GE(capped, absl::Milliseconds(175));
     EXPECT_LE(capped, absl::Milliseconds(350));
+  }
+}
+
+// Found by tests/fuzz/retry_after_fuzzer: `retry - 1` overflowed for INT_MIN.
+TEST(BackoffDelayTest, RetryNumbersBelowOneCountAsTheFirst) {
+  RetryOptions options;
+  options.initial_backoff = absl::Milliseconds(100);
+  options.max_backoff = absl::Seconds(2);
+  for (int retry : {0, -1, std::numeric_limits<int>::min()}) {
+    const absl::Duration delay = BackoffDelay(options, retry);
+    EXPECT_GE(delay, absl::Milliseconds(50)) << retry;
+    EXPECT_LE(delay, absl::Milliseconds(100)) << retry;
   }
 }
 
