@@ -445,6 +445,14 @@ absl::Status LoadNumbers(const SettingLookup& lookup, ServerConfig& config) {
 
 }  // namespace
 
+std::vector<DurationBounds> AllDurationBounds() {
+  std::vector<DurationBounds> bounds;
+  for (const DurationSetting& setting : DurationSettings()) {
+    bounds.push_back({setting.env, setting.min, setting.max});
+  }
+  return bounds;
+}
+
 absl::StatusOr<ServerConfig> LoadServerConfig(const SettingLookup& lookup) {
   ServerConfig config;
   auto take = [&](absl::string_view env, std::string& field) {

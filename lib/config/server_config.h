@@ -141,6 +141,16 @@ struct SettingSpec {
 // Every setting the server reads, in the order of the README table.
 const std::vector<SettingSpec>& AllSettings();
 
+// The range LoadServerConfig accepts for a duration setting (inclusive).
+struct DurationBounds {
+  absl::string_view env;
+  absl::Duration min;
+  absl::Duration max;
+};
+
+// Every duration setting with its bounds (the README documents them).
+std::vector<DurationBounds> AllDurationBounds();
+
 // Looks up a raw value by environment variable name; nullopt when unset.
 using SettingLookup =
     std::function<std::optional<std::string>(absl::string_view env)>;
