@@ -23,8 +23,10 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 duration=${1:-60}
-[[ $duration =~ ^[0-9]+$ ]] && [ "$duration" -ge 5 ] ||
-  { echo "soak.sh: SECONDS must be a whole number >= 5, not '$duration'" >&2; exit 2; }
+if ! [[ $duration =~ ^[0-9]+$ ]] || [ "$duration" -lt 5 ]; then
+  echo "soak.sh: SECONDS must be a whole number >= 5, not '$duration'" >&2
+  exit 2
+fi
 out=${SOAK_OUT_DIR:-$repo/build/soak}
 server_bin=${SOAK_SERVER_BIN:-$repo/build/server/payments-server}
 emulator_bin=${SOAK_EMULATOR_BIN:-$repo/build/tests/emulator/dojo-emulator}
@@ -38,14 +40,17 @@ out=$(cd "$out" && pwd)
 rm -f "$out"/{samples.csv,soak.png,summary.txt,server.log,emulator.log}
 
 work=$(mktemp -d)
-emulator_pid="" server_pid=""
+emulator_pid="" server_pid="" driver_pid=""
+# shellcheck disable=SC2317  # called by the EXIT trap
 stop() {
   local pid
-  for pid in $server_pid $emulator_pid; do kill -TERM "$pid" 2> /dev/null || true; done
-  for pid in $server_pid $emulator_pid; do wait "$pid" 2> /dev/null || true; done
+  for pid in $driver_pid $server_pid $emulator_pid; do kill -TERM "$pid" 2> /dev/null || true; done
+  for pid in $driver_pid $server_pid $emulator_pid; do wait "$pid" 2> /dev/null || true; done
   rm -rf "$work"
 }
 trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 wait_for() {  # wait_for SECONDS COMMAND...
   local deadline=$((SECONDS + $1)); shift
   until "$@" > /dev/null 2>&1; do
@@ -91,12 +96,16 @@ port=$(grep '"event":"started"' "$out/server.log" | jq -r .port)
 # The growth bounds compare the end with the sample after a warm-up: 10 s,
 # or a third of a shorter run.
 warmup=$((duration / 3 < 10 ? duration / 3 : 10))
+# In the background so that a signal to this script stops the run at once.
 status=0
 SOAK_WEBHOOK_SECRET=$webhook_secret /usr/bin/python3 "$repo/tests/soak/soak_driver.py" \
   --target="127.0.0.1:$port" --control="$control" --server-pid="$server_pid" \
   --gen="$work/gen" --out="$out" --duration="$duration" --warmup="$warmup" \
   --workers="${SOAK_WORKERS:-4}" --rate="${SOAK_RATE:-40}" \
-  --fault-rate="${SOAK_FAULT_RATE:-0.05}" || status=$?
+  --fault-rate="${SOAK_FAULT_RATE:-0.05}" &
+driver_pid=$!
+wait "$driver_pid" || status=$?
+driver_pid=""
 
 # The server stops cleanly (SIGTERM: drain, exit 0).
 if kill -0 "$server_pid" 2> /dev/null; then

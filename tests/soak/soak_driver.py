@@ -63,7 +63,9 @@ def parse_args():
     p.add_argument("--rss-growth-mib", type=float, default=16)
     p.add_argument("--rss-growth-ratio", type=float, default=0.25)
     p.add_argument("--fd-slack", type=int, default=8)
-    p.add_argument("--thread-slack", type=int, default=4)
+    # gRPC's default executor starts threads on demand, up to 2 per core;
+    # some may start after the warm-up.
+    p.add_argument("--thread-slack", type=int, default=max(4, 2 * (os.cpu_count() or 1)))
     p.add_argument("--seed", type=int, default=None)
     return p.parse_args()
 
