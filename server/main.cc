@@ -11,14 +11,18 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -171,6 +175,35 @@ std::string InstanceId() {
   std::exit(2);
 }
 
+// A misspelt flag or a stray argument is a bad setting (exit 2), like any
+// other, where Abseil's parser would exit 1. Values are never echoed: one
+// may be a secret given in the wrong place.
+void RejectUnknownArguments(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      if (i + 1 < argc) Fail(absl::StrCat("unexpected argument ", i + 1));
+      return;
+    }
+    if (!absl::ConsumePrefix(&arg, "-") || arg.empty()) {
+      Fail(absl::StrCat("unexpected argument ", i));
+    }
+    absl::ConsumePrefix(&arg, "-");
+    const bool has_value = arg.find('=') != absl::string_view::npos;
+    const absl::string_view name = arg.substr(0, arg.find('='));
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no")) {
+      flag = absl::FindCommandLineFlag(name.substr(2));
+      if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+    }
+    if (flag == nullptr) {
+      Fail(absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    // "--name value": the value is the next argument.
+    if (!has_value && !flag->IsOfType<bool>()) ++i;
+  }
+}
+
 void RegisterRpcMetrics(payments::metrics::Metrics& metrics) {
   const auto* service = payments::v1::PaymentsService::service_full_name();
   const google::protobuf::ServiceDescriptor& rpcs =
@@ -258,6 +291,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "payments-server: typed gRPC payments over Dojo. Every flag also reads "
       "its environment variable; see README.md.");
+  RejectUnknownArguments(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   // Signals are taken synchronously by sigwait() below; block them before
@@ -457,25 +491,45 @@ int main(int argc, char** argv) {
   sigwait(&signals, &received);
   Log(LogLevel::kInfo, "draining",
       {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
-       {"grace_ms", absl::ToInt64Milliseconds(config.shutdown_grace)}});
-  // NOT_SERVING first, so health checks steer new calls away, then stop
-  // accepting and give in-flight calls the grace period.
+       {"grace_ms", absl::ToInt64Milliseconds(config.shutdown_grace)},
+       {"upstream_in_flight",
+        static_cast<int64_t>((*transport)->ActiveRequests())}});
+  // NOT_SERVING first, so health checks steer new calls away, then refuse
+  // new calls and give those in flight the grace period.
   draining.store(true);
   for (auto* health : healths) health->Shutdown();
   absl::SleepFor(config.drain_delay);
+  // Past the grace period gRPC cancels the calls left; cancelling their
+  // upstream exchanges and timers too lets them answer now instead of at
+  // their own timeouts.
+  absl::Notification calls_done;
+  std::thread cut_off([&] {
+    if (!calls_done.WaitForNotificationWithTimeout(config.shutdown_grace)) {
+      Log(LogLevel::kWarning, "grace_expired",
+          {{"upstream_cancelled",
+            static_cast<int64_t>((*transport)->ActiveRequests())}});
+      (*transport)->Shutdown();
+    }
+  });
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.shutdown_grace));
   server->Wait();
+  calls_done.Notify();
+  cut_off.join();
   if (health_server != nullptr) {
     health_server->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server->Wait();
   }
+  // Then the background work, in order: upstream exchanges (the
+  // reconciler's) and timers end with CANCELLED, each completion exactly
+  // once, still able to reach the store pool; the reconciler's round ends;
+  // the pool runs what is queued. Records left unknown are settled later by
+  // another replica or after a restart. Destructors then run in reverse
+  // order of construction with nothing in flight.
+  const int64_t cancelled_upstream =
+      static_cast<int64_t>((*transport)->ActiveRequests());
+  (*transport)->Shutdown();
   reconciler.Stop();
-  Log(LogLevel::kInfo, "stopped");
-  // Every call has finished or been cancelled and every record written
-  // (SQLite commits synchronously, PostgreSQL on commit). A call cut off by
-  // the grace period may still have an upstream exchange whose completion
-  // would hop between the transport and the store pool; no destruction order
-  // makes that safe, so the process ends here without running destructors.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  pool.Stop();
+  Log(LogLevel::kInfo, "stopped", {{"cancelled_upstream", cancelled_upstream}});
+  return 0;
 }

@@ -38,7 +38,8 @@ cleanup() {
   if [ -n "$rl_pid" ]; then pids="$pids $(descendants "$rl_pid") $rl_pid"; fi
   for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
   [ -z "$rl_pid" ] || wait "$rl_pid" 2>/dev/null || true
-  rm -rf "$work"
+  # Kept for the whole-suite secrets scan (scripts/scan-secrets.sh).
+  [ -n "${PAYMENTS_TEST_KEEP_DIRS:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -42,7 +42,8 @@ e2e_cleanup() {
   local pid
   for pid in $server_pid $extra_pids $emulator_pid; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in $server_pid $extra_pids $emulator_pid; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
+  # Kept for the whole-suite secrets scan (scripts/scan-secrets.sh).
+  [ -n "${PAYMENTS_TEST_KEEP_DIRS:-}" ] || rm -rf "$work"
 }
 trap e2e_cleanup EXIT
 

@@ -13,7 +13,8 @@ bg=
 cleanup() {
   [[ -n $bg ]] && kill "$bg" 2>/dev/null && wait "$bg" 2>/dev/null || true
   [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
+  # Kept for the whole-suite secrets scan (scripts/scan-secrets.sh).
+  [ -n "${PAYMENTS_TEST_KEEP_DIRS:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 

@@ -10,7 +10,8 @@ work=$(mktemp -d)
 pid=
 cleanup() {
   [[ -n $pid ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  rm -rf "$work"
+  # Kept for the whole-suite secrets scan (scripts/scan-secrets.sh).
+  [ -n "${PAYMENTS_TEST_KEEP_DIRS:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 

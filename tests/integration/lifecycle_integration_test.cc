@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -152,6 +153,84 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
           call->response.intent().id() == created.intent().id();
   }
   EXPECT_EQ(ok, kCalls) << "every call in flight completes";
+}
+
+// Calls still waiting when the grace period ends, on a slow Dojo or in a
+// retry backoff, are answered at once (their exchanges and timers end with
+// CANCELLED), and the process then exits 0 through its destructors.
+TEST(ShutdownTest, GraceCutsOffUpstreamWaitsAndRetryTimers) {
+  auto stack = TestStack::Start(
+      {.server_env = {{"PAYMENTS_DRAIN_DELAY", "0s"},
+                      {"PAYMENTS_SHUTDOWN_GRACE", "1s"},
+                      {"PAYMENTS_UPSTREAM_TIMEOUT", "20s"},
+                      {"PAYMENTS_RETRY_INITIAL_BACKOFF", "15s"},
+                      {"PAYMENTS_RETRY_MAX_BACKOFF", "15s"}}});
+  ASSERT_TRUE(stack.ok()) << stack.status();
+  auto stub = v1::PaymentsService::NewStub(grpc::CreateChannel(
+      (*stack)->grpc_target(), grpc::InsecureChannelCredentials()));
+  v1::CreateIntentResponse created;
+  ASSERT_TRUE(stub->CreateIntent(ContextWithDeadline().get(),
+                                 MinimalCreate("Order-cut-off"), &created)
+                  .ok());
+  // One read is answered 503 and waits 15 s to retry; the others wait on a
+  // Dojo that answers after 30 s.
+  constexpr int kCalls = 10;
+  ASSERT_TRUE(
+      (*stack)
+          ->Control("POST", "/_emulator/faults",
+                    json::parse(R"({"method":"GET","path":"/payment-intents/*",
+                      "responses":[{"status":503},
+                                   {"delayMs":30000,"repeat":20}]})"))
+          .ok());
+  struct Call {
+    grpc::ClientContext context;
+    v1::GetIntentRequest request;
+    v1::GetIntentResponse response;
+    grpc::Status status;
+    absl::Time finished_at;
+  };
+  std::vector<std::unique_ptr<Call>> calls;
+  absl::Mutex mutex;
+  int finished = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    auto call = std::make_unique<Call>();
+    call->context.set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::Seconds(40)));
+    call->request.set_id(created.intent().id());
+    Call* raw = call.get();
+    stub->async()->GetIntent(&raw->context, &raw->request, &raw->response,
+                             [raw, &mutex, &finished](grpc::Status status) {
+                               absl::MutexLock lock(&mutex);
+                               raw->status = std::move(status);
+                               raw->finished_at = absl::Now();
+                               ++finished;
+                             });
+    calls.push_back(std::move(call));
+  }
+  ASSERT_TRUE(
+      WaitFor([&] { return (*stack)->UpstreamRequests().size() >= kCalls + 1; },
+              absl::Seconds(5)))
+      << "every call reached Dojo";
+
+  const absl::Time sigterm = absl::Now();
+  EXPECT_EQ((*stack)->StopServer(0, SIGTERM), 0);
+  const absl::Duration stopped_after = absl::Now() - sigterm;
+  EXPECT_LT(stopped_after, absl::Seconds(5))
+      << "not the 15 s backoff nor the 20 s upstream timeout";
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        absl::MutexLock lock(&mutex);
+        return finished == kCalls;
+      },
+      absl::Seconds(2)));
+  for (const auto& call : calls) {
+    EXPECT_FALSE(call->status.ok());
+    EXPECT_LT(call->finished_at - sigterm, absl::Seconds(5));
+  }
+  auto log = ReadFile((*stack)->server_log_path());
+  ASSERT_TRUE(log.ok());
+  EXPECT_TRUE(absl::StrContains(*log, R"("event":"grace_expired")")) << *log;
+  EXPECT_TRUE(absl::StrContains(*log, R"("event":"stopped")")) << *log;
 }
 
 TEST_F(LifecycleTest, RemovedWebhookSecretStopsVerifyingWithoutRestart) {
