@@ -5,23 +5,17 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/duration.pb.h"
+#include "lib/common/utf8.h"
 
 namespace payments {
 namespace {
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
-// The longest field or description a BadRequest violation carries.
-constexpr size_t kMaxViolationText = 256;
-
-std::string Truncated(const std::string& text) {
-  if (text.size() <= kMaxViolationText) return text;
-  // Cut at a UTF-8 character boundary: a proto3 string must stay valid.
-  size_t cut = kMaxViolationText - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return absl::StrCat(absl::string_view(text).substr(0, cut), "...");
+// Proto3 strings must be valid UTF-8, or the receiver cannot decode the
+// google.rpc.Status at all (and loses the trace id and the violations).
+std::string Truncated(absl::string_view text) {
+  return utf8::Truncate(text, kMaxDetailText);
 }
 
 template <typename Message>
@@ -50,10 +44,10 @@ std::optional<Message> GetDetail(const absl::Status& status) {
 void SetErrorInfo(absl::Status& status, absl::string_view reason,
                   const std::map<std::string, std::string>& metadata) {
   google::rpc::ErrorInfo info;
-  info.set_reason(std::string(reason));
+  info.set_reason(Truncated(reason));
   info.set_domain(std::string(kErrorDomain));
   for (const auto& [key, value] : metadata) {
-    (*info.mutable_metadata())[key] = value;
+    (*info.mutable_metadata())[Truncated(key)] = Truncated(value);
   }
   SetDetail(status, info);
 }

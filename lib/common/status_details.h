@@ -49,6 +49,9 @@ inline constexpr absl::string_view kSignatureMissing = "SIGNATURE_MISSING";
 inline constexpr absl::string_view kSignatureMalformed = "SIGNATURE_MALFORMED";
 inline constexpr absl::string_view kSignatureMismatch = "SIGNATURE_MISMATCH";
 inline constexpr absl::string_view kNoWebhookSecrets = "NO_WEBHOOK_SECRETS";
+// The request bytes are not the method's message (bad protobuf, or a string
+// field that is not UTF-8).
+inline constexpr absl::string_view kMalformedRequest = "MALFORMED_REQUEST";
 }  // namespace reason
 
 struct FieldViolation {
@@ -56,7 +59,15 @@ struct FieldViolation {
   std::string description;
 };
 
-// Attaches an ErrorInfo (replacing any earlier one).
+// The longest text (violation field or description, ErrorInfo reason,
+// metadata key or value) a detail carries, in bytes. Longer text is cut at a
+// UTF-8 character boundary and ends in "..."; text that is not valid UTF-8
+// (e.g. copied from an upstream answer) has its invalid bytes replaced by
+// U+FFFD, since proto3 strings must be UTF-8 (utf8::Truncate).
+inline constexpr size_t kMaxDetailText = 256;
+
+// Attaches an ErrorInfo (replacing any earlier one). Reason and metadata
+// are made valid and cut as kMaxDetailText says.
 void SetErrorInfo(absl::Status& status, absl::string_view reason,
                   const std::map<std::string, std::string>& metadata = {});
 
@@ -70,8 +81,8 @@ inline constexpr size_t kMaxFieldViolations = 20;
 // Attaches a BadRequest holding `violations` (replacing any earlier one).
 // At most kMaxFieldViolations are kept, in order; when there are more, a
 // final violation with the field "" says how many were left out
-// ("... N more violations not shown"), and a field or description longer
-// than 256 bytes is cut.
+// ("... N more violations not shown"). Fields and descriptions are made
+// valid and cut as kMaxDetailText says.
 void SetBadRequest(absl::Status& status,
                    const std::vector<FieldViolation>& violations);
 

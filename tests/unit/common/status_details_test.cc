@@ -5,11 +5,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/common/utf8.h"
 
 namespace payments {
 namespace {
@@ -133,6 +135,70 @@ TEST(StatusDetails, LongViolationTextIsCutAtACharacterBoundary) {
   EXPECT_EQ(bad->field_violations(0).field(), std::string(252, 'a') + "...");
   EXPECT_EQ(bad->field_violations(0).description(),
             std::string(253, 'd') + "...");
+}
+
+TEST(StatusDetails, InvalidUtf8InViolationsIsReplacedSoTheDetailDecodes) {
+  // Text relayed from an upstream answer: an invalid byte must not make the
+  // BadRequest undecodable (proto3 strings are UTF-8 on the wire).
+  absl::Status status = absl::InvalidArgumentError("bad");
+  SetBadRequest(status, {{"reference", "zu lang \xFF\xE2\x82"}});
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).description(),
+            "zu lang \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(StatusDetails, ErrorInfoMetadataIsValidAndCutAtACharacterBoundary) {
+  std::string trace(300, 't');
+  trace[252] = '\xe2';  // "€" straddling the cut
+  trace[253] = '\x82';
+  trace[254] = '\xac';
+  absl::Status status = absl::InvalidArgumentError("bad");
+  SetErrorInfo(status, reason::kDojoRejected,
+               {{"trace_id", trace}, {"detail", "\xC3\x28"}});
+  auto info = GetErrorInfo(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->metadata().at("trace_id"), std::string(252, 't') + "...");
+  EXPECT_EQ(info->metadata().at("detail"), "\xEF\xBF\xBD(");
+}
+
+TEST(Utf8, Utf16LengthCountsAsDotNetDoes) {
+  std::string euros;
+  for (int i = 0; i < 29; ++i) euros += "\xE2\x82\xAC";  // 87 bytes
+  EXPECT_EQ(utf8::Utf16Length(euros), 29u);
+  EXPECT_EQ(utf8::Utf16Length("abc"), 3u);
+  EXPECT_EQ(utf8::Utf16Length(""), 0u);
+  EXPECT_EQ(utf8::Utf16Length("\xC3\xA9"), 1u);          // é
+  EXPECT_EQ(utf8::Utf16Length("\xF0\x9F\x98\x80"), 2u);  // U+1F600
+  EXPECT_EQ(utf8::Utf16Length("\xF4\x8F\xBF\xBF"), 2u);  // U+10FFFF
+}
+
+TEST(Utf8, RejectsWhatIsNotUtf8) {
+  for (absl::string_view bad : {
+           absl::string_view("\xFF"),              // never in UTF-8
+           absl::string_view("\x80"),              // lone continuation
+           absl::string_view("\xE2\x82"),          // truncated
+           absl::string_view("\xC0\x80"),          // overlong NUL
+           absl::string_view("\xE0\x80\xAF"),      // overlong '/'
+           absl::string_view("\xED\xA0\x80"),      // surrogate U+D800
+           absl::string_view("\xF4\x90\x80\x80"),  // above U+10FFFF
+           absl::string_view("ok\xC3\x28"),        // bad continuation
+       }) {
+    SCOPED_TRACE(absl::CEscape(bad));
+    EXPECT_FALSE(utf8::IsValid(bad));
+    EXPECT_FALSE(utf8::Utf16Length(bad).has_value());
+    EXPECT_TRUE(utf8::IsValid(utf8::ToValid(bad)));
+  }
+  EXPECT_TRUE(utf8::IsValid(absl::string_view("a\0b", 3)));
+}
+
+TEST(Utf8, TruncateKeepsWholeCharacters) {
+  EXPECT_EQ(utf8::Truncate("short", 10), "short");
+  // 4 x "€" = 12 bytes; at most 8 bytes: one "€" (3) + "..." (3).
+  EXPECT_EQ(
+      utf8::Truncate("\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC", 8),
+      "\xE2\x82\xAC...");
+  EXPECT_EQ(utf8::Truncate("abcdef", 2), "..");
 }
 
 TEST(StatusDetails, AbsentDetails) {

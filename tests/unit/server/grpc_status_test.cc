@@ -1,17 +1,30 @@
 #include "server/grpc_status.h"
 
+#include <future>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "grpcpp/support/status.h"
 #include "gtest/gtest.h"
 #include "lib/common/status_details.h"
+#include "lib/common/utf8.h"
+#include "payments/v1/payments_service.grpc.pb.h"
 
 namespace payments::server {
 namespace {
@@ -116,6 +129,131 @@ TEST(ToGrpcStatus, OnlyInternalPayloadsMeansNoDetails) {
   EXPECT_EQ(out.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(out.error_message(), "x");
   EXPECT_THAT(out.error_details(), IsEmpty());
+}
+
+TEST(ToGrpcStatus, MessageWithASplitCharacterStillDecodes) {
+  // A message that quotes upstream text cut in the middle of "€" (and an
+  // outright invalid byte): google.rpc.Status must still parse, since a
+  // proto3 string that is not UTF-8 makes the whole message undecodable.
+  absl::Status in = absl::InvalidArgumentError(
+      "Dojo rejected the request: Betrag \xE2\x82 zu hoch \xFF");
+  SetErrorInfo(in, reason::kDojoRejected, {{"trace_id", "00-abc-01"}});
+  const grpc::Status out = ToGrpcStatus(in);
+  EXPECT_TRUE(utf8::IsValid(out.error_message())) << out.error_message();
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(out.error_details()));
+  EXPECT_EQ(rich.message(),
+            "Dojo rejected the request: Betrag \xEF\xBF\xBD\xEF\xBF\xBD zu "
+            "hoch \xEF\xBF\xBD");
+  ASSERT_EQ(rich.details_size(), 1);
+}
+
+TEST(ToGrpcStatus, LongMessageIsCutAtACharacterBoundary) {
+  std::string text;
+  for (int i = 0; i < 600; ++i) text += "\xE2\x82\xAC";  // "€" x 600.
+  const grpc::Status out = ToGrpcStatus(absl::InternalError(text));
+  EXPECT_LE(out.error_message().size(), kMaxStatusMessageBytes);
+  EXPECT_TRUE(utf8::IsValid(out.error_message()));
+  EXPECT_TRUE(absl::EndsWith(out.error_message(), "\xE2\x82\xAC..."));
+}
+
+// An in-process server with the generated base service, whose handlers all
+// answer UNIMPLEMENTED: enough to see what gRPC does before any handler.
+class MalformedRequestTest : public ::testing::Test {
+ protected:
+  void Start(bool with_interceptor) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(&service_);
+    if (with_interceptor) {
+      std::vector<std::unique_ptr<
+          grpc::experimental::ServerInterceptorFactoryInterface>>
+          creators;
+      creators.push_back(
+          std::make_unique<MalformedRequestInterceptorFactory>());
+      builder.experimental().SetInterceptorCreators(std::move(creators));
+    }
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // Sends `bytes` as the request message of `method`.
+  grpc::Status Call(const std::string& method, const std::string& bytes) {
+    grpc::GenericStub stub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status status) { done.set_value(status); });
+    return done.get_future().get();
+  }
+
+  v1::PaymentsService::CallbackService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+constexpr absl::string_view kCreateIntent =
+    "/payments.v1.PaymentsService/CreateIntent";
+// Field 1 (reference), length 3: "\xC3\x28" is not UTF-8.
+const std::string kInvalidUtf8Reference("\x0A\x03\x41\xC3\x28", 5);
+// A length-delimited field whose length runs past the end.
+const std::string kGarbage("\x0A\x7F\x01\x02", 4);
+
+TEST_F(MalformedRequestTest, WithoutTheInterceptorGrpcSaysUnimplemented) {
+  // What gRPC 1.51 does by itself; if this starts failing, gRPC has changed
+  // and MalformedRequestInterceptorFactory may no longer be needed.
+  Start(/*with_interceptor=*/false);
+  const grpc::Status status = Call(std::string(kCreateIntent), kGarbage);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(status.error_message(), "");
+}
+
+TEST_F(MalformedRequestTest, GarbageBytesAreInvalidArgument) {
+  Start(/*with_interceptor=*/true);
+  const grpc::Status status = Call(std::string(kCreateIntent), kGarbage);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("not a valid CreateIntent request"));
+  google::rpc::Status rich;
+  auto details = DetailsByType(status, &rich);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(
+      details["type.googleapis.com/google.rpc.ErrorInfo"].UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "MALFORMED_REQUEST");
+  EXPECT_EQ(info.metadata().at("method"), kCreateIntent);
+}
+
+TEST_F(MalformedRequestTest, InvalidUtf8InAStringFieldIsInvalidArgument) {
+  Start(/*with_interceptor=*/true);
+  const grpc::Status status =
+      Call(std::string(kCreateIntent), kInvalidUtf8Reference);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(MalformedRequestTest, AWellFormedRequestKeepsItsHandlersStatus) {
+  Start(/*with_interceptor=*/true);
+  v1::CreateIntentRequest request;
+  request.set_reference("Order-1");
+  // The base service's handler really is unimplemented: left as it is.
+  const grpc::Status status =
+      Call(std::string(kCreateIntent), request.SerializeAsString());
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // An empty message is a valid (all-default) request too.
+  EXPECT_EQ(Call(std::string(kCreateIntent), "").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 }  // namespace
