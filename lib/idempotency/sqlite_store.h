@@ -103,8 +103,8 @@ class SQLiteStore final : public IdempotencyStore {
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (rolled back on error).
   template <typename Body>
-  auto InTransaction(Body body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
-      -> decltype(body());
+  auto InTransaction(Body body) -> decltype(body())
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `sql` with `values` bound to $1, $2, ...; `read` is called on
   // each row returned. The number of rows.
   template <typename Read, typename... Values>
