@@ -1,6 +1,7 @@
 #include "lib/payments/validation.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "lib/common/status_details.h"
+#include "lib/common/timestamp_range.h"
+#include "lib/common/utf8.h"
 #include "lib/dojo/dojo_client.h"
 
 namespace payments {
@@ -20,10 +23,54 @@ class Violations {
     list_.push_back({std::move(field), std::move(description)});
   }
 
+  // Dojo counts characters as .NET does (UTF-16 code units), so 60 "€"
+  // (180 bytes) fit a 60-character limit and an emoji counts 2.
   void MaxLength(const std::string& field, absl::string_view value,
                  size_t max) {
-    if (value.size() > max) {
+    // Text that is not UTF-8 is reported once, by Utf8().
+    const std::optional<size_t> length = utf8::Utf16Length(value);
+    if (length.has_value() && *length > max) {
       Add(field, absl::StrCat("must be at most ", max, " characters"));
+    }
+  }
+
+  // Every string field of `message`, at any depth, must be valid UTF-8.
+  // (gRPC refuses such bytes before we see them; this guards callers that
+  // build requests in process.)
+  void Utf8(const google::protobuf::Message& message,
+            const std::string& prefix = "") {
+    using google::protobuf::FieldDescriptor;
+    const google::protobuf::Reflection& r = *message.GetReflection();
+    std::vector<const FieldDescriptor*> fields;
+    r.ListFields(message, &fields);
+    for (const FieldDescriptor* field : fields) {
+      const std::string path = prefix + field->name();
+      const int count = field->is_repeated() ? r.FieldSize(message, field) : 1;
+      for (int i = 0; i < count; ++i) {
+        const std::string at = field->is_repeated() && !field->is_map()
+                                   ? absl::StrCat(path, "[", i, "]")
+                                   : path;
+        if (field->type() == FieldDescriptor::TYPE_STRING) {
+          const std::string& text = field->is_repeated()
+                                        ? r.GetRepeatedString(message, field, i)
+                                        : r.GetString(message, field);
+          if (!utf8::IsValid(text)) Add(at, "must be valid UTF-8");
+        } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+          const google::protobuf::Message& child =
+              field->is_repeated() ? r.GetRepeatedMessage(message, field, i)
+                                   : r.GetMessage(message, field);
+          Utf8(child, field->is_map() ? path + "." : at + ".");
+        }
+      }
+    }
+  }
+
+  // A Timestamp every protobuf runtime (and Dojo) accepts.
+  void Timestamp(const std::string& field,
+                 const google::protobuf::Timestamp& time) {
+    if (!IsValidTimestamp(time.seconds(), time.nanos())) {
+      Add(field,
+          "must be a valid timestamp between 0001-01-01 and 9999-12-31 UTC");
     }
   }
 
@@ -50,8 +97,10 @@ class Violations {
       if (required) Add(field, "is required");
       return;
     }
-    if (url.size() > 2048 || !(absl::StartsWith(url, "https://") ||
-                               absl::StartsWith(url, "http://"))) {
+    const std::optional<size_t> length = utf8::Utf16Length(url);
+    if (!length.has_value() || *length > 2048 ||
+        !(absl::StartsWith(url, "https://") ||
+          absl::StartsWith(url, "http://"))) {
       Add(field, "must be an absolute http(s) URL of at most 2048 characters");
     }
   }
@@ -175,8 +224,10 @@ void ValidateCheckout(const v1::CreateIntentRequest& request, Violations& v) {
   if (request.has_action_link()) {
     const v1::ActionLink& link = request.action_link();
     v.AbsoluteUrl("action_link.url", link.url(), true);
-    if (link.label().empty() || link.label().size() > 60) {
+    if (link.label().empty()) {
       v.Add("action_link.label", "is required, at most 60 characters");
+    } else {
+      v.MaxLength("action_link.label", link.label(), 60);
     }
     v.MaxLength("action_link.file_name", link.file_name(), 256);
     if (!v1::ActionType_IsValid(link.action())) {
@@ -208,9 +259,13 @@ void ValidateCapture(const v1::CreateIntentRequest& request, absl::Time now,
       v.Add("auto_expire_action", "applies only to CAPTURE_MODE_MANUAL");
     }
   }
-  if (request.has_expire_at() &&
-      absl::FromUnixSeconds(request.expire_at().seconds()) <= now) {
-    v.Add("expire_at", "must be in the future");
+  if (request.has_expire_at()) {
+    if (!IsValidTimestamp(request.expire_at().seconds(),
+                          request.expire_at().nanos())) {
+      v.Timestamp("expire_at", request.expire_at());
+    } else if (absl::FromUnixSeconds(request.expire_at().seconds()) <= now) {
+      v.Add("expire_at", "must be in the future");
+    }
   }
   for (int i = 0; i < request.payment_methods_size(); ++i) {
     const int method = request.payment_methods(i);
@@ -231,6 +286,7 @@ bool IsSupportedCurrency(absl::string_view currency_code) {
 absl::Status ValidateCreateIntent(const v1::CreateIntentRequest& request,
                                   absl::Time now) {
   Violations v;
+  v.Utf8(request);
   if (request.reference().empty()) {
     v.Add("reference", "is required (1-60 characters)");
   } else {
@@ -299,6 +355,7 @@ void IntentId(Violations& v, absl::string_view id) {
 
 absl::Status ValidateCapture(const v1::CaptureIntentRequest& request) {
   Violations v;
+  v.Utf8(request);
   IntentId(v, request.id());
   OperationKey(v, "capture_key", request.capture_key());
   v.Money("amount", request.amount(), Violations::Sign::kPositive);
@@ -315,6 +372,7 @@ absl::Status ValidateCapture(const v1::CaptureIntentRequest& request) {
 
 absl::Status ValidateRefund(const v1::RefundIntentRequest& request) {
   Violations v;
+  v.Utf8(request);
   IntentId(v, request.id());
   OperationKey(v, "refund_key", request.refund_key());
   v.Money("amount", request.amount(), Violations::Sign::kPositive);
@@ -336,8 +394,15 @@ absl::Status ValidateRefundId(absl::string_view id) {
 
 absl::Status ValidateListIntents(const v1::ListIntentsRequest& request) {
   Violations v;
+  v.Utf8(request);
   if (request.page_size() < 0 || request.page_size() > 100) {
     v.Add("page_size", "must be from 0 (the default, 50) to 100");
+  }
+  if (request.has_created_after()) {
+    v.Timestamp("created_after", request.created_after());
+  }
+  if (request.has_created_before()) {
+    v.Timestamp("created_before", request.created_before());
   }
   if (request.has_created_after() && request.has_created_before() &&
       request.created_after().seconds() > request.created_before().seconds()) {

@@ -13,7 +13,9 @@
 
 namespace payments {
 
-// Dojo's longest accepted values (openapi-2025-09-10.yaml).
+// Dojo's longest accepted values (openapi-2025-09-10.yaml), in characters as
+// .NET counts them: UTF-16 code units (utf8::Utf16Length). Text must be
+// valid UTF-8; timestamps must lie in 0001-01-01..9999-12-31.
 inline constexpr size_t kMaxReferenceLength = 60;
 inline constexpr size_t kMaxDescriptionLength = 4096;
 inline constexpr absl::Duration kMinAutoExpireIn = absl::Seconds(30);

@@ -303,6 +303,98 @@ TEST(ValidateCreateIntent, SeveralProblemsInOrder) {
             "more)");
 }
 
+// "€" is 3 bytes in UTF-8 and 1 UTF-16 unit; U+1F600 is 4 bytes and 2 units.
+std::string Repeat(absl::string_view text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) out.append(text.data(), text.size());
+  return out;
+}
+constexpr absl::string_view kEuro = "\xE2\x82\xAC";
+constexpr absl::string_view kEmoji = "\xF0\x9F\x98\x80";
+
+TEST(ValidateCreateIntent, LimitsCountCharactersAsDojoDoes) {
+  v1::CreateIntentRequest r = Minimal();
+  r.set_reference(Repeat(kEuro, 60));  // 180 bytes, 60 characters.
+  r.set_description(Repeat(kEuro, 4096));
+  r.mutable_customer()->set_phone_number(Repeat(kEuro, 50));
+  r.mutable_config()->set_title(Repeat(kEuro, 100));
+  EXPECT_TRUE(ValidateCreateIntent(r, kNow).ok())
+      << ValidateCreateIntent(r, kNow);
+  r.set_reference(Repeat(kEuro, 29));
+  EXPECT_TRUE(ValidateCreateIntent(r, kNow).ok());
+
+  r.set_reference(Repeat(kEuro, 61));
+  ExpectViolations(r, {"reference"});
+  // Outside the Basic Multilingual Plane a character is 2 UTF-16 units.
+  r.set_reference(Repeat(kEmoji, 30));
+  EXPECT_TRUE(ValidateCreateIntent(r, kNow).ok());
+  r.set_reference(Repeat(kEmoji, 30) + "x");
+  ExpectViolations(r, {"reference"});
+}
+
+TEST(ValidateCreateIntent, ActionLinkLabelCountsCharacters) {
+  v1::CreateIntentRequest r = Minimal();
+  r.mutable_action_link()->set_url("https://example.com/receipt");
+  r.mutable_action_link()->set_label(Repeat(kEuro, 60));
+  EXPECT_TRUE(ValidateCreateIntent(r, kNow).ok());
+  r.mutable_action_link()->set_label(Repeat(kEuro, 61));
+  ExpectViolations(r, {"action_link.label"});
+}
+
+TEST(ValidateCreateIntent, InvalidUtf8IsAFieldViolation) {
+  v1::CreateIntentRequest r = Minimal();
+  r.set_reference("Order-\xC3\x28");
+  r.mutable_customer()->set_email_address("a\xFF@example.com");
+  r.add_item_lines()->set_name("\xE2\x82");  // "€" cut short
+  r.mutable_item_lines(0)->mutable_amount_total()->set_currency_code("GBP");
+  (*r.mutable_metadata())["k"] = "\xED\xA0\x80";  // a surrogate
+  const absl::Status status = ValidateCreateIntent(r, kNow);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Fields(status), ::testing::UnorderedElementsAre(
+                                  "reference", "customer.email_address",
+                                  "item_lines[0].name", "metadata.value"))
+      << status;
+  auto bad = GetBadRequest(status);
+  ASSERT_TRUE(bad.has_value());
+  for (const auto& violation : bad->field_violations()) {
+    EXPECT_EQ(violation.description(), "must be valid UTF-8");
+  }
+}
+
+TEST(ValidateCreateIntent, ExpireAtMustBeARepresentableTimestamp) {
+  v1::CreateIntentRequest r = Minimal();
+  r.mutable_expire_at()->set_seconds(253402300800);  // 10000-01-01
+  ExpectViolations(r, {"expire_at"});
+  r.mutable_expire_at()->set_seconds(1795525200 + 3600);
+  r.mutable_expire_at()->set_nanos(-1);
+  ExpectViolations(r, {"expire_at"});
+}
+
+TEST(ValidateListIntents, TimestampsAndUtf8) {
+  v1::ListIntentsRequest r;
+  r.mutable_created_after()->set_seconds(-62135596801);  // before year 1
+  r.mutable_created_before()->set_seconds(INT64_MAX);
+  r.set_reference("\xFF");
+  EXPECT_THAT(Fields(ValidateListIntents(r)),
+              ::testing::UnorderedElementsAre("created_after", "created_before",
+                                              "reference"));
+  r.Clear();
+  r.set_reference(Repeat(kEuro, 60));
+  EXPECT_TRUE(ValidateListIntents(r).ok());
+}
+
+TEST(ValidateRefund, TextsCountCharacters) {
+  v1::RefundIntentRequest r;
+  r.set_id("pi_sandbox_abc");
+  r.set_refund_key("refund-1");
+  r.mutable_amount()->set_value(100);
+  r.mutable_amount()->set_currency_code("GBP");
+  r.set_reason(Repeat(kEuro, 1024));
+  EXPECT_TRUE(ValidateRefund(r).ok()) << ValidateRefund(r);
+  r.set_reason(Repeat(kEuro, 1025));
+  EXPECT_THAT(Fields(ValidateRefund(r)), ElementsAre("reason"));
+}
+
 TEST(ValidateIntentId, Cases) {
   EXPECT_TRUE(ValidateIntentId("id", "pi_sandbox_G_FeegU8WESxtY_Nct8jqw").ok());
   EXPECT_TRUE(ValidateIntentId("id", "pi_sandbox_S_zeCMipQkSG9fFmqS-ceQ").ok());
