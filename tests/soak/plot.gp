@@ -10,6 +10,7 @@ set output png
 set grid
 set xlabel "time since the first sample (s)"
 set yrange [0:*]
+set offsets 0, 0, graph 0.15, 0
 set arrow 1 from warmup, graph 0 to warmup, graph 1 nohead dt 3 lw 1 lc "gray40"
 set key top left opaque box
 set multiplot layout 2,2 title heading font "sans,12"
