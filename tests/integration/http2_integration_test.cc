@@ -526,6 +526,9 @@ TEST_F(Http2Test, DroppedBeforeProcessing) {
   ExpectExactlyOnce(reference, first, before);
   EXPECT_EQ(UpstreamCount("POST", "/payment-intents"), 2)
       << "sent again only after settling as not created";
+  EXPECT_EQ(ProxyLines("POST", "/payment-intents", 2),
+            (std::vector<std::string>{"h2 HTTP/2 POST /payment-intents 502",
+                                      "h2 HTTP/2 POST /payment-intents 200"}));
   ExpectAllHttp2();
 }
 
@@ -603,6 +606,10 @@ class Http2ResendTest : public Http2StackTest {
                        double before) {
     // Either the call's own search found the one intent, or the outcome is
     // unknown (the slow commit hides it); never a second create.
+    std::printf("first call: %s %s after %lld ms\n",
+                first.status.ok() ? "OK" : "error",
+                ReasonOf(first.status).c_str(),
+                static_cast<long long>(absl::ToInt64Milliseconds(first.took)));
     if (first.status.ok()) {
       EXPECT_FALSE(first.response.idempotent_replay());
     } else {
