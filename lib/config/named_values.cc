@@ -52,6 +52,7 @@ absl::StatusOr<std::vector<NamedValue>> ParseNamedValues(
 
 bool IsSettingName(absl::string_view name) {
   if (name.empty() || name.size() > 64) return false;
+  if (absl::StartsWithIgnoreCase(name, "sk_")) return false;
   for (char c : name) {
     if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return false;
   }

@@ -43,10 +43,14 @@ absl::StatusOr<std::vector<NamedValue>> ParseNamedValues(
     absl::string_view text, absl::string_view setting,
     ListSeparators separators);
 
-// An account name or webhook secret id: 1-64 of [A-Za-z0-9_-]. Names are
-// logged (start-up, credential reloads), so this is what keeps a bare secret
-// out of the name position.
+// An account name or webhook secret id: 1-64 of [A-Za-z0-9_-], not starting
+// with "sk_" (Dojo's key prefix). Names are logged (start-up, credential
+// reloads), so this is what keeps a bare secret out of the name position.
 bool IsSettingName(absl::string_view name);
+
+// The rule IsSettingName enforces, for error messages.
+inline constexpr absl::string_view kSettingNameRule =
+    "1-64 of [A-Za-z0-9_-], not starting with sk_";
 
 // An API key or webhook secret: printable ASCII without blanks, quotes or
 // commas, and '=' only as trailing padding (base64). A quote means the

@@ -112,9 +112,8 @@ absl::Status LoadAccounts(const SettingLookup& lookup, Credentials& config) {
     // should be.
     if (!IsSettingName(entry.name)) {
       return Invalid("DOJO_ACCOUNTS_FILE",
-                     absl::StrCat(entry.where,
-                                  ": the account name must be 1-64 of "
-                                  "[A-Za-z0-9_-]"));
+                     absl::StrCat(entry.where, ": the account name must be ",
+                                  kSettingNameRule));
     }
     if (!IsSecretToken(entry.value)) {
       return Invalid(
@@ -145,9 +144,9 @@ absl::Status LoadWebhookSecrets(const SettingLookup& lookup,
   std::vector<std::string> wheres;
   for (NamedValue& entry : *entries) {
     if (!IsSettingName(entry.name)) {
-      return Invalid(setting, absl::StrCat(entry.where,
-                                           ": the secret id must be 1-64 of "
-                                           "[A-Za-z0-9_-]"));
+      return Invalid(setting,
+                     absl::StrCat(entry.where, ": the secret id must be ",
+                                  kSettingNameRule));
     }
     if (!IsSecretToken(entry.value)) {
       return Invalid(setting, absl::StrCat(entry.where, ": the secret must be ",

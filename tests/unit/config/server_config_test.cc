@@ -274,7 +274,7 @@ TEST_F(ServerConfigTest, WebhookSecretErrorsGiveThePositionOnly) {
   for (const Case& c : {
            Case{"ok=whsec_fine,prim+ary_ZQXSECRET=whsec_x",
                 "DOJO_WEBHOOK_SECRETS: entry 2: the secret id must be 1-64 of "
-                "[A-Za-z0-9_-]"},
+                "[A-Za-z0-9_-], not starting with sk_"},
            Case{"ZQXBARESECRET",
                 "DOJO_WEBHOOK_SECRETS: entry 1 is not of the form name=value"},
            Case{"a=whsec_ZQX SPLIT",
@@ -348,7 +348,13 @@ TEST_F(ServerConfigTest, AccountsFileErrorsGiveThePositionOnly) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
             "DOJO_ACCOUNTS_FILE: entry 2 (line 2): the account name must be "
-            "1-64 of [A-Za-z0-9_-]");
+            "1-64 of [A-Za-z0-9_-], not starting with sk_");
+  // A Dojo key where the name belongs would be logged as an account name.
+  env_["DOJO_ACCOUNTS_FILE"] =
+      File("accounts", "sk_prod_ZQXKEYASNAME=sk_prod_other\n");
+  ExpectError("DOJO_ACCOUNTS_FILE: entry 1: the account name must be", {"ZQX"});
+  env_["DOJO_ACCOUNTS_FILE"] = File("accounts", "SK_x=sk_prod_ZQX\n");
+  ExpectError("DOJO_ACCOUNTS_FILE: entry 1: the account name must be", {"ZQX"});
   env_["DOJO_ACCOUNTS_FILE"] =
       File("accounts", "eu=sk_sandbox_ZQXA\neu=sk_sandbox_ZQXB\n");
   ExpectError(
