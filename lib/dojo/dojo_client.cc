@@ -33,25 +33,42 @@ bool IsSuccess(const absl::StatusOr<HttpResponse>& result) {
   return result.ok() && result->status_code >= 200 && result->status_code < 300;
 }
 
-absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response) {
+absl::Status BadResponse(const HttpResponse& response,
+                         absl::string_view what =
+                             "a body that cannot be "
+                             "read") {
+  absl::Status status =
+      absl::UnavailableError(absl::StrCat("Dojo answered with ", what));
+  SetErrorInfo(status, reason::kDojoBadResponse,
+               {{"http_status", absl::StrCat(response.status_code)}});
+  return status;
+}
+
+// A 2xx body as a PaymentIntent. An answer we cannot trust is a bad
+// response (UNAVAILABLE DOJO_BAD_RESPONSE): unreadable, without an id,
+// amounts our arithmetic cannot take (CheckIntentAmounts), or, when
+// `expected_id` is set (a request about one intent), another intent than
+// the one asked for. Nothing downstream may record or act on it.
+absl::StatusOr<v1::PaymentIntent> ParseIntent(const HttpResponse& response,
+                                              absl::string_view expected_id) {
   v1::PaymentIntent intent;
   absl::Status parsed = FromDojoJson(response.body, intent);
+  if (parsed.ok()) parsed = CheckIntentAmounts(intent);
   if (!parsed.ok() || intent.id().empty()) {
-    absl::Status status = absl::UnavailableError(
-        "Dojo answered with a payment intent that cannot be read");
-    SetErrorInfo(status, reason::kDojoBadResponse,
-                 {{"http_status", absl::StrCat(response.status_code)}});
-    return status;
+    return BadResponse(response, "a payment intent that cannot be read");
+  }
+  if (!expected_id.empty() && intent.id() != expected_id) {
+    return BadResponse(response,
+                       "another payment intent than the one asked for");
   }
   return intent;
 }
 
-absl::Status BadResponse(const HttpResponse& response) {
-  absl::Status status =
-      absl::UnavailableError("Dojo answered with a body that cannot be read");
-  SetErrorInfo(status, reason::kDojoBadResponse,
-               {{"http_status", absl::StrCat(response.status_code)}});
-  return status;
+// ParseIntent for the answer to a request about intent `id`.
+auto ParseIntentOf(std::string id) {
+  return [id = std::move(id)](const HttpResponse& response) {
+    return ParseIntent(response, id);
+  };
 }
 
 // Parses the id field `field` of a 2xx answer.
@@ -63,9 +80,18 @@ auto ParseIdOf(absl::string_view field) {
   };
 }
 
-absl::StatusOr<v1::Refund> ParseRefundAnswer(const HttpResponse& response) {
+// A refund answer: readable, and about the intent (when it names one) and
+// the refund (when one was asked for) of the request.
+absl::StatusOr<v1::Refund> ParseRefundAnswer(const HttpResponse& response,
+                                             absl::string_view intent_id,
+                                             absl::string_view refund_id) {
   absl::StatusOr<v1::Refund> refund = ParseRefund(response.body);
   if (!refund.ok()) return BadResponse(response);
+  if ((!intent_id.empty() && !refund->payment_intent_id().empty() &&
+       refund->payment_intent_id() != intent_id) ||
+      (!refund_id.empty() && refund->id() != refund_id)) {
+    return BadResponse(response, "another refund than the one asked for");
+  }
   return refund;
 }
 
@@ -325,15 +351,16 @@ void DojoClient::Send(Exchange exchange, const CallContext& context,
       ->Start();
 }
 
-void DojoClient::SendForIntent(Exchange exchange, const CallContext& context,
+void DojoClient::SendForIntent(Exchange exchange, std::string intent_id,
+                               const CallContext& context,
                                IntentCallback done) {
   Send(std::move(exchange), context,
-       [deadline = context.deadline,
+       [deadline = context.deadline, intent_id = std::move(intent_id),
         done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
          if (!IsSuccess(result)) {
            return std::move(done)(ExchangeFailure(result, deadline));
          }
-         std::move(done)(ParseIntent(*result));
+         std::move(done)(ParseIntent(*result, intent_id));
        });
 }
 
@@ -355,13 +382,16 @@ void DojoClient::CreatePaymentIntent(absl::string_view api_key,
                                      const v1::CreateIntentRequest& request,
                                      const CallContext& context,
                                      CreateCallback done) {
-  SendOperation<v1::PaymentIntent>({.operation = "create_payment_intent",
-                                    .method = "POST",
-                                    .path = "/payment-intents",
-                                    .body = CreatePaymentIntentBody(request),
-                                    .api_key = std::string(api_key),
-                                    .idempotency = Idempotency::kUnsafe},
-                                   context, ParseIntent, std::move(done));
+  SendOperation<v1::PaymentIntent>(
+      {.operation = "create_payment_intent",
+       .method = "POST",
+       .path = "/payment-intents",
+       .body = CreatePaymentIntentBody(request),
+       .api_key = std::string(api_key),
+       .idempotency = Idempotency::kUnsafe},
+      context,
+      [](const HttpResponse& response) { return ParseIntent(response, ""); },
+      std::move(done));
 }
 
 void DojoClient::GetPaymentIntent(absl::string_view api_key,
@@ -375,7 +405,7 @@ void DojoClient::GetPaymentIntent(absl::string_view api_key,
                  .path = std::move(path),
                  .api_key = std::string(api_key),
                  .idempotency = Idempotency::kSafe},
-                context, std::move(done));
+                std::string(id), context, std::move(done));
 }
 
 void DojoClient::RefreshClientSessionSecret(absl::string_view api_key,
@@ -388,7 +418,7 @@ void DojoClient::RefreshClientSessionSecret(absl::string_view api_key,
                                       "/refresh-client-session-secret"),
                  .api_key = std::string(api_key),
                  .idempotency = Idempotency::kSafe},
-                context, std::move(done));
+                std::string(id), context, std::move(done));
 }
 
 void DojoClient::FindIntentsByReference(absl::string_view api_key,
@@ -411,7 +441,7 @@ void DojoClient::CancelPaymentIntent(
        .path = absl::StrCat("/payment-intents/", id),
        .api_key = std::string(api_key),
        .idempotency = Idempotency::kSafe},
-      context, ParseIntent, std::move(done));
+      context, ParseIntentOf(std::string(id)), std::move(done));
 }
 
 void DojoClient::CapturePaymentIntent(absl::string_view api_key,
@@ -457,7 +487,11 @@ void DojoClient::RefundPaymentIntent(absl::string_view api_key,
        .api_key = std::string(api_key),
        .idempotency = Idempotency::kSafe,
        .extra_headers = {{"idempotencyKey", std::string(idempotency_key)}}},
-      context, ParseRefundAnswer, std::move(done));
+      context,
+      [id = std::string(id)](const HttpResponse& response) {
+        return ParseRefundAnswer(response, id, "");
+      },
+      std::move(done));
 }
 
 void DojoClient::GetRefund(absl::string_view api_key,
@@ -469,12 +503,12 @@ void DojoClient::GetRefund(absl::string_view api_key,
         .api_key = std::string(api_key),
         .idempotency = Idempotency::kSafe},
        context,
-       [deadline = context.deadline,
+       [deadline = context.deadline, refund_id = std::string(refund_id),
         done = std::move(done)](absl::StatusOr<HttpResponse> result) mutable {
          if (!IsSuccess(result)) {
            return std::move(done)(ExchangeFailure(result, deadline));
          }
-         std::move(done)(ParseRefundAnswer(*result));
+         std::move(done)(ParseRefundAnswer(*result, "", refund_id));
        });
 }
 

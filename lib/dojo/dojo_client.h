@@ -55,6 +55,11 @@ using CreateCallback = OperationCallback<v1::PaymentIntent>;
 using PageCallback = absl::AnyInvocable<void(absl::StatusOr<SearchPage>) &&>;
 using RefundCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Refund>) &&>;
 
+// Answers are checked before they are returned: an intent must be the one
+// asked for (GET, refresh, cancel), a refund the refund and intent asked for,
+// and amounts must pass CheckIntentAmounts; otherwise the result is
+// UNAVAILABLE with ErrorInfo DOJO_BAD_RESPONSE.
+//
 // Thread-safe. Callbacks run on the transport's event-loop thread (or
 // inline when nothing is sent) and must not block. Each call invokes its
 // callback exactly once. An expired deadline fails with DEADLINE_EXCEEDED
@@ -146,9 +151,10 @@ class DojoClient final {
   // Sends `exchange`, retrying per policy; `done` gets the last result.
   void Send(Exchange exchange, const CallContext& context,
             ExchangeCallback done);
-  // An exchange whose 2xx body is a PaymentIntent.
-  void SendForIntent(Exchange exchange, const CallContext& context,
-                     IntentCallback done);
+  // An exchange about intent `intent_id` whose 2xx body is that
+  // PaymentIntent (another intent is a bad response).
+  void SendForIntent(Exchange exchange, std::string intent_id,
+                     const CallContext& context, IntentCallback done);
   // A money-moving exchange: the parsed 2xx body and the request's Effect.
   template <typename T, typename Parse>
   void SendOperation(Exchange exchange, const CallContext& context, Parse parse,

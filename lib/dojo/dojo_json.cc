@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -15,6 +17,7 @@
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "lib/common/timestamp_range.h"
 #include "nlohmann/json.hpp"
 
 namespace payments::dojo {
@@ -271,7 +274,9 @@ absl::Status JsonToWellKnownOrMessage(const Json& json, Message& message,
     if (!json.is_string()) return WrongType(path, "a timestamp string");
     absl::StatusOr<absl::Time> time =
         ParseDojoTime(json.get_ref<const std::string&>());
-    if (!time.ok()) return WrongType(path, "an RFC 3339 timestamp");
+    if (!time.ok()) {
+      return WrongType(path, "an RFC 3339 timestamp in 0001..9999");
+    }
     ToTimestamp(*time, static_cast<google::protobuf::Timestamp&>(message));
     return absl::OkStatus();
   }
@@ -526,6 +531,7 @@ absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {
     for (const Json& item : *data) {
       v1::PaymentIntent intent;
       absl::Status status = JsonToMessage(item, intent, "data[]");
+      if (status.ok()) status = CheckIntentAmounts(intent);
       if (!status.ok()) return status;
       page.intents.push_back(std::move(intent));
     }
@@ -535,6 +541,34 @@ absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {
     page.after = after->get<std::string>();
   }
   return page;
+}
+
+absl::Status CheckIntentAmounts(const v1::PaymentIntent& intent) {
+  const auto negative = [](absl::string_view field) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dojo json: ", field, " is negative"));
+  };
+  for (const auto& [field, value] :
+       std::initializer_list<std::pair<absl::string_view, int64_t>>{
+           {"amount.value", intent.amount().value()},
+           {"totalAmount.value", intent.total_amount().value()},
+           {"tipsAmount.value", intent.tips_amount().value()},
+           {"requestedAmount.value", intent.requested_amount().value()},
+           {"refundedAmount", intent.refunded_amount()}}) {
+    if (value < 0) return negative(field);
+  }
+  int64_t captured = 0;
+  for (const v1::CaptureDetails& capture : intent.captures()) {
+    if (capture.amount() < 0 || capture.tips_amount() < 0) {
+      return negative("captures[].amount");
+    }
+    if (__builtin_add_overflow(captured, capture.amount(), &captured) ||
+        __builtin_add_overflow(captured, capture.tips_amount(), &captured)) {
+      return absl::InvalidArgumentError(
+          "dojo json: captures[] add up to more than an int64");
+    }
+  }
+  return absl::OkStatus();
 }
 
 int EnumFromDojoName(const google::protobuf::EnumDescriptor& type,
@@ -616,12 +650,18 @@ absl::StatusOr<absl::Time> ParseDojoTime(absl::string_view text) {
   absl::Time time;
   std::string error;
   const std::string input(text);
-  if (absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", input, &time, &error) ||
-      absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", input, absl::UTCTimeZone(),
-                      &time, &error)) {
-    return time;
+  if (!absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", input, &time, &error) &&
+      !absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", input, absl::UTCTimeZone(),
+                       &time, &error)) {
+    return absl::InvalidArgumentError("time: expected RFC 3339");
   }
-  return absl::InvalidArgumentError("time: expected RFC 3339");
+  // %Y takes any number of digits: "99999-01-01" parses. Such a time has no
+  // google.protobuf.Timestamp (and would overflow nanosecond arithmetic).
+  if (!InTimestampRange(time)) {
+    return absl::InvalidArgumentError(
+        "time: outside 0001-01-01..9999-12-31 UTC");
+  }
+  return time;
 }
 
 }  // namespace payments::dojo

@@ -10,7 +10,8 @@
 //  - writing omits unset and empty fields; reading ignores unknown keys and
 //    nulls, matches names case-insensitively, accepts 0-9 fractional digits,
 //    maps unknown enum strings to *_UNSPECIFIED, and treats .NET's
-//    "0001-01-01T00:00:00Z" as an absent time.
+//    "0001-01-01T00:00:00Z" as an absent time; a time outside
+//    0001-01-01..9999-12-31 (which no Timestamp holds) is an error.
 
 #include <string>
 #include <vector>
@@ -56,12 +57,20 @@ absl::StatusOr<std::string> ParseIdField(absl::string_view json,
 // A Refund (refundId, paymentIntentId, refundReason, notes); amount 0.
 absl::StatusOr<v1::Refund> ParseRefund(absl::string_view json);
 
+// INVALID_ARGUMENT unless the amounts of an intent Dojo sent are ones our
+// arithmetic can trust: amount, totalAmount, tipsAmount, requestedAmount,
+// refundedAmount and every capture's amount and tips are >= 0, and all the
+// captures together (amounts plus tips) fit in an int64. (So sums and
+// differences of them, e.g. lifecycle_rules.h's, cannot overflow.)
+absl::Status CheckIntentAmounts(const v1::PaymentIntent& intent);
+
 // One page of search results: the intents and the cursor of the next page
 // (empty on the last page).
 struct SearchPage {
   std::vector<v1::PaymentIntent> intents;
   std::string after;
 };
+// Each intent passes CheckIntentAmounts.
 absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json);
 
 // The value of `type` whose Dojo name is `name` (case-insensitive), e.g.
@@ -74,6 +83,7 @@ std::string FormatTimespan(absl::Duration duration);
 absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text);
 
 // RFC 3339 with 0-9 fractional digits and 'Z' or an offset; no zone = UTC.
+// INVALID_ARGUMENT outside 0001-01-01..9999-12-31 UTC.
 absl::StatusOr<absl::Time> ParseDojoTime(absl::string_view text);
 
 }  // namespace payments::dojo

@@ -257,6 +257,83 @@ TEST(DojoJsonTime, RejectsNonTimes) {
   }
 }
 
+TEST(DojoJsonTime, RejectsTimesNoTimestampCanHold) {
+  // absl's %Y takes any number of digits; google.protobuf.Timestamp ends at
+  // 9999-12-31T23:59:59.999999999Z and starts at 0001-01-01.
+  for (absl::string_view text :
+       {"10000-01-01T00:00:00Z", "99999-12-31T23:59:59Z",
+        "0000-12-31T23:59:59Z", "-0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+01:00"}) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(ParseDojoTime(text).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(ParseDojoTime("9999-12-31T23:59:59.9999999Z").ok());
+  EXPECT_TRUE(ParseDojoTime("0001-01-01T00:00:00Z").ok());
+}
+
+TEST(DojoJsonTime, OutOfRangeTimestampInAnIntentIsAnError) {
+  v1::PaymentIntent intent;
+  const absl::Status status = FromDojoJson(
+      R"({"id":"pi_1","createdAt":"10000-01-01T00:00:00Z"})", intent);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("createdAt"));
+}
+
+TEST(DojoJsonAmounts, PlausibleIntentPasses) {
+  v1::PaymentIntent intent;
+  ASSERT_TRUE(FromDojoJson(R"({"id":"pi_1",
+      "amount":{"value":1000,"currencyCode":"GBP"},
+      "totalAmount":{"value":1100,"currencyCode":"GBP"},
+      "refundedAmount":0,
+      "captures":[{"amount":600,"tipsAmount":100},{"amount":400}]})",
+                           intent)
+                  .ok());
+  EXPECT_TRUE(CheckIntentAmounts(intent).ok());
+}
+
+TEST(DojoJsonAmounts, NegativeAmountsAreRefused) {
+  for (absl::string_view body : {
+           R"({"id":"pi_1","amount":{"value":-1}})",
+           R"({"id":"pi_1","totalAmount":{"value":-1}})",
+           R"({"id":"pi_1","tipsAmount":{"value":-1}})",
+           R"({"id":"pi_1","refundedAmount":-5})",
+           R"({"id":"pi_1","captures":[{"amount":-1}]})",
+           R"({"id":"pi_1","captures":[{"amount":1,"tipsAmount":-1}]})",
+       }) {
+    SCOPED_TRACE(body);
+    v1::PaymentIntent intent;
+    ASSERT_TRUE(FromDojoJson(body, intent).ok());
+    EXPECT_EQ(CheckIntentAmounts(intent).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+}
+
+TEST(DojoJsonAmounts, CapturesThatOverflowInt64AreRefused) {
+  v1::PaymentIntent intent;
+  // Each value is a valid int64; their sum is not.
+  ASSERT_TRUE(FromDojoJson(R"({"id":"pi_1","captures":[
+      {"amount":9223372036854775807},{"amount":1}]})",
+                           intent)
+                  .ok());
+  EXPECT_EQ(CheckIntentAmounts(intent).code(),
+            absl::StatusCode::kInvalidArgument);
+  intent.Clear();
+  ASSERT_TRUE(FromDojoJson(R"({"id":"pi_1","captures":[
+      {"amount":9223372036854775000,"tipsAmount":9223372036854775000}]})",
+                           intent)
+                  .ok());
+  EXPECT_EQ(CheckIntentAmounts(intent).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DojoJsonAmounts, SearchPagesAreCheckedToo) {
+  EXPECT_EQ(ParseSearchPage(R"({"data":[{"id":"pi_1","refundedAmount":-1}]})")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(DojoJsonTime, TimestampFieldsInJson) {
   v1::PaymentIntent intent;
   ASSERT_TRUE(FromDojoJson(R"({"createdAt":"2024-04-07T23:25:44Z",
