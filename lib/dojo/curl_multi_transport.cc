@@ -1,6 +1,8 @@
 #include "lib/dojo/curl_multi_transport.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <climits>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -31,8 +34,10 @@ using Clock = std::chrono::steady_clock;
 // Consulted in addition to `Options::ca_file`; Debian keeps the system trust
 // store here as hashed links, which CURLOPT_CAPATH needs.
 constexpr char kSystemCaDir[] = "/etc/ssl/certs";
-// Upper bound on one curl_multi_poll() wait; new work interrupts it anyway.
+// Upper bound on one epoll_wait(); new work interrupts it anyway.
 constexpr long kIdlePollMs = 1000;
+// Socket events handled per epoll_wait() call.
+constexpr int kMaxEvents = 256;
 // Dojo answers are small JSON documents; anything bigger is a broken peer.
 constexpr size_t kMaxResponseBytes = 16 << 20;
 
@@ -239,10 +244,24 @@ bool LaterTimer(const PendingTimer& a, const PendingTimer& b) {
 
 class CurlMultiTransport::Loop {
  public:
-  Loop(CurlMultiTransport::Options options, CURLM* multi)
-      : options_(std::move(options)), multi_(multi) {}
+  // Takes ownership of `multi`, `epoll_fd` and `wake_fd`.
+  Loop(CurlMultiTransport::Options options, CURLM* multi, int epoll_fd,
+       int wake_fd)
+      : options_(std::move(options)),
+        multi_(multi),
+        epoll_fd_(epoll_fd),
+        wake_fd_(wake_fd) {
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &Loop::OnSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &Loop::OnCurlTimer);
+    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+  }
 
-  ~Loop() { curl_multi_cleanup(multi_); }
+  ~Loop() {
+    curl_multi_cleanup(multi_);
+    close(wake_fd_);
+    close(epoll_fd_);
+  }
 
   void Start() {
     thread_ = std::thread([this] { Run(); });
@@ -255,7 +274,7 @@ class CurlMultiTransport::Loop {
       if (stopping_) return;
       stopping_ = true;
     }
-    curl_multi_wakeup(multi_);
+    Signal();
     if (thread_.joinable()) thread_.join();
   }
 
@@ -269,7 +288,7 @@ class CurlMultiTransport::Loop {
       if (!stopped_) incoming_.push_back(std::move(transfer));
     }
     if (transfer == nullptr) {
-      curl_multi_wakeup(multi_);
+      Wake();
       return;
     }
     Complete(std::move(transfer),
@@ -294,7 +313,7 @@ class CurlMultiTransport::Loop {
       }
     }
     if (queued) {
-      curl_multi_wakeup(multi_);
+      Wake();
       return;
     }
     std::move(fn)(absl::CancelledError("dojo transport: shut down"));
@@ -308,9 +327,67 @@ class CurlMultiTransport::Loop {
   using Completion =
       std::pair<std::unique_ptr<Transfer>, absl::StatusOr<HttpResponse>>;
 
+  // Wakes the loop unless a wake-up is already pending: under load many
+  // Send()s share one eventfd write and one loop iteration.
+  void Wake() {
+    if (!wake_pending_.exchange(true, std::memory_order_acq_rel)) Signal();
+  }
+
+  void Signal() {
+    const uint64_t one = 1;
+    // EAGAIN (counter full) still leaves the eventfd readable.
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+
+  // libcurl's CURLMOPT_SOCKETFUNCTION: mirrors the sockets it wants watched
+  // into the epoll set (level-triggered). `socketp` is non-null once added.
+  static int OnSocket(CURL* /*easy*/, curl_socket_t socket, int what,
+                      void* user, void* socketp) {
+    auto* loop = static_cast<Loop*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, socket, nullptr);
+      curl_multi_assign(loop->multi_, socket, nullptr);
+      return 0;
+    }
+    epoll_event event{};
+    event.data.fd = socket;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) {
+      event.events |= EPOLLIN;
+    }
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) {
+      event.events |= EPOLLOUT;
+    }
+    int op = socketp == nullptr ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(loop->epoll_fd_, op, socket, &event) != 0) {
+      // A descriptor number libcurl reused behind our back: retry the
+      // other operation.
+      op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+      if (epoll_ctl(loop->epoll_fd_, op, socket, &event) != 0) return -1;
+    }
+    if (socketp == nullptr) {
+      curl_multi_assign(loop->multi_, socket, static_cast<void*>(loop));
+    }
+    return 0;
+  }
+
+  // libcurl's CURLMOPT_TIMERFUNCTION: when to call socket_action(TIMEOUT).
+  static int OnCurlTimer(CURLM* /*multi*/, long timeout_ms, void* user) {
+    auto* loop = static_cast<Loop*>(user);
+    if (timeout_ms < 0) {
+      loop->curl_due_.reset();
+    } else {
+      loop->curl_due_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    }
+    return 0;
+  }
+
   void Run() {
     std::vector<Completion> completions;
+    epoll_event events[kMaxEvents];
     for (;;) {
+      // Cleared before the queue is read: a Send() after this point wakes
+      // the loop again.
+      wake_pending_.store(false, std::memory_order_release);
       std::vector<std::unique_ptr<Transfer>> incoming;
       {
         absl::MutexLock lock(&mu_);
@@ -321,22 +398,45 @@ class CurlMultiTransport::Loop {
         StartTransfer(std::move(transfer), completions);
       }
 
-      int still_running = 0;
-      curl_multi_perform(multi_, &still_running);
-      int queued = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
-        if (message->msg != CURLMSG_DONE) continue;
-        std::unique_ptr<Transfer> transfer = Detach(message->easy_handle);
-        const CURLcode code = message->data.result;
-        absl::StatusOr<HttpResponse> result = Finish(*transfer, code);
-        completions.emplace_back(std::move(transfer), std::move(result));
+      int running = 0;
+      if (curl_due_.has_value() && *curl_due_ <= Clock::now()) {
+        curl_due_.reset();
+        curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
       }
+      CollectFinished(completions);
       RunCompletions(completions);
       RunDueTimers();
 
-      curl_multi_poll(multi_, nullptr, 0, PollTimeoutMs(), nullptr);
+      const int ready = epoll_wait(epoll_fd_, events, kMaxEvents,
+                                   static_cast<int>(PollTimeoutMs()));
+      for (int i = 0; i < ready; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd_) {
+          uint64_t count = 0;
+          [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+          continue;
+        }
+        int mask = 0;
+        if (events[i].events & (EPOLLIN | EPOLLHUP)) mask |= CURL_CSELECT_IN;
+        if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+        if (events[i].events & EPOLLERR) mask |= CURL_CSELECT_ERR;
+        curl_multi_socket_action(multi_, fd, mask, &running);
+      }
+      CollectFinished(completions);
+      RunCompletions(completions);
     }
     Shutdown();
+  }
+
+  void CollectFinished(std::vector<Completion>& completions) {
+    int queued = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi_, &queued)) {
+      if (message->msg != CURLMSG_DONE) continue;
+      std::unique_ptr<Transfer> transfer = Detach(message->easy_handle);
+      const CURLcode code = message->data.result;
+      absl::StatusOr<HttpResponse> result = Finish(*transfer, code);
+      completions.emplace_back(std::move(transfer), std::move(result));
+    }
   }
 
   // Configures and adds an easy handle, or queues an immediate failure.
@@ -435,7 +535,12 @@ class CurlMultiTransport::Loop {
     set(CURLOPT_TCP_KEEPALIVE, 1L);
     // libcurl re-sends a request, POST included, when a reused connection
     // dies before the answer starts; a fresh connection is never re-sent.
-    if (!request.reuse_connection) set(CURLOPT_FRESH_CONNECT, 1L);
+    // It is closed after the answer too: kept, it would join the idle cache
+    // (one more connection per create, up to the per-host limit).
+    if (!request.reuse_connection) {
+      set(CURLOPT_FRESH_CONNECT, 1L);
+      set(CURLOPT_FORBID_REUSE, 1L);
+    }
     set(CURLOPT_USERAGENT, options_.user_agent.c_str());
     set(CURLOPT_HTTPHEADER, transfer.header_list);
     set(CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -520,10 +625,16 @@ class CurlMultiTransport::Loop {
     for (auto& fn : due) std::move(fn)(absl::OkStatus());
   }
 
+  // Until the next RunAfter() timer or libcurl timeout, at most kIdlePollMs.
   long PollTimeoutMs() {
-    absl::MutexLock lock(&mu_);
-    if (timers_.empty()) return kIdlePollMs;
-    const auto wait = timers_.front().due - Clock::now();
+    Clock::time_point due =
+        Clock::now() + std::chrono::milliseconds(kIdlePollMs);
+    {
+      absl::MutexLock lock(&mu_);
+      if (!timers_.empty()) due = std::min(due, timers_.front().due);
+    }
+    if (curl_due_.has_value()) due = std::min(due, *curl_due_);
+    const auto wait = due - Clock::now();
     // Round up so a timer a fraction of a millisecond away does not spin.
     const auto millis =
         std::chrono::ceil<std::chrono::milliseconds>(wait).count();
@@ -575,8 +686,11 @@ class CurlMultiTransport::Loop {
 
   const CurlMultiTransport::Options options_;
   CURLM* const multi_;
+  const int epoll_fd_;
+  const int wake_fd_;  // eventfd, in the epoll set: new work or Stop().
   std::thread thread_;
   std::atomic<size_t> active_{0};
+  std::atomic<bool> wake_pending_{false};
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> incoming_ ABSL_GUARDED_BY(mu_);
@@ -588,6 +702,7 @@ class CurlMultiTransport::Loop {
 
   // Loop thread only.
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> running_;
+  std::optional<Clock::time_point> curl_due_;  // libcurl's next timeout.
 };
 
 absl::StatusOr<std::unique_ptr<CurlMultiTransport>> CurlMultiTransport::Create(
@@ -614,7 +729,20 @@ absl::StatusOr<std::unique_ptr<CurlMultiTransport>> CurlMultiTransport::Create(
   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
   // Idle connections kept for reuse: room for a couple of hosts at full use.
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 2 * per_host);
-  auto loop = std::make_unique<Loop>(std::move(options), multi);
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event wake{};
+  wake.events = EPOLLIN;
+  wake.data.fd = wake_fd;
+  if (epoll_fd < 0 || wake_fd < 0 ||
+      epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &wake) != 0) {
+    if (epoll_fd >= 0) close(epoll_fd);
+    if (wake_fd >= 0) close(wake_fd);
+    curl_multi_cleanup(multi);
+    return absl::InternalError("dojo transport: cannot create the event loop");
+  }
+  auto loop =
+      std::make_unique<Loop>(std::move(options), multi, epoll_fd, wake_fd);
   loop->Start();
   return std::unique_ptr<CurlMultiTransport>(
       new CurlMultiTransport(std::move(loop)));

@@ -16,11 +16,14 @@ namespace payments::dojo {
 //
 // Every exchange and every RunAfter() timer runs on that single thread, so
 // thousands of concurrent requests cost memory (one easy handle each), not
-// threads. Connections are pooled and reused (keep-alive); HTTPS endpoints
-// that offer HTTP/2 are multiplexed over few connections. Redirects are never
-// followed; signals are never used. Note that resolving a host *name* uses
-// libcurl's threaded resolver (a short-lived thread per lookup, cached for 60
-// s); IP literals and cached names use none.
+// threads. The loop is libcurl's socket interface on epoll: each wake-up costs
+// in proportion to the sockets that are ready, not to the requests in flight,
+// and many Send()s arriving together share one wake-up (an eventfd).
+// Connections are pooled and reused (keep-alive); HTTPS endpoints that offer
+// HTTP/2 are multiplexed over few connections. Redirects are never followed;
+// signals are never used. Note that resolving a host *name* uses libcurl's
+// threaded resolver (a short-lived thread per lookup, cached for 60 s); IP
+// literals and cached names use none.
 //
 // TLS: peer and host name verification are always on. The system trust store
 // (/etc/ssl/certs) is always trusted; `Options::ca_file` adds a PEM bundle to
