@@ -27,6 +27,8 @@ class Completion {
   void operator()(absl::StatusOr<Response> result) && {
     if (result.ok()) {
       *response_ = *std::move(result);
+      // A response carries only the fields its RPC defines.
+      response_->DiscardUnknownFields();
       reactor_->Finish(grpc::Status::OK);
       return;
     }

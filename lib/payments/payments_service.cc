@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
+#include "google/protobuf/descriptor.h"
 #include "lib/common/status_details.h"
 #include "lib/dojo/dojo_json.h"
 #include "lib/payments/validation.h"
@@ -19,18 +19,23 @@
 namespace payments {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // Dojo voids unpaid intents, and with them their links, after 30 days
 // unless `expireAt` says otherwise.
 constexpr absl::Duration kDefaultIntentLifetime = absl::Hours(24 * 30);
 
+// Seconds and nanoseconds kept apart: a nanosecond count overflows int64
+// after 2262, well inside the years a Timestamp (and Dojo) may carry.
 google::protobuf::Timestamp ToProto(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+  google::protobuf::Timestamp ts;
+  const int64_t seconds = absl::ToUnixSeconds(time);  // Rounds down.
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return ts;
 }
 
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(ts));
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
 // Page tokens are Dojo's cursor, versioned and web-safe base64 encoded:
@@ -59,6 +64,46 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token) {
 }
 
 }  // namespace
+
+bool LinkFieldsMatchCreateFields() {
+  using google::protobuf::Descriptor;
+  using google::protobuf::FieldDescriptor;
+  const Descriptor& link = *v1::CreatePaymentLinkRequest::descriptor();
+  const Descriptor& create = *v1::CreateIntentRequest::descriptor();
+  for (int i = 0; i < link.field_count(); ++i) {
+    const FieldDescriptor& from = *link.field(i);
+    const FieldDescriptor* to = create.FindFieldByNumber(from.number());
+    if (to == nullptr || to->name() != from.name() ||
+        to->type() != from.type() || to->label() != from.label() ||
+        to->message_type() != from.message_type() ||
+        to->enum_type() != from.enum_type() ||
+        to->has_presence() != from.has_presence()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<v1::CreateIntentRequest> CreateRequestForLink(
+    const v1::CreatePaymentLinkRequest& link) {
+  // Checked once: the wire conversion below is exact only while every link
+  // field has its CreateIntentRequest twin (same number, name and type).
+  static const bool kCompatible = LinkFieldsMatchCreateFields();
+  if (!kCompatible) {
+    return absl::InternalError(
+        "CreatePaymentLinkRequest no longer matches CreateIntentRequest");
+  }
+  // Unknown fields must not cross over: a caller could otherwise set, by
+  // number, a CreateIntentRequest field the link request does not have
+  // (include_client_session_secret = 31) and get a secret in the answer.
+  v1::CreatePaymentLinkRequest known = link;
+  known.DiscardUnknownFields();  // Nested messages too.
+  v1::CreateIntentRequest create;
+  if (!create.ParseFromString(known.SerializeAsString())) {
+    return absl::InternalError("cannot convert the link request");
+  }
+  return create;
+}
 
 std::string PaymentLinkOf(const v1::PaymentIntent& intent) {
   if (!intent.payment_link().empty()) return intent.payment_link();
@@ -160,20 +205,23 @@ void PaymentsService::CreateIntent(const v1::CreateIntentRequest& request,
 void PaymentsService::CreatePaymentLink(
     const v1::CreatePaymentLinkRequest& request, const CallContext& context,
     Done<v1::CreatePaymentLinkResponse> done) {
-  // The link request repeats CreateIntentRequest's fields with the same
-  // numbers and types, so the wire bytes convert losslessly.
-  v1::CreateIntentRequest create;
-  if (!create.ParseFromString(request.SerializeAsString())) {
-    std::move(done)(absl::InternalError("cannot convert link request"));
+  absl::StatusOr<v1::CreateIntentRequest> create =
+      CreateRequestForLink(request);
+  if (!create.ok()) {
+    std::move(done)(create.status());
     return;
   }
   CreateValidatedIntent(
-      std::move(create), context,
+      *std::move(create), context,
       [done = std::move(done)](absl::StatusOr<CreateOutcome> outcome) mutable {
         if (!outcome.ok()) {
           std::move(done)(outcome.status());
           return;
         }
+        // A link is meant to be shared: its answer never carries a client
+        // session secret, whatever Dojo sent.
+        outcome->intent.clear_client_session_secret();
+        outcome->intent.clear_client_session_secret_expires_at();
         const v1::PaymentIntent& intent = outcome->intent;
         v1::CreatePaymentLinkResponse response;
         response.set_payment_link(PaymentLinkOf(intent));

@@ -54,6 +54,8 @@ class PaymentsService final {
                     Done<v1::CreateIntentResponse> done);
   void GetIntent(const v1::GetIntentRequest& request,
                  const CallContext& context, Done<v1::GetIntentResponse> done);
+  // As CreateIntent for CreateRequestForLink(request), never with a client
+  // session secret; the answer carries none either.
   void CreatePaymentLink(const v1::CreatePaymentLinkRequest& request,
                          const CallContext& context,
                          Done<v1::CreatePaymentLinkResponse> done);
@@ -122,6 +124,16 @@ class PaymentsService final {
   const PaymentsServiceOptions options_;
   metrics::Metrics* const metrics_;
 };
+
+// The CreateIntentRequest a link request stands for: its known fields only
+// (unknown fields, at any depth, are dropped), so a link request can never
+// ask for what it does not define, e.g. a client session secret. INTERNAL
+// if the two messages no longer share their field numbers and types.
+absl::StatusOr<v1::CreateIntentRequest> CreateRequestForLink(
+    const v1::CreatePaymentLinkRequest& link);
+// True while every CreatePaymentLinkRequest field has a CreateIntentRequest
+// field of the same number, name and type.
+bool LinkFieldsMatchCreateFields();
 
 // The hosted checkout URL of an intent: Dojo's `paymentLink` when present,
 // else https://pay.dojo.tech/checkout/{id}.

@@ -1,9 +1,12 @@
 #include "lib/webhook/webhook_event.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "lib/common/timestamp_range.h"
 #include "nlohmann/json.hpp"
 
 namespace payments::webhook {
@@ -30,6 +33,11 @@ absl::StatusOr<absl::Time> ParseTimestamp(const std::string& text) {
   // %Ez accepts "Z" as well as "+hh:mm"; without a zone, ParseTime uses UTC.
   if (absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S%Ez", text, &time, &ignored) ||
       absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", text, &time, &ignored)) {
+    // As everywhere: a time no google.protobuf.Timestamp holds is refused.
+    if (!InTimestampRange(time)) {
+      return absl::InvalidArgumentError(
+          "webhook field 'createdAt' is outside 0001-01-01..9999-12-31");
+    }
     return time;
   }
   return absl::InvalidArgumentError(
@@ -59,6 +67,17 @@ absl::StatusOr<WebhookEvent> ParseWebhookEvent(absl::string_view body) {
   }
   if (event.id.empty()) {
     return absl::InvalidArgumentError("webhook field 'id' is required");
+  }
+  // The id is the key that spots redeliveries: it must be stored and
+  // compared exactly, so no NUL (which C strings and PostgreSQL text cut or
+  // refuse) or other control characters, and no unbounded length.
+  if (event.id.size() > kMaxEventIdLength ||
+      std::any_of(event.id.begin(), event.id.end(), [](char c) {
+        return absl::ascii_iscntrl(static_cast<unsigned char>(c));
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("webhook field 'id' must be 1-", kMaxEventIdLength,
+                     " bytes without control characters"));
   }
   if (event.type.empty()) {
     return absl::InvalidArgumentError("webhook field 'event' is required");

@@ -82,6 +82,31 @@ TEST(ParseWebhookEventTest, UnknownFieldsAndMissingOptionalsTolerated) {
   EXPECT_EQ(event->payment_status, "");
 }
 
+TEST(ParseWebhookEventTest, IdWithControlCharactersIsRefused) {
+  // A NUL in the id was accepted, then refused by the store, so the event
+  // was never remembered and a redelivery never flagged as a duplicate.
+  for (const std::string& body : {
+           std::string(R"({"id":"evt_1\u0000x","event":"e"})"),
+           std::string(R"({"id":"evt_1\nx","event":"e"})"),
+           std::string(R"({"id":"evt_1\u007f","event":"e"})"),
+           R"({"id":")" + std::string(256, 'e') + R"(","event":"e"})",
+       }) {
+    SCOPED_TRACE(body);
+    auto event = ParseWebhookEvent(body);
+    EXPECT_EQ(event.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  auto longest = ParseWebhookEvent(R"({"id":")" + std::string(255, 'e') +
+                                   R"(","event":"e"})");
+  EXPECT_TRUE(longest.ok()) << longest.status();
+}
+
+TEST(ParseWebhookEventTest, CreatedAtOutsideTimestampRangeIsRefused) {
+  EXPECT_EQ(
+      ParseWebhookEvent(WithCreatedAt("10000-01-01T00:00:00Z")).status().code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ParseWebhookEvent(WithCreatedAt("9999-12-31T23:59:59Z")).ok());
+}
+
 TEST(ParseWebhookEventTest, InvalidBodies) {
   const char* bodies[] = {
       "",
