@@ -70,14 +70,27 @@ bool LinkFieldsMatchCreateFields() {
   using google::protobuf::FieldDescriptor;
   const Descriptor& link = *v1::CreatePaymentLinkRequest::descriptor();
   const Descriptor& create = *v1::CreateIntentRequest::descriptor();
+  // Same wire meaning: type, label, presence, and the same message or enum
+  // (a map's entry type is generated per message: compare its key/value).
+  const auto same = [](const FieldDescriptor& a, const FieldDescriptor& b,
+                       const auto& self) -> bool {
+    if (a.type() != b.type() || a.label() != b.label() ||
+        a.has_presence() != b.has_presence() ||
+        a.enum_type() != b.enum_type() || a.is_map() != b.is_map()) {
+      return false;
+    }
+    if (a.is_map()) {
+      return self(*a.message_type()->map_key(), *b.message_type()->map_key(),
+                  self) &&
+             self(*a.message_type()->map_value(),
+                  *b.message_type()->map_value(), self);
+    }
+    return a.message_type() == b.message_type();
+  };
   for (int i = 0; i < link.field_count(); ++i) {
     const FieldDescriptor& from = *link.field(i);
     const FieldDescriptor* to = create.FindFieldByNumber(from.number());
-    if (to == nullptr || to->name() != from.name() ||
-        to->type() != from.type() || to->label() != from.label() ||
-        to->message_type() != from.message_type() ||
-        to->enum_type() != from.enum_type() ||
-        to->has_presence() != from.has_presence()) {
+    if (to == nullptr || to->name() != from.name() || !same(from, *to, same)) {
       return false;
     }
   }

@@ -157,11 +157,37 @@ TEST(ToGrpcStatus, LongMessageIsCutAtACharacterBoundary) {
   EXPECT_TRUE(absl::EndsWith(out.error_message(), "\xE2\x82\xAC..."));
 }
 
+// Records the status later interceptors (metrics, access log) see.
+class SeenStatusInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  class Interceptor final : public grpc::experimental::Interceptor {
+   public:
+    explicit Interceptor(std::promise<grpc::StatusCode>* seen) : seen_(seen) {}
+    void Intercept(
+        grpc::experimental::InterceptorBatchMethods* methods) override {
+      if (methods->QueryInterceptionHookPoint(
+              grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+        seen_->set_value(methods->GetSendStatus().error_code());
+      }
+      methods->Proceed();
+    }
+
+   private:
+    std::promise<grpc::StatusCode>* seen_;
+  };
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new Interceptor(&seen);
+  }
+  std::promise<grpc::StatusCode> seen;
+};
+
 // An in-process server with the generated base service, whose handlers all
 // answer UNIMPLEMENTED: enough to see what gRPC does before any handler.
 class MalformedRequestTest : public ::testing::Test {
  protected:
-  void Start(bool with_interceptor) {
+  void Start(bool with_interceptor, bool with_observer = false) {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -173,6 +199,11 @@ class MalformedRequestTest : public ::testing::Test {
           creators;
       creators.push_back(
           std::make_unique<MalformedRequestInterceptorFactory>());
+      if (with_observer) {
+        auto observer = std::make_unique<SeenStatusInterceptorFactory>();
+        observer_ = observer.get();
+        creators.push_back(std::move(observer));
+      }
       builder.experimental().SetInterceptorCreators(std::move(creators));
     }
     server_ = builder.BuildAndStart();
@@ -201,6 +232,7 @@ class MalformedRequestTest : public ::testing::Test {
   }
 
   v1::PaymentsService::CallbackService service_;
+  SeenStatusInterceptorFactory* observer_ = nullptr;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
@@ -234,6 +266,16 @@ TEST_F(MalformedRequestTest, GarbageBytesAreInvalidArgument) {
       details["type.googleapis.com/google.rpc.ErrorInfo"].UnpackTo(&info));
   EXPECT_EQ(info.reason(), "MALFORMED_REQUEST");
   EXPECT_EQ(info.metadata().at("method"), kCreateIntent);
+}
+
+TEST_F(MalformedRequestTest, InterceptorsRegisteredAfterItSeeTheNewStatus) {
+  // Why main.cc registers it first: the metrics and access-log interceptors
+  // after it must count and log INVALID_ARGUMENT, not UNIMPLEMENTED.
+  Start(/*with_interceptor=*/true, /*with_observer=*/true);
+  EXPECT_EQ(Call(std::string(kCreateIntent), kGarbage).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(observer_->seen.get_future().get(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(MalformedRequestTest, InvalidUtf8InAStringFieldIsInvalidArgument) {
