@@ -1,7 +1,5 @@
 #include "server/rpc_metrics_interceptor.h"
 
-#include <string>
-
 #include "absl/time/clock.h"
 
 namespace payments::server {
@@ -26,40 +24,30 @@ absl::string_view TypeName(ServerRpcInfo::Type type) {
 
 class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
+  // The path ("/payments.v1.PaymentsService/CreateIntent") is the caller's:
+  // Metrics counts any method main() did not initialise, and a malformed
+  // path, under one "unknown" label. The series are resolved once here.
   RpcMetricsInterceptor(metrics::Metrics& metrics, ServerRpcInfo& info)
-      : metrics_(metrics), type_(TypeName(info.type())), start_(absl::Now()) {
-    // "/payments.v1.PaymentsService/CreateIntent". The path is the
-    // caller's: Metrics counts any method main() did not initialise under
-    // one "unknown" label, and a malformed path is left empty (unknown).
-    const absl::string_view full =
-        info.method() == nullptr ? "" : info.method();
-    const size_t slash = full.rfind('/');
-    if (!full.empty() && full.front() == '/' && slash != 0 &&
-        slash != absl::string_view::npos) {
-      service_ = std::string(full.substr(1, slash - 1));
-      method_ = std::string(full.substr(slash + 1));
-    }
-    metrics_.RpcStarted(type_, service_, method_);
+      : series_(metrics.RpcSeriesFor(
+            TypeName(info.type()),
+            info.method() == nullptr ? "" : info.method())),
+        start_(absl::Now()) {
+    series_.Started();
   }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      metrics_.RpcHandled(
-          type_, service_, method_,
-          metrics::GrpcCodeName(methods->GetSendStatus().error_code()),
-          absl::ToDoubleSeconds(absl::Now() - start_));
+      series_.Handled(methods->GetSendStatus().error_code(),
+                      absl::ToDoubleSeconds(absl::Now() - start_));
     }
     methods->Proceed();
   }
 
  private:
-  metrics::Metrics& metrics_;
-  const absl::string_view type_;
+  const metrics::Metrics::RpcSeries& series_;
   const absl::Time start_;
-  std::string service_;
-  std::string method_;
 };
 
 }  // namespace

@@ -50,6 +50,12 @@ absl::string_view KnownType(absl::string_view type) {
              : kUnknownLabel;
 }
 
+// Index of `type` in kRpcTypes, or kRpcTypes.size() for an unknown one.
+size_t TypeIndex(absl::string_view type) {
+  return std::find(kRpcTypes.begin(), kRpcTypes.end(), type) -
+         kRpcTypes.begin();
+}
+
 absl::string_view KnownCode(absl::string_view code) {
   return std::find(kCodeNames.begin(), kCodeNames.end(), code) !=
                  kCodeNames.end()
@@ -237,28 +243,91 @@ void Metrics::InitRpcMethod(absl::string_view type, absl::string_view service,
     }
     methods->second.emplace(method);
   }
+  // Every code's series exists at 0 from now on, and the path has its entry
+  // in rpc_series_ (which RpcSeriesFor's fast path relies on).
   const prometheus::Labels labels = RpcLabels(type, service, method);
-  rpc_started_.Add(labels);
-  for (absl::string_view code : kCodeNames) {
-    prometheus::Labels with_code = labels;
-    with_code.emplace("grpc_code", std::string(code));
-    rpc_handled_.Add(with_code);
-  }
-  rpc_seconds_.Add(labels, LatencyBuckets());
+  std::unique_lock<std::shared_mutex> lock(rpc_methods_mutex_);
+  SeriesByType& by_type = rpc_series_[absl::StrCat("/", service, "/", method)];
+  std::unique_ptr<RpcSeries>& series = by_type[TypeIndex(type)];
+  if (series == nullptr) series = MakeRpcSeries(labels, /*all_codes=*/true);
 }
 
 void Metrics::RpcStarted(absl::string_view type, absl::string_view service,
                          absl::string_view method) {
-  rpc_started_.Add(RpcLabels(type, service, method)).Increment();
+  RpcSeriesFor(type, absl::StrCat("/", service, "/", method)).Started();
 }
 
 void Metrics::RpcHandled(absl::string_view type, absl::string_view service,
                          absl::string_view method, absl::string_view code,
                          double seconds) {
-  prometheus::Labels labels = RpcLabels(type, service, method);
-  rpc_seconds_.Add(labels, LatencyBuckets()).Observe(seconds);
-  labels.emplace("grpc_code", std::string(KnownCode(code)));
-  rpc_handled_.Add(labels).Increment();
+  const auto index =
+      std::find(kCodeNames.begin(), kCodeNames.end(), KnownCode(code)) -
+      kCodeNames.begin();
+  RpcSeriesFor(type, absl::StrCat("/", service, "/", method))
+      .Handled(static_cast<int>(index), seconds);
+}
+
+void Metrics::RpcSeries::Handled(int code, double elapsed_seconds) const {
+  seconds->Observe(elapsed_seconds);
+  // UNKNOWN (2) for a code outside the canonical 17.
+  if (code < 0 || code >= static_cast<int>(handled.size())) code = 2;
+  prometheus::Counter* counter = handled[code].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add is idempotent and thread-safe: racing first calls get the
+    // same counter.
+    prometheus::Labels with_code = labels;
+    with_code.emplace("grpc_code", std::string(kCodeNames[code]));
+    counter = &handled_family->Add(with_code);
+    handled[code].store(counter, std::memory_order_release);
+  }
+  counter->Increment();
+}
+
+std::unique_ptr<Metrics::RpcSeries> Metrics::MakeRpcSeries(
+    const prometheus::Labels& labels, bool all_codes) {
+  auto series = std::make_unique<RpcSeries>();
+  series->started = &rpc_started_.Add(labels);
+  series->seconds = &rpc_seconds_.Add(labels, LatencyBuckets());
+  series->handled_family = &rpc_handled_;
+  series->labels = labels;
+  for (size_t code = 0; all_codes && code < kCodeNames.size(); ++code) {
+    prometheus::Labels with_code = labels;
+    with_code.emplace("grpc_code", std::string(kCodeNames[code]));
+    series->handled[code].store(&rpc_handled_.Add(with_code),
+                                std::memory_order_release);
+  }
+  return series;
+}
+
+const Metrics::RpcSeries& Metrics::RpcSeriesFor(absl::string_view type,
+                                                absl::string_view path) {
+  const size_t type_index = TypeIndex(type);
+  {
+    std::shared_lock<std::shared_mutex> lock(rpc_methods_mutex_);
+    const auto it = rpc_series_.find(path);
+    const SeriesByType& by_type =
+        it != rpc_series_.end() ? it->second : unknown_rpc_series_;
+    if (by_type[type_index] != nullptr) return *by_type[type_index];
+  }
+  // First call of this (path, type): resolve the labels as RpcLabels does.
+  absl::string_view service;
+  absl::string_view method;
+  const size_t slash = path.rfind('/');
+  if (!path.empty() && path.front() == '/' && slash != 0 &&
+      slash != absl::string_view::npos) {
+    service = path.substr(1, slash - 1);
+    method = path.substr(slash + 1);
+  }
+  const prometheus::Labels labels = RpcLabels(type, service, method);
+  const bool known = labels.at("grpc_service") != kUnknownLabel ||
+                     labels.at("grpc_method") != kUnknownLabel;
+  std::unique_lock<std::shared_mutex> lock(rpc_methods_mutex_);
+  SeriesByType& by_type =
+      known ? rpc_series_[std::string(path)] : unknown_rpc_series_;
+  if (by_type[type_index] == nullptr) {
+    by_type[type_index] = MakeRpcSeries(labels, /*all_codes=*/known);
+  }
+  return *by_type[type_index];
 }
 
 void Metrics::UpstreamRequest(absl::string_view operation,

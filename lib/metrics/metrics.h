@@ -4,6 +4,8 @@
 // Every metric the service exports, with its name and labels, in one place.
 // Thread-safe: all methods may be called from any thread.
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -42,6 +44,32 @@ class Metrics final {
   // becomes "unknown" / "UNKNOWN".
   void InitRpcMethod(absl::string_view type, absl::string_view service,
                      absl::string_view method);
+
+  // The series of one (type, method) pair, resolved once: recording through
+  // them is a few atomic adds, with no label map, lookup or lock per call.
+  // Pointers stay valid for the lifetime of this Metrics.
+  struct RpcSeries {
+    prometheus::Counter* started;
+    prometheus::Histogram* seconds;
+    // By status code; for a method not initialised with InitRpcMethod,
+    // created on the code's first use (so an unknown method exports only the
+    // codes it returned).
+    mutable std::array<std::atomic<prometheus::Counter*>, 17> handled{};
+    prometheus::Family<prometheus::Counter>* handled_family;
+    prometheus::Labels labels;  // type, service, method.
+
+    void Started() const { started->Increment(); }
+    // `code` is the numeric gRPC status code; out of range counts as
+    // UNKNOWN.
+    void Handled(int code, double elapsed_seconds) const;
+  };
+  // The series for `path` ("/package.Service/Method", as gRPC gives it): its
+  // own for a method initialised with InitRpcMethod, else the shared
+  // "unknown" ones (a malformed path included). One map lookup under a
+  // shared lock; series of a type not seen before for the path are created
+  // on first use.
+  const RpcSeries& RpcSeriesFor(absl::string_view type, absl::string_view path);
+
   void RpcStarted(absl::string_view type, absl::string_view service,
                   absl::string_view method);
   void RpcHandled(absl::string_view type, absl::string_view service,
@@ -111,10 +139,21 @@ class Metrics final {
                                absl::string_view service,
                                absl::string_view method) const;
 
+  // Builds the series of `labels` (type, service, method).
+  // `all_codes`: create every code's handled series now (at 0).
+  std::unique_ptr<RpcSeries> MakeRpcSeries(const prometheus::Labels& labels,
+                                           bool all_codes);
+
   mutable std::shared_mutex rpc_methods_mutex_;
   // service -> its methods.
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>>
       rpc_methods_;
+  // "/service/method" of initialised methods -> series by type index (see
+  // kRpcTypes in metrics.cc; the last slot is an unknown type), created on
+  // first use. Guarded by rpc_methods_mutex_.
+  using SeriesByType = std::array<std::unique_ptr<RpcSeries>, 5>;
+  std::map<std::string, SeriesByType, std::less<>> rpc_series_;
+  SeriesByType unknown_rpc_series_;  // Guarded by rpc_methods_mutex_.
 
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& rpc_started_;
