@@ -67,6 +67,9 @@ struct Transfer {
   std::string host_port;  // For error messages only.
   HttpResponse response;
   bool request_started = false;  // Set by the PREREQ callback.
+  // libcurl tried to send a `reuse_connection = false` request a second time
+  // and OnRequestStart stopped it.
+  bool resend_refused = false;
   bool response_too_large = false;
 };
 
@@ -104,9 +107,26 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 // libcurl calls this once the connection (TCP + TLS) is established or
 // reused, right before the request is written: from here on the server may
 // have seen it.
+//
+// libcurl also calls it again before it re-sends the request by itself
+// (Curl_retry_request in lib/transfer.c, 7.88): when a connection with
+// `bits.reuse` set dies before any response byte (CURLE_RECV_ERROR, or EOF
+// on HTTP/1.1). `bits.reuse` belongs to the connection and is set as soon as
+// any other transfer reuses it, which on HTTP/2 includes every request
+// multiplexed onto the connection while ours is in flight, so
+// CURLOPT_FRESH_CONNECT alone does not prevent it. It also re-sends after a
+// refused HTTP/2 stream (safe) and, over HTTP/1.1, after an
+// HTTP_1_1_REQUIRED reset. A request that must not be sent twice (a create)
+// is stopped here, before the second copy is written: the first may have
+// been processed. It fails as kSent, and the caller reconciles.
 int OnRequestStart(void* user, char* /*primary_ip*/, char* /*local_ip*/,
                    int /*primary_port*/, int /*local_port*/) {
-  static_cast<Transfer*>(user)->request_started = true;
+  auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->request_started && !transfer->request.reuse_connection) {
+    transfer->resend_refused = true;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  transfer->request_started = true;
   return CURL_PREREQFUNC_OK;
 }
 
@@ -214,6 +234,11 @@ absl::Status TransferError(const Transfer& transfer, CURLcode code) {
     case CURLE_WRITE_ERROR:
       what = transfer.response_too_large ? "response too large"
                                          : curl_easy_strerror(code);
+      break;
+    case CURLE_ABORTED_BY_CALLBACK:
+      what = transfer.resend_refused
+                 ? "connection lost before the response (not re-sent)"
+                 : curl_easy_strerror(code);
       break;
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:

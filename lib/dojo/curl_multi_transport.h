@@ -38,6 +38,9 @@ namespace payments::dojo {
 // - send/receive error or connection closed mid-exchange: UNAVAILABLE, kSent;
 // - a malformed request (bad URL, unsupported method, CR/LF in a header):
 //   INVALID_ARGUMENT with kNotSent;
+// - a request with reuse_connection = false that libcurl would re-send by
+//   itself (its connection died unanswered): UNAVAILABLE, kSent; never sent
+//   twice;
 // - shutdown: CANCELLED.
 // Error messages name the host and port, never header values or bodies.
 //

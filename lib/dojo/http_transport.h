@@ -22,9 +22,10 @@ struct HttpRequest {
   // Whole-exchange timeout for this attempt (connect + send + receive).
   absl::Duration timeout = absl::Seconds(30);
   // False for a request that must never be sent twice (a create). HTTP
-  // clients silently re-send a request whose reused keep-alive connection
-  // turns out dead before any answer; on a fresh connection that cannot
-  // happen, at the price of a new handshake.
+  // clients silently re-send a request whose reused (or, on HTTP/2, shared)
+  // connection dies before any answer. Such a request gets a fresh
+  // connection, closed after its answer, and a transport must fail it (as
+  // sent) rather than send it a second time.
   bool reuse_connection = true;
 };
 

@@ -637,15 +637,14 @@ TEST_F(Http2ResendTest, CreateOnSharedConnectionClosedIsNotResent) {
   ExpectNotResent(reference, first, before);
 }
 
-// NEEDS THE TRANSPORT PATCH in /tmp/pgw/h2-requests.md (refuse a second
-// CURLOPT_PREREQFUNCTION call for a request with reuse_connection=false);
-// enable (drop DISABLED_) once it lands. A TCP reset of a shared HTTP/2
-// connection: the open stream fails with CURLE_RECV_ERROR, and libcurl 7.88
-// re-sends any request that saw no response byte on a connection whose
-// `bits.reuse` is set, which the multiplexed read set on the create's fresh
-// connection (lib/multi.c MSTATE_PERFORM -> Curl_retry_request()). Without
-// the patch the emulator receives the create twice and holds two intents.
-TEST_F(Http2ResendTest, DISABLED_CreateOnSharedConnectionResetIsNotResent) {
+// A TCP reset of a shared HTTP/2 connection: the open stream fails with
+// CURLE_RECV_ERROR, and libcurl 7.88 re-sends any request that saw no
+// response byte on a connection whose `bits.reuse` is set, which the
+// multiplexed read set on the create's fresh connection (lib/multi.c
+// MSTATE_PERFORM -> Curl_retry_request()). The transport refuses that second
+// send (CurlMultiTransport's pre-request callback); without it the emulator
+// receives the create twice and holds two intents.
+TEST_F(Http2ResendTest, CreateOnSharedConnectionResetIsNotResent) {
   const std::string reference = Unique("rst");
   const double before = Settled();
   accepted_before_ = relay_->accepted();

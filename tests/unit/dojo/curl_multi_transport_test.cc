@@ -114,6 +114,9 @@ class LoopbackServer {
     return requests_.size();
   }
 
+  // Connections the peer has not closed yet.
+  int open_connections() const { return open_connections_.load(); }
+
  private:
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -144,6 +147,11 @@ class LoopbackServer {
   // Reply asks to close. Returning destroys (closes) the stream.
   template <typename Stream>
   asio::awaitable<void> Serve(Stream& stream) {
+    open_connections_.fetch_add(1);
+    struct Closed {
+      std::atomic<int>& open;
+      ~Closed() { open.fetch_sub(1); }
+    } closed{open_connections_};
     beast::flat_buffer buffer;
     for (;;) {
       boost::system::error_code error;
@@ -196,6 +204,7 @@ class LoopbackServer {
   std::thread thread_;
   mutable std::mutex mu_;
   std::vector<SeenRequest> requests_;
+  std::atomic<int> open_connections_{0};
 };
 
 // A TCP listener that never accepts: connections complete in the kernel
@@ -540,6 +549,33 @@ TEST(CurlMultiTransportTest, ConnectionsAreReused) {
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[1].client_port, seen[0].client_port);
   EXPECT_EQ(seen[2].client_port, seen[0].client_port);
+}
+
+// A request that must not be re-sent (a create) gets a connection of its
+// own, which is closed after the answer rather than left idle in the pool:
+// kept, every create would add one until the per-host limit.
+TEST(CurlMultiTransportTest,
+     UnrepeatableRequestsUseAndCloseTheirOwnConnection) {
+  LoopbackServer server([](const SeenRequest&) { return Ok(); });
+  auto transport = MakeTransport();
+  ASSERT_TRUE(SendAndWait(*transport, Get(server.Url("/read"))).ok());
+  for (int i = 0; i < 2; ++i) {
+    HttpRequest create = Get(server.Url("/create"));
+    create.reuse_connection = false;
+    ASSERT_TRUE(SendAndWait(*transport, std::move(create)).ok());
+  }
+  ASSERT_TRUE(SendAndWait(*transport, Get(server.Url("/read"))).ok());
+  std::vector<SeenRequest> seen = server.requests();
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_NE(seen[1].client_port, seen[0].client_port) << "not a reused one";
+  EXPECT_NE(seen[2].client_port, seen[1].client_port)
+      << "not the last create's";
+  EXPECT_NE(seen[2].client_port, seen[0].client_port);
+  EXPECT_EQ(seen[3].client_port, seen[0].client_port)
+      << "reads keep reusing theirs";
+  EXPECT_TRUE(payments::testing::WaitFor(
+      [&] { return server.open_connections() == 1; }, absl::Seconds(2)))
+      << server.open_connections() << " open: the creates' were kept";
 }
 
 TEST(CurlMultiTransportTest, CallbacksMaySendReentrantly) {
