@@ -169,7 +169,7 @@ absl::Status SQLiteStore::Exec(const char* sql) {
 }
 
 template <typename Body>
-auto SQLiteStore::InTransaction(Body body) -> decltype(body()) {
+std::invoke_result_t<Body&> SQLiteStore::InTransaction(Body body) {
   // IMMEDIATE takes the write lock up front, so a read-then-write inside
   // cannot be invalidated by another connection (or process) in between.
   if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {

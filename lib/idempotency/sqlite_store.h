@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -103,7 +104,7 @@ class SQLiteStore final : public IdempotencyStore {
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (rolled back on error).
   template <typename Body>
-  auto InTransaction(Body body) -> decltype(body())
+  std::invoke_result_t<Body&> InTransaction(Body body)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `sql` with `values` bound to $1, $2, ...; `read` is called on
   // each row returned. The number of rows.
