@@ -107,6 +107,7 @@ bench() {
     (if .first_error != "" then " (first error: \(.first_error))" else "" end)' >&2
 }
 
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench.sh: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')" >&2
 
 # --- 1 and 2: one server, plain HTTP/1.1 keep-alive upstream.
@@ -176,7 +177,7 @@ cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 r() { jq -r --arg l "$1" "select(.label == \$l) | $2" "$out/results.jsonl"; }
 check_cpu=$(r check .cpu_us_per_call)
 {
-  echo "Machine: $(nproc) cores, $cpu_model; $(date -u +%Y-%m-%d); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+  echo "Machine: $(nproc) cores, $cpu_model; load average $load_start at the start; $(date -u +%Y-%m-%d); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
   echo "| RPC ($concurrency in flight) | calls/s | server CPU µs/call | ratio to Check |"
   echo "|---|---:|---:|---:|"
@@ -212,7 +213,8 @@ jq -rs '(map({(.label): .}) | add) as $m | $m.check.cpu_us_per_call as $b |
   (($m.lat_get.p50_ms - $m.lat_check.p50_ms - $m.lat_direct.p50_ms) as $a |
     t("added median <= 0.2 ms"; $a <= 0.2; "\($a*1000|round/1000) ms")),
   (($m.lat_get.p99_ms - $m.lat_check.p99_ms - $m.lat_direct.p99_ms) as $a |
-    t("added p99 <= 1 ms"; $a <= 1; "\($a*1000|round/1000) ms")),
+    if $a < 0 then "NOISY added p99 <= 1 ms: \($a*1000|round/1000) ms (a p99 of Check or the direct GET exceeds GetIntent'"'"'s: the machine'"'"'s own jitter dominates; rerun on a quiet machine)"
+    else t("added p99 <= 1 ms"; $a <= 1; "\($a*1000|round/1000) ms") end),
   ($m.inflight_h2 as $h | t("HTTP/2 in flight >= 10000 calls/s, all OK, <= 64 threads, RSS < 300 MB";
     $h.throughput >= 10000 and $h.errors == 0 and $h.threads_peak <= 64 and $h.vmhwm_kb < 300*1024;
     "\($h.throughput|floor)/s, \($h.errors) errors, \($h.threads_peak) threads, \($h.vmhwm_kb/1024|floor) MB"))' \
