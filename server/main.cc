@@ -399,6 +399,9 @@ int main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // The limit PAYMENTS_MAX_WEBHOOK_BYTES was checked against at load.
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(payments::config::kMaxReceiveMessageBytes));
   int port = 0;
   builder.AddListeningPort(config.listen_addr, ListenerCredentials(config),
                            &port);
