@@ -52,6 +52,7 @@
 #include "server/access_log.h"
 #include "server/caller_guard.h"
 #include "server/credentials_reloader.h"
+#include "server/grpc_status.h"
 #include "server/payments_grpc_service.h"
 #include "server/reflection_v1.h"
 #include "server/rpc_metrics_interceptor.h"
@@ -415,6 +416,10 @@ int main(int argc, char** argv) {
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
+  // First: a request gRPC cannot deserialize becomes INVALID_ARGUMENT before
+  // the metrics and the access log see its status.
+  interceptors.push_back(
+      std::make_unique<payments::server::MalformedRequestInterceptorFactory>());
   interceptors.push_back(
       std::make_unique<payments::server::RpcMetricsInterceptorFactory>(
           metrics));

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/common/status_details.h"
+#include "lib/common/utf8.h"
 #include "lib/dojo/retry_policy.h"
 #include "nlohmann/json.hpp"
 
@@ -31,16 +32,10 @@ constexpr size_t kMaxBadRequestBytes = 256;
 constexpr absl::Duration kDefaultRetryDelay = absl::Seconds(1);
 constexpr absl::Duration kMaxRetryDelay = absl::Seconds(60);
 
+// Dojo's text is untrusted and ends up in proto3 strings (ErrorInfo,
+// BadRequest), which a client cannot parse unless they are valid UTF-8.
 std::string Truncate(absl::string_view text, size_t max = kMaxTextLength) {
-  if (text.size() <= max) return std::string(text);
-  // Cut at a UTF-8 character boundary: these texts end up in proto3 strings
-  // (ErrorInfo, BadRequest), which a client cannot parse if they are not
-  // valid UTF-8.
-  size_t cut = max - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) {
-    --cut;
-  }
-  return absl::StrCat(text.substr(0, cut), "...");
+  return utf8::Truncate(text, max);
 }
 
 // The string under the first of `keys` (in that order of preference, any
