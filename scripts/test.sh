@@ -1,25 +1,36 @@
 #!/usr/bin/env bash
-# Installs what the project needs, builds it and runs every test (unit,
-# integration against the emulator, the exactly-once fault matrix,
-# end-to-end through reflection, proto lint). Run as root on a fresh
-# Debian 12 machine. Prints how long each part took.
+# Installs what the project needs, builds it and runs every test: unit,
+# integration against the emulator (HTTP/1.1 and HTTP/2), the exactly-once
+# fault matrices, end-to-end through reflection and other languages, the
+# 60-second soak, proto lint; then fuzzing, the AddressSanitizer + UBSan and
+# ThreadSanitizer runs, and a scan of every log for secrets. Run as root on
+# a fresh Debian 12 machine. Prints how long each part took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+mkdir -p build
+exec > >(tee build/test-output.log) 2>&1
+
 timings=()
-timed() {  # timed NAME COMMAND...: runs it, records its time, keeps its status
+status=0
+timed() {  # timed NAME COMMAND...: runs it, records its time and status
   local start=$SECONDS rc=0
   "${@:2}" || rc=$?
-  timings+=("$(printf '%-8s %4d s' "$1" $((SECONDS - start)))")
-  return "$rc"
+  timings+=("$(printf '%-8s %4d s  %s' "$1" $((SECONDS - start)) "$([ $rc = 0 ] && echo ok || echo "FAILED ($rc)")")")
+  [ "$rc" = 0 ] || status=1
+  return 0
 }
 
+# Every test directory and log is kept here for the secrets scan.
+export TMPDIR=$PWD/build/test-tmp PAYMENTS_TEST_KEEP_DIRS=1
+rm -rf "$TMPDIR" && mkdir -p "$TMPDIR"
+
 timed install ./scripts/install-deps.sh
+[ "$status" = 0 ] || { printf '  %s\n' "${timings[@]}"; exit 1; }
 timed build ./scripts/build.sh
 matrices=(build/fault-matrix.txt build/operations-fault-matrix.txt)
 rm -f "${matrices[@]}"
-status=0
-timed test bash -c 'cd build && ctest -j "${TEST_JOBS:-2}" --output-on-failure --timeout 300' || status=$?
+timed test bash -c 'cd build && ctest -j "${TEST_JOBS:-2}" --output-on-failure --timeout 300'
 for matrix in "${matrices[@]}"; do
   if [ -s "$matrix" ]; then
     echo
@@ -27,6 +38,11 @@ for matrix in "${matrices[@]}"; do
     cat "$matrix"
   fi
 done
+timed fuzz ./scripts/fuzz.sh
+timed asan ./scripts/sanitize.sh address
+timed tsan ./scripts/sanitize.sh thread
+timed secrets ./scripts/scan-secrets.sh "$TMPDIR" build/Testing build-asan/Testing \
+  build-tsan/Testing build/test-output.log
 echo
 echo "Time per part:"
 printf '  %s\n' "${timings[@]}"
