@@ -39,6 +39,53 @@ void WriteFile(const std::string& path, absl::string_view contents) {
   std::rename(staging.c_str(), path.c_str());
 }
 
+// GetIntent calls started together and left in flight; each records its
+// status and when it finished.
+class InFlightReads {
+ public:
+  struct Call {
+    grpc::ClientContext context;
+    v1::GetIntentRequest request;
+    v1::GetIntentResponse response;
+    grpc::Status status;
+    absl::Time finished_at;
+  };
+
+  InFlightReads(v1::PaymentsService::Stub& stub, const std::string& id,
+                int count, absl::Duration deadline) {
+    for (int i = 0; i < count; ++i) {
+      auto call = std::make_unique<Call>();
+      call->context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+      call->request.set_id(id);
+      Call* raw = call.get();
+      stub.async()->GetIntent(&raw->context, &raw->request, &raw->response,
+                              [this, raw](grpc::Status status) {
+                                absl::MutexLock lock(&mutex_);
+                                raw->status = std::move(status);
+                                raw->finished_at = absl::Now();
+                                ++finished_;
+                              });
+      calls_.push_back(std::move(call));
+    }
+  }
+
+  // Whether every call finished within `timeout`; then calls() is final.
+  bool WaitAll(absl::Duration timeout) {
+    return WaitFor(
+        [&] {
+          absl::MutexLock lock(&mutex_);
+          return finished_ == static_cast<int>(calls_.size());
+        },
+        timeout);
+  }
+  const std::vector<std::unique_ptr<Call>>& calls() const { return calls_; }
+
+ private:
+  std::vector<std::unique_ptr<Call>> calls_;
+  absl::Mutex mutex_;
+  int finished_ ABSL_GUARDED_BY(mutex_) = 0;
+};
+
 class LifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -93,29 +140,7 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
                               "responses":[{"delayMs":2000,"repeat":100}]})"))
           .ok());
   constexpr int kCalls = 100;
-  struct Call {
-    grpc::ClientContext context;
-    v1::GetIntentRequest request;
-    v1::GetIntentResponse response;
-    grpc::Status status;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  absl::Mutex mutex;
-  int finished = 0;
-  for (int i = 0; i < kCalls; ++i) {
-    auto call = std::make_unique<Call>();
-    call->context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::Seconds(15)));
-    call->request.set_id(created.intent().id());
-    Call* raw = call.get();
-    stub_->async()->GetIntent(&raw->context, &raw->request, &raw->response,
-                              [raw, &mutex, &finished](grpc::Status status) {
-                                absl::MutexLock lock(&mutex);
-                                raw->status = std::move(status);
-                                ++finished;
-                              });
-    calls.push_back(std::move(call));
-  }
+  InFlightReads reads(*stub_, created.intent().id(), kCalls, absl::Seconds(15));
   absl::SleepFor(absl::Milliseconds(500));  // All of them reach the server.
   ASSERT_EQ(Health(), "SERVING");
 
@@ -141,14 +166,9 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
   stopper.join();
   EXPECT_EQ(exit_code, 0);
   EXPECT_LT(absl::Now() - sigterm, absl::Seconds(10)) << "within the grace";
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        absl::MutexLock lock(&mutex);
-        return finished == kCalls;
-      },
-      absl::Seconds(5)));
+  ASSERT_TRUE(reads.WaitAll(absl::Seconds(5)));
   int ok = 0;
-  for (const auto& call : calls) {
+  for (const auto& call : reads.calls()) {
     ok += call->status.ok() &&
           call->response.intent().id() == created.intent().id();
   }
@@ -182,31 +202,7 @@ TEST(ShutdownTest, GraceCutsOffUpstreamWaitsAndRetryTimers) {
                       "responses":[{"status":503},
                                    {"delayMs":30000,"repeat":20}]})"))
           .ok());
-  struct Call {
-    grpc::ClientContext context;
-    v1::GetIntentRequest request;
-    v1::GetIntentResponse response;
-    grpc::Status status;
-    absl::Time finished_at;
-  };
-  std::vector<std::unique_ptr<Call>> calls;
-  absl::Mutex mutex;
-  int finished = 0;
-  for (int i = 0; i < kCalls; ++i) {
-    auto call = std::make_unique<Call>();
-    call->context.set_deadline(
-        absl::ToChronoTime(absl::Now() + absl::Seconds(40)));
-    call->request.set_id(created.intent().id());
-    Call* raw = call.get();
-    stub->async()->GetIntent(&raw->context, &raw->request, &raw->response,
-                             [raw, &mutex, &finished](grpc::Status status) {
-                               absl::MutexLock lock(&mutex);
-                               raw->status = std::move(status);
-                               raw->finished_at = absl::Now();
-                               ++finished;
-                             });
-    calls.push_back(std::move(call));
-  }
+  InFlightReads reads(*stub, created.intent().id(), kCalls, absl::Seconds(40));
   ASSERT_TRUE(
       WaitFor([&] { return (*stack)->UpstreamRequests().size() >= kCalls + 1; },
               absl::Seconds(5)))
@@ -217,13 +213,8 @@ TEST(ShutdownTest, GraceCutsOffUpstreamWaitsAndRetryTimers) {
   const absl::Duration stopped_after = absl::Now() - sigterm;
   EXPECT_LT(stopped_after, absl::Seconds(5))
       << "not the 15 s backoff nor the 20 s upstream timeout";
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        absl::MutexLock lock(&mutex);
-        return finished == kCalls;
-      },
-      absl::Seconds(2)));
-  for (const auto& call : calls) {
+  ASSERT_TRUE(reads.WaitAll(absl::Seconds(2)));
+  for (const auto& call : reads.calls()) {
     EXPECT_FALSE(call->status.ok());
     EXPECT_LT(call->finished_at - sigterm, absl::Seconds(5));
   }
