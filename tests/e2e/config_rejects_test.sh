@@ -20,7 +20,8 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
-  rm -rf "$work"
+  # Kept for the whole-suite secrets scan (scripts/scan-secrets.sh).
+  [ -n "${PAYMENTS_TEST_KEEP_DIRS:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -34,11 +35,19 @@ fail() {
 # The server with a valid baseline plus NAME=VALUE overrides, its output in
 # $work/out and $work/err. Sets $status; gives up (status 124) after 10 s.
 run_server() {
+  run_server_with_args "$@" --
+}
+
+# The same with NAME=VALUE... -- ARG...: the ARGs go on the command line.
+run_server_with_args() {
+  local env=()
+  while [ "$1" != -- ]; do env+=("$1"); shift; done
+  shift
   set +e
   timeout 10 env -i PATH="$PATH" PAYMENTS_TLS=off DOJO_API_KEY=sk_sandbox_e2e_config \
     PAYMENTS_LISTEN_ADDR=127.0.0.1:0 PAYMENTS_METRICS_ADDR=127.0.0.1:0 \
-    PAYMENTS_STORE="sqlite:$work/payments.db" "$@" \
-    "$server_bin" > "$work/out" 2> "$work/err"
+    PAYMENTS_STORE="sqlite:$work/payments.db" "${env[@]}" \
+    "$server_bin" "$@" > "$work/out" 2> "$work/err"
   status=$?
   set -e
 }
@@ -48,7 +57,7 @@ run_server() {
 expect_refused() {
   local name=$1 message=$2 secret=$3
   shift 3
-  run_server "$@"
+  if [[ " $* " == *" -- "* ]]; then run_server_with_args "$@"; else run_server "$@"; fi
   [ "$status" -eq 2 ] || fail "$name: exit status $status, expected 2"
   grep -qF -- "$message" "$work/err" || fail "$name: stderr lacks '$message'"
   if grep -qF -- "$secret" "$work/out" "$work/err"; then fail "$name: output leaks the secret"; fi
@@ -90,6 +99,14 @@ expect_refused "sslmode=bogus (URL password)" "PAYMENTS_STORE: sslmode must be o
   E2EPGPASS 'PAYMENTS_STORE=postgresql://u:E2EPGPASS@127.0.0.1:1/db?sslmode=bogus'
 expect_refused "sslmode=bogus (password parameter)" "PAYMENTS_STORE: sslmode must be one of" \
   E2EPGPASS 'PAYMENTS_STORE=postgresql://u@127.0.0.1:1/db?password=E2EPGPASS&sslmode=bogus'
+# Abseil's parser would exit 1 on these; a bad setting is exit 2, and the
+# value given in the wrong place is never echoed.
+expect_refused "misspelt flag" "unknown flag --dojo_base_ur (see --help)" \
+  E2EFLAGVALUE -- --dojo_base_ur=https://E2EFLAGVALUE.example
+expect_refused "flag that is environment-only" "unknown flag --dojo_api_key" \
+  sk_sandbox_E2EONCMDLINE -- --dojo_api_key=sk_sandbox_E2EONCMDLINE
+expect_refused "stray argument" "unexpected argument 1" \
+  sk_sandbox_E2ESTRAY -- sk_sandbox_E2ESTRAY
 
 # The control: the baseline with a loopback http URL and valid secrets
 # starts, and its "started" line names the URL as given.
