@@ -189,6 +189,10 @@ for (const input of inputs) {
       "container ports must be named grpc (50051), metrics (9464) and health (8081)");
     check(/:8081$/.test(configData.PAYMENTS_HEALTH_ADDR || ""), overlay,
       "PAYMENTS_HEALTH_ADDR must listen on the probes' port 8081");
+    // The server's own rule (lib/config/dojo_base_url.cc): the API key never crosses a network in clear.
+    const plainHost = /^http:\/\/(\[[^\]]*\]|[^\/:?#]*)/i.exec(configData.DOJO_BASE_URL || "");
+    check(!plainHost || /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(plainHost[1]), overlay,
+      `DOJO_BASE_URL ${configData.DOJO_BASE_URL}: plain http:// only to a loopback host (the server exits 2 otherwise)`);
     if (overlay !== "base") {
       check(["mtls", "tls", "off"].includes(configData.PAYMENTS_TLS), overlay,
         "PAYMENTS_TLS must be set (mtls, tls or off): the server refuses to start without it");
@@ -250,7 +254,7 @@ for (const input of inputs) {
         check((rule.ports || []).length > 0 && rule.ports.every((p) => ["grpc", "metrics", 50051, 9464].includes(p.port)),
           overlay, "NetworkPolicy ingress only to the grpc and metrics ports");
       }
-      const allowedEgress = new Set([53, 5432, 443, ...(isDev ? [8080] : [])]);
+      const allowedEgress = new Set([53, 5432, 443]);
       for (const rule of np.spec.egress || []) {
         check((rule.ports || []).length > 0 && rule.ports.every((p) => allowedEgress.has(p.port)), overlay,
           `NetworkPolicy egress only to ${[...allowedEgress].join(", ")} (got ${JSON.stringify(rule.ports)})`);
@@ -259,12 +263,33 @@ for (const input of inputs) {
     const hpas = byKind("HorizontalPodAutoscaler").filter((h) => h.spec.scaleTargetRef.name === APP);
     if (isDev) {
       check(dep.spec.replicas === 1 && hpas.length === 0, overlay, "dev runs exactly one replica (SQLite) without an HPA");
-      check(/^http:\/\/dojo-emulator[:\/]/.test(configData.DOJO_BASE_URL || ""), overlay, "dev must use the emulator upstream");
       check(/^sqlite:/.test(configData.PAYMENTS_STORE || ""), overlay, "dev must use SQLite");
-      const emu = named("Deployment", "dojo-emulator");
-      check(emu && emu.spec.template.spec.containers[0].image === c.image, overlay,
-        "dev needs a dojo-emulator Deployment from the gateway's image");
-      check(named("Service", "dojo-emulator"), overlay, "dev needs a dojo-emulator Service");
+      // The emulator is a sidecar of the gateway's pod on loopback (the server refuses plain
+      // http:// to any other host): a native sidecar (init container, restartPolicy Always) so it
+      // starts before the gateway and stops after the drain.
+      const upstream = /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(configData.DOJO_BASE_URL || "");
+      check(upstream, overlay, `dev must call the emulator sidecar at http://127.0.0.1:PORT (got ${configData.DOJO_BASE_URL})`);
+      const emu = (pod.initContainers || []).find((x) => x.name === "dojo-emulator");
+      if (check(emu && emu.restartPolicy === "Always", overlay,
+        "dev needs the dojo-emulator sidecar in the gateway's pod (an init container with restartPolicy: Always)")) {
+        const args = [...(emu.command || []), ...(emu.args || [])];
+        const flag = (name) => { const a = args.find((x) => x.startsWith(`--${name}=`)); return a && a.slice(name.length + 3); };
+        check(emu.image === c.image, overlay,
+          `dev's emulator sidecar must run the gateway's image, same tag (${emu.image} vs ${c.image})`);
+        check(args[0] === "/usr/local/bin/dojo-emulator", overlay,
+          "dev's emulator sidecar must run /usr/local/bin/dojo-emulator (where the Dockerfile installs it)");
+        const bind = flag("bind");
+        check(bind === undefined || /^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(bind), overlay,
+          `dev's emulator must listen on loopback only (--bind=${bind})`);
+        check(upstream && flag("http-port") === upstream[1] && !flag("https-port"), overlay,
+          `dev's emulator --http-port (${flag("http-port")}) must be DOJO_BASE_URL's port`);
+        check(emu.startupProbe && emu.livenessProbe, overlay,
+          "dev's emulator sidecar needs a startupProbe (the gateway starts after it) and a livenessProbe");
+        check(!(emu.ports || []).length, overlay,
+          "dev's emulator listens on loopback only: declare no containerPort (nothing outside the pod can reach it)");
+      }
+      check(!named("Deployment", "dojo-emulator") && !named("Service", "dojo-emulator"), overlay,
+        "dev's emulator is a sidecar: no dojo-emulator Deployment or Service");
       const data = (pod.volumes || []).find((v) => v.name === "data");
       check(data && data.emptyDir && mounts.some((m) => m.name === "data" && configData.PAYMENTS_STORE.startsWith(`sqlite:${m.mountPath}/`)),
         overlay, "dev's SQLite file must live on the emptyDir");

@@ -162,4 +162,12 @@ mutate "alert on a label value the service never sets" 'label value result="erro
   deploy/k8s/base/prometheusrule.yaml 's/result="failed"/result="error_search"/'
 mutate "settle period changed without its alert and dashboard" 'threshold 900 must equal PAYMENTS_SETTLE_PERIOD' \
   deploy/k8s/base/kustomization.yaml 's/PAYMENTS_SETTLE_PERIOD=15m/PAYMENTS_SETTLE_PERIOD=30m/'
+mutate "dev upstream over plain HTTP to a non-loopback host" 'plain http:// only to a loopback host' \
+  deploy/k8s/overlays/dev/kustomization.yaml 's|DOJO_BASE_URL=http://127.0.0.1:8080|DOJO_BASE_URL=http://dojo-emulator:8080|'
+mutate "dev emulator listening on every interface" 'emulator must listen on loopback only' \
+  deploy/k8s/overlays/dev/deployment-patch.yaml 's/--bind=127.0.0.1/--bind=0.0.0.0/'
+mutate "dev emulator on another port than DOJO_BASE_URL's" 'must be DOJO_BASE_URL.s port' \
+  deploy/k8s/overlays/dev/deployment-patch.yaml 's/--http-port=8080/--http-port=8090/'
+mutate "dev emulator image pinned apart from the gateway's" 'must run the gateway.s image, same tag' \
+  deploy/k8s/overlays/dev/deployment-patch.yaml 's|image: registry.example.com/payments/payments-gateway$|image: payments-gateway:0.0.9|'
 echo "validate_manifests: self-test: $mutations bad edits caught"
