@@ -40,6 +40,11 @@ constexpr long kIdlePollMs = 1000;
 constexpr int kMaxEvents = 256;
 // Dojo answers are small JSON documents; anything bigger is a broken peer.
 constexpr size_t kMaxResponseBytes = 16 << 20;
+// Finished easy handles kept for the next requests (curl_easy_reset instead
+// of curl_easy_cleanup + curl_easy_init). Each holds a ~16 KB receive buffer,
+// so only a modest number is kept: enough for the usual requests in flight,
+// not the peak of a burst.
+constexpr size_t kMaxIdleEasyHandles = 128;
 
 absl::Status GlobalInit() {
   static std::once_flag once;
@@ -53,7 +58,8 @@ absl::Status GlobalInit() {
   return absl::OkStatus();
 }
 
-// One exchange. Owns everything libcurl points into while it runs.
+// One exchange. Owns everything libcurl points into while it runs; `easy`
+// goes back to the loop's idle handles when it completes (Loop::Complete).
 struct Transfer {
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -283,6 +289,7 @@ class CurlMultiTransport::Loop {
   }
 
   ~Loop() {
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
     close(wake_fd_);
     close(epoll_fd_);
@@ -526,7 +533,7 @@ class CurlMultiTransport::Loop {
       return absl::ResourceExhaustedError("dojo transport: out of memory");
     }
 
-    transfer.easy = curl_easy_init();
+    transfer.easy = AcquireEasy();
     if (transfer.easy == nullptr) {
       return absl::ResourceExhaustedError("dojo transport: out of memory");
     }
@@ -628,9 +635,35 @@ class CurlMultiTransport::Loop {
     completions.clear();
   }
 
+  // An idle easy handle reset to libcurl's defaults, else a new one (null
+  // when out of memory). Loop thread only.
+  CURL* AcquireEasy() {
+    if (idle_easy_.empty()) return curl_easy_init();
+    CURL* easy = idle_easy_.back();
+    idle_easy_.pop_back();
+    return easy;
+  }
+
+  // Keeps `easy` (no longer in the multi handle) for AcquireEasy, or frees
+  // it. Reset here rather than when taken, so that an idle handle holds no
+  // pointer into a finished Transfer. Loop thread only.
+  void ReleaseEasy(CURL* easy) {
+    if (idle_easy_.size() >= kMaxIdleEasyHandles) {
+      curl_easy_cleanup(easy);
+      return;
+    }
+    curl_easy_reset(easy);
+    idle_easy_.push_back(easy);
+  }
+
+  // On the loop thread, or on a Send() caller's thread for a transfer that
+  // never got an easy handle.
   void Complete(std::unique_ptr<Transfer> transfer,
                 absl::StatusOr<HttpResponse> result) {
     HttpCallback done = std::move(transfer->done);
+    if (transfer->easy != nullptr) {
+      ReleaseEasy(std::exchange(transfer->easy, nullptr));
+    }
     transfer.reset();
     active_.fetch_sub(1, std::memory_order_relaxed);
     std::move(done)(std::move(result));
@@ -728,6 +761,8 @@ class CurlMultiTransport::Loop {
   // Loop thread only.
   std::unordered_map<Transfer*, std::unique_ptr<Transfer>> running_;
   std::optional<Clock::time_point> curl_due_;  // libcurl's next timeout.
+  std::vector<CURL*>
+      idle_easy_;  // At most kMaxIdleEasyHandles, see ReleaseEasy.
 };
 
 absl::StatusOr<std::unique_ptr<CurlMultiTransport>> CurlMultiTransport::Create(

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/reflection.h"
@@ -63,6 +66,29 @@ std::string DojoKey(const FieldDescriptor& field) {
   return field.json_name();
 }
 
+// ASCII case-insensitive hashing and equality, for lookups by string_view.
+struct CaseInsensitiveHash {
+  using is_transparent = void;
+  size_t operator()(absl::string_view text) const {
+    uint64_t hash = 14695981039346656037u;  // FNV-1a.
+    for (char c : text) {
+      hash ^= static_cast<unsigned char>(absl::ascii_tolower(c));
+      hash *= 1099511628211u;
+    }
+    return static_cast<size_t>(hash);
+  }
+};
+struct CaseInsensitiveEqual {
+  using is_transparent = void;
+  bool operator()(absl::string_view a, absl::string_view b) const {
+    return absl::EqualsIgnoreCase(a, b);
+  }
+};
+template <typename T>
+using CaseInsensitiveMap =
+    std::unordered_map<std::string, T, CaseInsensitiveHash,
+                       CaseInsensitiveEqual>;
+
 // CaptureMode -> "CAPTURE_MODE_"; PaymentIntentStatus ->
 // "PAYMENT_INTENT_STATUS_".
 std::string EnumPrefix(const EnumDescriptor& type) {
@@ -88,16 +114,95 @@ std::string DojoEnumName(const EnumValueDescriptor& value) {
   return out;
 }
 
+// The Dojo names of one message type's fields and of one enum's values,
+// computed once per type: mapping a document used to rebuild every field's
+// key (a map lookup and a copy) for each JSON key it read.
+struct MessageIndex {
+  // Dojo key (case-insensitive) -> the first field, in declaration order,
+  // with that key.
+  CaseInsensitiveMap<const FieldDescriptor*> by_key;
+  // Field index -> its Dojo key.
+  std::vector<std::string> keys;
+};
+struct EnumIndex {
+  // Dojo name (case-insensitive) -> the first non-zero value with it.
+  CaseInsensitiveMap<const EnumValueDescriptor*> by_name;
+  // Value index -> its Dojo name.
+  std::vector<std::string> names;
+};
+
+// Thread-safe; entries live as long as the process (descriptors do too).
+class DescriptorIndexes {
+ public:
+  static DescriptorIndexes& Get() {
+    static auto* const instance = new DescriptorIndexes();
+    return *instance;
+  }
+
+  const MessageIndex& For(const Descriptor& type) {
+    return Lookup(messages_, type, [](const Descriptor& t) {
+      auto index = std::make_unique<MessageIndex>();
+      index->keys.reserve(t.field_count());
+      for (int i = 0; i < t.field_count(); ++i) {
+        index->keys.push_back(DojoKey(*t.field(i)));
+        index->by_key.emplace(index->keys.back(), t.field(i));
+      }
+      return index;
+    });
+  }
+
+  const EnumIndex& For(const EnumDescriptor& type) {
+    return Lookup(enums_, type, [](const EnumDescriptor& t) {
+      auto index = std::make_unique<EnumIndex>();
+      index->names.reserve(t.value_count());
+      for (int i = 0; i < t.value_count(); ++i) {
+        index->names.push_back(DojoEnumName(*t.value(i)));
+        if (t.value(i)->number() != 0) {
+          index->by_name.emplace(index->names.back(), t.value(i));
+        }
+      }
+      return index;
+    });
+  }
+
+ private:
+  template <typename Type, typename Index, typename Build>
+  const Index& Lookup(
+      std::unordered_map<const Type*, std::unique_ptr<Index>>& indexes,
+      const Type& type, Build build) {
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      auto it = indexes.find(&type);
+      if (it != indexes.end()) return *it->second;
+    }
+    std::unique_ptr<Index> built = build(type);
+    absl::MutexLock lock(&mu_);
+    // Another thread may have built it meanwhile: keep the first.
+    return *indexes.emplace(&type, std::move(built)).first->second;
+  }
+
+  absl::Mutex mu_;
+  std::unordered_map<const Descriptor*, std::unique_ptr<MessageIndex>> messages_
+      ABSL_GUARDED_BY(mu_);
+  std::unordered_map<const EnumDescriptor*, std::unique_ptr<EnumIndex>> enums_
+      ABSL_GUARDED_BY(mu_);
+};
+
+const std::string& CachedDojoKey(const FieldDescriptor& field) {
+  return DescriptorIndexes::Get()
+      .For(*field.containing_type())
+      .keys[field.index()];
+}
+
+const std::string& CachedDojoEnumName(const EnumValueDescriptor& value) {
+  return DescriptorIndexes::Get().For(*value.type()).names[value.index()];
+}
+
 const EnumValueDescriptor* EnumFromDojo(const EnumDescriptor& type,
                                         absl::string_view name) {
-  for (int i = 0; i < type.value_count(); ++i) {
-    const EnumValueDescriptor* value = type.value(i);
-    if (value->number() != 0 &&
-        absl::EqualsIgnoreCase(DojoEnumName(*value), name)) {
-      return value;
-    }
-  }
-  return type.FindValueByNumber(0);
+  const EnumIndex& index = DescriptorIndexes::Get().For(type);
+  auto it = index.by_name.find(name);
+  return it != index.by_name.end() ? it->second : type.FindValueByNumber(0);
 }
 
 std::string FormatDojoTime(absl::Time time) {
@@ -166,8 +271,9 @@ Json ScalarToJson(const Message& message, const FieldDescriptor& field,
       return repeated ? r.GetRepeatedString(message, &field, index)
                       : r.GetString(message, &field);
     case FieldDescriptor::CPPTYPE_ENUM:
-      return DojoEnumName(repeated ? *r.GetRepeatedEnum(message, &field, index)
-                                   : *r.GetEnum(message, &field));
+      return CachedDojoEnumName(repeated
+                                    ? *r.GetRepeatedEnum(message, &field, index)
+                                    : *r.GetEnum(message, &field));
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return WellKnownOrMessageToJson(
           repeated ? r.GetRepeatedMessage(message, &field, index)
@@ -216,7 +322,7 @@ Json MessageToJson(const Message& message) {
       value = ScalarToJson(message, *field, -1);
     }
     if (IsEmptyJson(value)) continue;
-    out[DojoKey(*field)] = std::move(value);
+    out[CachedDojoKey(*field)] = std::move(value);
   }
   return out;
 }
@@ -228,13 +334,10 @@ absl::Status WrongType(absl::string_view path, absl::string_view expected) {
       absl::StrCat("dojo json: ", path, " is not ", expected));
 }
 
-const FieldDescriptor* FindField(const Descriptor& type,
+const FieldDescriptor* FindField(const MessageIndex& index,
                                  absl::string_view key) {
-  for (int i = 0; i < type.field_count(); ++i) {
-    const FieldDescriptor* field = type.field(i);
-    if (absl::EqualsIgnoreCase(DojoKey(*field), key)) return field;
-  }
-  return nullptr;
+  auto it = index.by_key.find(key);
+  return it == index.by_key.end() ? nullptr : it->second;
 }
 
 absl::StatusOr<int64_t> JsonToInt(const Json& value, absl::string_view path,
@@ -392,10 +495,11 @@ absl::Status SetValue(const Json& json, Message& message,
 absl::Status JsonToMessage(const Json& json, Message& message,
                            const std::string& path) {
   if (!json.is_object()) return WrongType(path, "an object");
-  const Descriptor& type = *message.GetDescriptor();
+  const MessageIndex& index =
+      DescriptorIndexes::Get().For(*message.GetDescriptor());
   const Reflection& r = *message.GetReflection();
   for (const auto& [key, value] : json.items()) {
-    const FieldDescriptor* field = FindField(type, key);
+    const FieldDescriptor* field = FindField(index, key);
     if (field == nullptr || value.is_null()) continue;
     const std::string child_path = path.empty() ? key : path + "." + key;
     if (field->message_type() != nullptr &&
@@ -462,7 +566,7 @@ std::string SearchPaymentIntentsBody(
     const EnumDescriptor& type = *v1::PaymentIntentStatus_descriptor();
     Json names = Json::array();
     for (v1::PaymentIntentStatus status : statuses) {
-      names.push_back(DojoEnumName(*type.FindValueByNumber(status)));
+      names.push_back(CachedDojoEnumName(*type.FindValueByNumber(status)));
     }
     body["statuses"] = std::move(names);
   }
