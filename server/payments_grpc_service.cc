@@ -14,6 +14,10 @@
 namespace payments::server {
 namespace {
 
+// Whether a response may hold unknown fields (e.g. from a stored record
+// written by another version) that must be dropped before it is sent.
+enum class Unknown { kDiscard, kNoneBuiltFieldByField };
+
 // Completes a unary RPC: copies the result into `response` and finishes the
 // reactor exactly once. The access log (server/access_log.h) logs the call.
 template <typename Response>
@@ -21,14 +25,17 @@ class Completion {
  public:
   Completion(grpc::CallbackServerContext* context,
              grpc::ServerUnaryReactor* reactor, Response* response,
-             absl::string_view method)
-      : reactor_(reactor), response_(response) {}
+             absl::string_view method, Unknown unknown)
+      : reactor_(reactor), response_(response), unknown_(unknown) {}
 
   void operator()(absl::StatusOr<Response> result) && {
     if (result.ok()) {
       *response_ = *std::move(result);
-      // A response carries only the fields its RPC defines.
-      response_->DiscardUnknownFields();
+      // A response carries only the fields its RPC defines. Discarding walks
+      // the whole message by reflection (~6% of a GetIntent's instructions),
+      // so it is skipped where the service builds the response field by
+      // field (its header says so).
+      if (unknown_ == Unknown::kDiscard) response_->DiscardUnknownFields();
       reactor_->Finish(grpc::Status::OK);
       return;
     }
@@ -38,6 +45,7 @@ class Completion {
  private:
   grpc::ServerUnaryReactor* reactor_;
   Response* response_;
+  Unknown unknown_;
 };
 
 // A unary reactor that tells the use case when the caller goes away, so
@@ -56,8 +64,9 @@ class CancellableReactor final : public grpc::ServerUnaryReactor {
 template <typename Response>
 Completion<Response> Complete(grpc::CallbackServerContext* context,
                               grpc::ServerUnaryReactor* reactor,
-                              Response* response, absl::string_view method) {
-  return Completion<Response>(context, reactor, response, method);
+                              Response* response, absl::string_view method,
+                              Unknown unknown = Unknown::kDiscard) {
+  return Completion<Response>(context, reactor, response, method, unknown);
 }
 
 // The deadline (the caller's, else the default) and cancellation of a call.
@@ -109,7 +118,8 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::GetIntent(
     return reactor;
   }
   service_.GetIntent(*request, ContextOf(*context, *reactor, default_deadline_),
-                     Complete(context, reactor, response, "GetIntent"));
+                     Complete(context, reactor, response, "GetIntent",
+                              Unknown::kNoneBuiltFieldByField));
   return reactor;
 }
 
@@ -154,7 +164,8 @@ grpc::ServerUnaryReactor* PaymentsGrpcService::VerifyWebhook(
     return reactor;
   }
   service_.VerifyWebhook(*request,
-                         Complete(context, reactor, response, "VerifyWebhook"));
+                         Complete(context, reactor, response, "VerifyWebhook",
+                                  Unknown::kNoneBuiltFieldByField));
   return reactor;
 }
 

@@ -87,6 +87,11 @@ constexpr char kReapAttempts[] =
 constexpr char kReapRecords[] = "DELETE FROM operations WHERE expires_at <= $1";
 constexpr char kReapEvents[] =
     "DELETE FROM webhook_events WHERE expires_at <= $1";
+// Transaction control, prepared once like every other statement
+// (sqlite3_exec would parse it again on each call).
+constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+constexpr char kCommit[] = "COMMIT";
+constexpr char kRollback[] = "ROLLBACK";
 constexpr char kSelectEvent[] =
     "SELECT first_seen_at, expires_at FROM webhook_events"
     " WHERE event_id = $1";
@@ -168,20 +173,28 @@ absl::Status SQLiteStore::Exec(const char* sql) {
   return absl::OkStatus();
 }
 
+absl::Status SQLiteStore::ExecPrepared(const char* sql) {
+  absl::StatusOr<sqlite3_stmt*> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  SqliteStatement statement(db_, *stmt);
+  absl::StatusOr<int> ran = statement.Run("exec");
+  return ran.ok() ? absl::OkStatus() : ran.status();
+}
+
 template <typename Body>
 std::invoke_result_t<Body&> SQLiteStore::InTransaction(Body body) {
   // IMMEDIATE takes the write lock up front, so a read-then-write inside
   // cannot be invalidated by another connection (or process) in between.
-  if (absl::Status status = Exec("BEGIN IMMEDIATE"); !status.ok()) {
+  if (absl::Status status = ExecPrepared(kBeginImmediate); !status.ok()) {
     return status;
   }
   auto result = body();
   if (!result.ok()) {
-    Exec("ROLLBACK").IgnoreError();
+    ExecPrepared(kRollback).IgnoreError();
     return result;
   }
-  if (absl::Status status = Exec("COMMIT"); !status.ok()) {
-    Exec("ROLLBACK").IgnoreError();
+  if (absl::Status status = ExecPrepared(kCommit); !status.ok()) {
+    ExecPrepared(kRollback).IgnoreError();
     return status;
   }
   return result;
@@ -343,6 +356,22 @@ absl::StatusOr<ReserveResult> SQLiteStore::Reserve(
     const std::string& key_id, const std::string& owner, absl::Time now,
     absl::Duration lease, absl::Duration retention) {
   absl::MutexLock lock(&mu_);
+  // A live record that is neither expired nor free is answered from a read:
+  // the transaction below would change nothing and return the same (a
+  // replay, a mismatch, a wait for its owner). A read takes no write lock
+  // (WAL), so replays neither wait for nor hold up writers. Anything else,
+  // or a failed read, goes the transactional way.
+  if (absl::StatusOr<std::optional<Record>> current = Load(key);
+      current.ok() && current->has_value() &&
+      internal::TimeToMicros((*current)->expires_at) >
+          internal::TimeToMicros(now) &&
+      (*current)->state != RecordState::kFailed &&
+      (*current)->state != RecordState::kSettledNotCreated) {
+    const Record& record = **current;
+    return ReserveResult{.acquired = internal::IsOwnersFreshRecord(
+                             record, fingerprint, params, key_id, owner),
+                         .existing = record};
+  }
   const std::string no_result;
   return InTransaction([&]() -> absl::StatusOr<ReserveResult> {
     auto reserve = [&](const char* sql) {
@@ -510,7 +539,8 @@ absl::StatusOr<int64_t> SQLiteStore::ReapExpired(absl::Time now) {
 absl::StatusOr<std::optional<absl::Time>> SQLiteStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
   absl::MutexLock lock(&mu_);
-  return InTransaction([&]() -> absl::StatusOr<std::optional<absl::Time>> {
+  // When it was first seen, if it was and has not expired.
+  auto first_seen_at = [&]() -> absl::StatusOr<std::optional<absl::Time>> {
     std::optional<absl::Time> first_seen;
     absl::StatusOr<int> read = Query(
         kSelectEvent, "select event",
@@ -526,7 +556,19 @@ absl::StatusOr<std::optional<absl::Time>> SQLiteStore::RememberEvent(
         },
         event_id);
     if (!read.ok()) return read.status();
-    if (first_seen.has_value()) return first_seen;
+    return first_seen;
+  };
+  // A redelivery is answered from a read, without the write lock; a new
+  // event (or a failed read) is checked again and inserted in one
+  // transaction.
+  if (absl::StatusOr<std::optional<absl::Time>> seen = first_seen_at();
+      seen.ok() && seen->has_value()) {
+    return seen;
+  }
+  return InTransaction([&]() -> absl::StatusOr<std::optional<absl::Time>> {
+    absl::StatusOr<std::optional<absl::Time>> first_seen = first_seen_at();
+    if (!first_seen.ok()) return first_seen.status();
+    if (first_seen->has_value()) return first_seen;
     absl::StatusOr<int> inserted =
         Change(kInsertEvent, "insert event", event_id, now, now + retention);
     if (!inserted.ok()) return inserted.status();

@@ -36,7 +36,12 @@ struct SQLiteStoreOptions {
 // writers anyway, and every operation is a few microseconds of work plus an
 // fsync). A change that touches a record and its attempt rows, or reads
 // before it writes, runs inside BEGIN IMMEDIATE, so that it is atomic
-// against other connections (other processes) too. Error semantics as in
+// against other connections (other processes) too. Reserve of a live,
+// taken record (a replay, a mismatch, a wait) and RememberEvent of a known
+// event are answered by a read alone (no write lock, no fsync). Every call
+// may still wait up to the busy timeout for another connection's lock, so
+// calls belong on a worker pool, never on gRPC's or the transport's
+// threads. Error semantics as in
 // idempotency_store.h; SQLite failures (disk full, I/O error, lock wait
 // exceeded) are UNAVAILABLE.
 //
@@ -102,6 +107,9 @@ class SQLiteStore final : public IdempotencyStore {
   absl::StatusOr<sqlite3_stmt*> Prepare(const char* sql)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Exec for a statement without parameters or rows (a string literal),
+  // through Prepare's cache.
+  absl::Status ExecPrepared(const char* sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT (rolled back on error).
   template <typename Body>
   std::invoke_result_t<Body&> InTransaction(Body body)

@@ -52,6 +52,8 @@ class PaymentsService final {
   void CreateIntent(const v1::CreateIntentRequest& request,
                     const CallContext& context,
                     Done<v1::CreateIntentResponse> done);
+  // The intent as Dojo has it now (no store). The response is built field
+  // by field from Dojo's JSON, so it never carries unknown fields.
   void GetIntent(const v1::GetIntentRequest& request,
                  const CallContext& context, Done<v1::GetIntentResponse> done);
   // As CreateIntent for CreateRequestForLink(request), never with a client
@@ -87,6 +89,7 @@ class PaymentsService final {
 
   // Checks the signature and parses the event (inline, no I/O), then
   // remembers the event id in the store (worker pool) to flag redeliveries.
+  // The response is built field by field: it never carries unknown fields.
   void VerifyWebhook(const v1::VerifyWebhookRequest& request,
                      Done<v1::VerifyWebhookResponse> done);
 

@@ -20,9 +20,10 @@
 // RPCs (--rpc): check (grpc.health.v1 Check, the empty handler), get
 // (GetIntent --id), create_fresh (CreateIntent with a new reference each
 // call), create_replay (CreateIntent of --reference again: a store read),
-// verify (VerifyWebhook of a new signed event each call; the secret comes
-// from BENCH_WEBHOOK_SECRET). The direct mode's API key comes from
-// BENCH_DOJO_API_KEY. Neither is printed.
+// verify (VerifyWebhook of a new signed event each call: a store insert),
+// verify_duplicate (VerifyWebhook of one event again and again: Dojo's
+// redelivery, a store lookup; the secret comes from BENCH_WEBHOOK_SECRET). The
+// direct mode's API key comes from BENCH_DOJO_API_KEY. Neither is printed.
 //
 // gRPC calls use the callback API over --channels channels (one HTTP/2
 // connection each), so the generator's own threads are gRPC's and it does
@@ -60,8 +61,9 @@
 #include "payments/v1/payments_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, mode, "closed", "closed, rate or direct");
-ABSL_FLAG(std::string, rpc, "check",
-          "check, get, create_fresh, create_replay or verify");
+ABSL_FLAG(
+    std::string, rpc, "check",
+    "check, get, create_fresh, create_replay, verify or verify_duplicate");
 ABSL_FLAG(std::string, target, "", "gRPC target host:port");
 ABSL_FLAG(std::string, url, "", "direct mode: URL to GET");
 ABSL_FLAG(std::string, id, "", "get: the intent id");
@@ -176,7 +178,8 @@ class RpcIssuer {
 
   bool valid() const {
     return rpc_ == "check" || rpc_ == "get" || rpc_ == "create_fresh" ||
-           rpc_ == "create_replay" || rpc_ == "verify";
+           rpc_ == "create_replay" || rpc_ == "verify" ||
+           rpc_ == "verify_duplicate";
   }
 
   // Thread-safe. `done(ok, error_message)` runs on a gRPC thread.
@@ -224,8 +227,10 @@ class RpcIssuer {
           });
     } else {
       payments::v1::VerifyWebhookRequest request;
+      // A duplicate repeats the run's first event id.
       request.set_body(absl::StrCat(
-          R"({"id":"evt_bench_)", run_tag_, "_", n,
+          R"({"id":"evt_bench_)", run_tag_, "_",
+          rpc_ == "verify_duplicate" ? uint64_t{0} : n,
           R"(","event":"payment_intent.status_updated","accountId":"acc_bench",)",
           R"("createdAt":"2026-01-01T10:00:00Z","data":{"paymentIntentId":)",
           R"("pi_sandbox_bench","paymentStatus":"Captured","captureMode":"Auto"}})"));

@@ -132,6 +132,62 @@ TEST(SQLiteStoreTest, UnopenableFilesAreInvalidArgument) {
 
 // The process that finished a record dies without closing anything (no
 // destructor, no checkpoint): the record is still there for the next one.
+// A replay (a live, finished record) and a redelivered webhook event are
+// answered by a read: they do not wait for another connection's write lock,
+// while a reservation that writes still does (and times out here).
+TEST(SQLiteStoreTest, ReplaysAndRedeliveriesDoNotWaitForTheWriteLock) {
+  TempDir dir;
+  const std::string path = dir.File("store.db");
+  absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
+      SQLiteStore::Open(path, {.busy_timeout = absl::Milliseconds(50)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Migrate().ok());
+  const Key key{.account = "acct", .reference = "Order-replay"};
+  ASSERT_TRUE((*store)
+                  ->Reserve(key, "fp", "", "", "owner", kNow, absl::Seconds(30),
+                            absl::Hours(1))
+                  .ok());
+  ASSERT_TRUE((*store)->MarkSent(key, "owner", kNow).ok());
+  ASSERT_TRUE((*store)->Succeed(key, "owner", "pi", "result", kNow).ok());
+  ASSERT_TRUE((*store)->RememberEvent("evt_1", kNow, absl::Hours(1)).ok());
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+
+  absl::StatusOr<ReserveResult> replay =
+      (*store)->Reserve(key, "fp", "", "", "other-owner", kNow,
+                        absl::Seconds(30), absl::Hours(1));
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_FALSE(replay->acquired);
+  EXPECT_EQ(replay->existing.state, RecordState::kSucceeded);
+  EXPECT_EQ(replay->existing.result, "result");
+  absl::StatusOr<std::optional<absl::Time>> seen =
+      (*store)->RememberEvent("evt_1", kNow, absl::Hours(1));
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_EQ(*seen, std::optional<absl::Time>(kNow));
+
+  const Key fresh{.account = "acct", .reference = "Order-new"};
+  EXPECT_EQ((*store)
+                ->Reserve(fresh, "fp", "", "", "owner", kNow, absl::Seconds(30),
+                          absl::Hours(1))
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      (*store)->RememberEvent("evt_2", kNow, absl::Hours(1)).status().code(),
+      absl::StatusCode::kUnavailable);
+
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_TRUE((*store)
+                  ->Reserve(fresh, "fp", "", "", "owner", kNow,
+                            absl::Seconds(30), absl::Hours(1))
+                  .ok());
+}
+
 TEST(SQLiteStoreTest, SucceededRecordSurvivesAProcessThatDies) {
   TempDir dir;
   const std::string path = dir.File("store.db");
