@@ -114,7 +114,10 @@ absl::StatusOr<std::string> ValidateDojoBaseUrl(absl::string_view url) {
       return Invalid("the port must be a number from 1 to 65535");
     }
   }
+  // Without trailing slashes, the scheme in lower case (it is
+  // case-insensitive; the rest of the service compares it as written).
   std::string normalized(url.substr(0, url.find_last_not_of('/') + 1));
+  normalized.replace(0, scheme_end, scheme);
   const absl::string_view path =
       absl::string_view(normalized).substr(scheme_end + 3 + authority.size());
   for (char c : path) {

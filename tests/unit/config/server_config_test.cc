@@ -578,7 +578,8 @@ TEST_F(ServerConfigTest, BaseUrl) {
            Case{"https://api.dojo.tech//", "https://api.dojo.tech"},
            Case{"https://proxy.internal:8443/dojo/",
                 "https://proxy.internal:8443/dojo"},
-           Case{"HTTP://LOCALHOST:1", "HTTP://LOCALHOST:1"},
+           Case{"HTTP://LOCALHOST:1", "http://LOCALHOST:1"},
+           Case{"htTps://api.dojo.tech", "https://api.dojo.tech"},
            Case{"http://127.0.0.1:8080", "http://127.0.0.1:8080"},
            Case{"http://127.255.0.9", "http://127.255.0.9"},
            Case{"http://[::1]:8080/", "http://[::1]:8080"},
@@ -624,7 +625,8 @@ TEST_F(ServerConfigTest, PlainHttpOnlyToLoopback) {
        {"http://api.dojo.tech", "http://dojo-emulator:8080",
         "http://10.0.0.1:8080", "http://128.0.0.1", "http://[::2]:80",
         "http://[::ffff:10.0.0.1]", "http://localhost.evil.example",
-        "http://127.0.0.1.evil.example", "http://127.1", "http://0.0.0.0"}) {
+        "http://127.0.0.1.evil.example", "http://127.1", "http://0.0.0.0",
+        "HTTP://api.dojo.tech", "hTtP://api.dojo.tech"}) {
     SCOPED_TRACE(url);
     env_["DOJO_BASE_URL"] = url;
     ExpectError("DOJO_BASE_URL: http:// is allowed only for a loopback host");
