@@ -6,7 +6,10 @@
 # non-zero on any finding: crash, failed invariant, sanitizer report, leak,
 # timeout (-timeout) or OOM (-rss_limit_mb). Crashing inputs are written to
 # ARTIFACT_DIR/<name>/. Set FUZZ_NEW_UNITS=DIR to keep the new inputs (to
-# merge into the corpus by hand with -merge=1).
+# merge into the corpus by hand with -merge=1). FUZZ_SEED (default 1) fixes
+# the mutation sequence, so the same build explores the same inputs and a
+# short CI run is repeatable; FUZZ_SEED=0 lets libFuzzer pick one, for
+# longer exploratory runs.
 set -euo pipefail
 if [ $# -ne 3 ]; then
   echo "usage: $0 BINARY SECONDS ARTIFACT_DIR" >&2
@@ -23,7 +26,7 @@ trap 'rm -rf "$scratch"' EXIT
 new=${FUZZ_NEW_UNITS:-$scratch/new}
 mkdir -p "$new" "$artifacts/$name"
 
-args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
+args=(-max_total_time="$seconds" -seed="${FUZZ_SEED:-1}" -timeout=10 -rss_limit_mb=2048
   -error_exitcode=77 -timeout_exitcode=77 -print_final_stats=1
   -artifact_prefix="$artifacts/$name/")
 [ -f "$here/$name.dict" ] && args+=(-dict="$here/$name.dict")
