@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,16 +102,49 @@ TEST(WaitForTest, PortsAndFiles) {
   EXPECT_EQ(*ReadFile(path), "x");
 }
 
-TEST(TempDirTest, RemovedRecursively) {
-  std::string path;
-  {
-    TempDir dir;
-    path = dir.path();
-    std::filesystem::create_directories(dir.File("a/b"));
-    std::ofstream(dir.File("a/b/c")) << "data";
-    EXPECT_TRUE(std::filesystem::is_directory(path));
+// Sets PAYMENTS_TEST_KEEP_DIRS (or removes it) for one test, then restores
+// what the suite was run with (scripts/test.sh sets it).
+class KeepDirs {
+ public:
+  explicit KeepDirs(bool keep) {
+    if (const char* value = std::getenv(kName)) saved_ = value;
+    if (keep) {
+      setenv(kName, "1", 1);
+    } else {
+      unsetenv(kName);
+    }
   }
-  EXPECT_FALSE(std::filesystem::exists(path));
+  ~KeepDirs() {
+    if (saved_.has_value()) {
+      setenv(kName, saved_->c_str(), 1);
+    } else {
+      unsetenv(kName);
+    }
+  }
+
+ private:
+  static constexpr char kName[] = "PAYMENTS_TEST_KEEP_DIRS";
+  std::optional<std::string> saved_;
+};
+
+std::string FilledTempDir() {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("a/b"));
+  std::ofstream(dir.File("a/b/c")) << "data";
+  EXPECT_TRUE(std::filesystem::is_directory(dir.path()));
+  return dir.path();
+}
+
+TEST(TempDirTest, RemovedRecursively) {
+  KeepDirs keep(false);
+  EXPECT_FALSE(std::filesystem::exists(FilledTempDir()));
+}
+
+TEST(TempDirTest, KeptWhenAskedForTheSecretsScan) {
+  KeepDirs keep(true);
+  const std::string path = FilledTempDir();
+  EXPECT_TRUE(std::filesystem::exists(path + "/a/b/c"));
+  std::filesystem::remove_all(path);
 }
 
 }  // namespace
