@@ -39,6 +39,7 @@
 #include "gtest/gtest.h"
 #include "lib/dojo/curl_multi_transport.h"
 #include "payments/v1/payments_service.grpc.pb.h"
+#include "tests/integration/create_fault_test.h"
 #include "tests/integration/rpc_test_util.h"
 #include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
@@ -48,9 +49,6 @@ namespace payments::testing {
 namespace {
 
 using nlohmann::json;
-
-constexpr absl::Duration kCallDeadline = absl::Seconds(5);
-constexpr absl::Duration kSettlePeriod = absl::Seconds(10);
 
 // Dojo's documented webhook test vector (also in payments_integration_test).
 constexpr absl::string_view kDocsBody =
@@ -258,48 +256,12 @@ class TcpRelay final {
 };
 
 // Helpers shared by both suites.
-class Http2StackTest : public StackTest {
+class Http2StackTest : public CreateFaultTest {
  protected:
   static StackOptions Options() {
-    StackOptions options;
-    options.server_env = {
-        {"PAYMENTS_SETTLE_PERIOD",
-         absl::StrCat(absl::ToInt64Seconds(kSettlePeriod), "s")},
-        {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
-        {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}};
+    StackOptions options = FaultOptions();
     options.http2_proxy = true;
     return options;
-  }
-
-  struct FirstCall {
-    grpc::Status status;
-    v1::CreateIntentResponse response;
-    absl::Duration took;
-  };
-  static FirstCall Call(const std::string& reference) {
-    FirstCall call;
-    const absl::Time start = absl::Now();
-    call.status =
-        Stub()->CreateIntent(ContextWithDeadline(kCallDeadline).get(),
-                             MinimalCreate(reference), &call.response);
-    call.took = absl::Now() - start;
-    return call;
-  }
-
-  static std::vector<json> Intents(const std::string& reference) {
-    auto found = stack_->Control(
-        "GET", "/_emulator/payment-intents?reference=" + reference);
-    EXPECT_TRUE(found.ok()) << found.status();
-    if (!found.ok()) return {};
-    return (*found)["data"].get<std::vector<json>>();
-  }
-
-  static int UpstreamCount(const std::string& method, const std::string& path) {
-    int count = 0;
-    for (const json& entry : stack_->UpstreamRequests()) {
-      count += entry["method"] == method && entry["path"] == path;
-    }
-    return count;
   }
 
   void SetUp() override {
@@ -336,52 +298,7 @@ class Http2StackTest : public StackTest {
     return lines;
   }
 
-  static double Settled() {
-    double settled = 0;
-    for (const char* result : {"found", "not_created", "unsent"}) {
-      settled += std::max(
-          0.0, Metric(absl::StrCat(
-                   R"(payments_reconciliations_total{kind="create",result=")",
-                   result, "\"}")));
-    }
-    return settled;
-  }
-
-  static bool WaitSettled(double before) {
-    return WaitFor(
-        [&] {
-          return Settled() > before &&
-                 Metric(R"(payments_unknown_operations{kind="create"})") == 0;
-        },
-        kSettlePeriod + absl::Seconds(20));
-  }
-
-  static void ExpectOutcomeUnknown(const FirstCall& first) {
-    EXPECT_EQ(first.status.error_code(), grpc::StatusCode::UNAVAILABLE)
-        << first.status.error_message();
-    EXPECT_EQ(ReasonOf(first.status), "OUTCOME_UNKNOWN");
-    EXPECT_TRUE(FindDetail<google::rpc::RetryInfo>(first.status).has_value());
-  }
-
   size_t proxy_log_start_ = 0;
-
-  // Once the fault has played out: settled, exactly one intent, and a later
-  // call with the same reference returns it.
-  void ExpectExactlyOnce(const std::string& reference, const FirstCall& first,
-                         double settled_before) {
-    EXPECT_LT(first.took, kCallDeadline);
-    EXPECT_TRUE(WaitSettled(settled_before)) << "the create was not settled";
-    v1::CreateIntentResponse later;
-    const grpc::Status status = Stub()->CreateIntent(
-        ContextWithDeadline().get(), MinimalCreate(reference), &later);
-    const std::vector<json> intents = Intents(reference);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    ASSERT_EQ(intents.size(), 1u) << "exactly one intent per reference";
-    EXPECT_EQ(later.intent().id(), intents[0]["id"].get<std::string>());
-    if (first.status.ok()) {
-      EXPECT_EQ(first.response.intent().id(), later.intent().id());
-    }
-  }
 
   // Every request nghttpx forwarded in this test arrived over TLS with
   // ALPN h2.

@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "payments/v1/payments_service.grpc.pb.h"
+#include "tests/integration/create_fault_test.h"
 #include "tests/integration/postgres_server.h"
 #include "tests/integration/rpc_test_util.h"
 #include "tests/integration/stack_test.h"
@@ -35,10 +36,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr absl::Duration kCallDeadline = absl::Seconds(5);
-// Short enough for a test, longer than every delay scripted below.
-constexpr absl::Duration kSettlePeriod = absl::Seconds(10);
-
 struct Row {
   std::string cell;
   std::string first_code;
@@ -47,19 +44,9 @@ struct Row {
   std::string later;
 };
 
-StackOptions MatrixOptions(int servers = 1, std::string store = "") {
-  return {
-      .server_env = {{"PAYMENTS_SETTLE_PERIOD",
-                      absl::StrCat(absl::ToInt64Seconds(kSettlePeriod), "s")},
-                     {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
-                     {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
-      .servers = servers,
-      .store = std::move(store)};
-}
-
-class FaultMatrixTest : public StackTest {
+class FaultMatrixTest : public CreateFaultTest {
  protected:
-  static void SetUpTestSuite() { StartStack(MatrixOptions()); }
+  static void SetUpTestSuite() { StartStack(FaultOptions()); }
   static void TearDownTestSuite() {
     PrintMatrix();
     StackTest::TearDownTestSuite();
@@ -74,110 +61,22 @@ class FaultMatrixTest : public StackTest {
     return absl::StrCat("Order-", cell, "-", absl::ToUnixMicros(absl::Now()));
   }
 
-  struct FirstCall {
-    grpc::Status status;
-    v1::CreateIntentResponse response;
-    absl::Duration took;
-  };
-  static FirstCall Call(const std::string& reference, int server = 0,
-                        absl::Duration deadline = kCallDeadline) {
-    FirstCall call;
-    const absl::Time start = absl::Now();
-    call.status =
-        Stub(server)->CreateIntent(ContextWithDeadline(deadline).get(),
-                                   MinimalCreate(reference), &call.response);
-    call.took = absl::Now() - start;
-    return call;
-  }
-
-  static std::vector<json> Intents(const std::string& reference) {
-    auto found = stack_->Control(
-        "GET", "/_emulator/payment-intents?reference=" + reference);
-    EXPECT_TRUE(found.ok()) << found.status();
-    if (!found.ok()) return {};
-    return (*found)["data"].get<std::vector<json>>();
-  }
-
-  // Operations settled so far (found, or settled as not created) over the
-  // first `servers` servers.
-  static double Settled(int servers = 1) {
-    double settled = 0;
-    for (int i = 0; i < servers; ++i) {
-      for (const char* result : {"found", "not_created", "unsent"}) {
-        settled += std::max(
-            0.0,
-            Metric(
-                absl::StrCat(
-                    R"(payments_reconciliations_total{kind="create",result=")",
-                    result, "\"}"),
-                i));
-      }
-    }
-    return settled;
-  }
-
-  // Waits until an operation was settled since `before` and no create is
-  // unknown on any server any more (the gauge is refreshed by every round).
-  static bool WaitSettled(double before, int servers = 1) {
-    return WaitFor(
-        [&] {
-          if (Settled(servers) <= before) return false;
-          for (int i = 0; i < servers; ++i) {
-            if (Metric(R"(payments_unknown_operations{kind="create"})", i) !=
-                0) {
-              return false;
-            }
-          }
-          return true;
-        },
-        kSettlePeriod + absl::Seconds(20));
-  }
-
-  // The part every cell shares once the fault has played out: the
-  // reconciler (or the call itself) settles it, the emulator holds exactly
-  // one intent, and a later call returns it. `settled_before`: Settled()
-  // before the first call.
-  void ExpectExactlyOnce(const std::string& cell, const std::string& reference,
-                         const FirstCall& first, double settled_before,
-                         int servers = 1) {
-    EXPECT_LT(first.took, kCallDeadline)
-        << "the first caller must be answered before its deadline";
-    EXPECT_TRUE(WaitSettled(settled_before, servers))
-        << "the operation was not settled";
-    v1::CreateIntentResponse later;
-    grpc::Status status = Stub(servers - 1)
-                              ->CreateIntent(ContextWithDeadline().get(),
-                                             MinimalCreate(reference), &later);
-    const std::vector<json> intents = Intents(reference);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    ASSERT_EQ(intents.size(), 1u) << "exactly one intent per reference";
-    EXPECT_EQ(later.intent().id(), intents[0]["id"].get<std::string>());
-    if (first.status.ok()) {
-      EXPECT_EQ(first.response.intent().id(), later.intent().id());
-    }
+  // ExpectExactlyOnce, and the cell's row in the printed matrix.
+  static void ExpectExactlyOnce(const std::string& cell,
+                                const std::string& reference,
+                                const FirstCall& first, double settled_before,
+                                int servers = 1) {
+    const LaterCall later = CreateFaultTest::ExpectExactlyOnce(
+        reference, first, settled_before, servers);
     Record({.cell = cell,
             .first_code = first.status.ok()
                               ? "OK"
                               : absl::StrCat(CodeName(first.status), " ",
                                              ReasonOf(first.status)),
             .first_ms = absl::ToInt64Milliseconds(first.took),
-            .intents = intents.size(),
-            .later = later.idempotent_replay() ? "OK, replay" : "OK, created"});
-  }
-
-  static void ExpectOutcomeUnknown(const FirstCall& first) {
-    EXPECT_EQ(first.status.error_code(), grpc::StatusCode::UNAVAILABLE)
-        << first.status.error_message();
-    EXPECT_EQ(ReasonOf(first.status), "OUTCOME_UNKNOWN");
-    EXPECT_TRUE(FindDetail<google::rpc::RetryInfo>(first.status).has_value());
-  }
-
-  static int UpstreamCount(const std::string& method, const std::string& path) {
-    int count = 0;
-    for (const json& entry : stack_->UpstreamRequests()) {
-      count += entry["method"] == method && entry["path"] == path;
-    }
-    return count;
+            .intents = later.intents,
+            .later = later.response.idempotent_replay() ? "OK, replay"
+                                                        : "OK, created"});
   }
 
   static std::string CodeName(const grpc::Status& status) {
@@ -341,7 +240,7 @@ class PostgresFaultMatrixTest : public FaultMatrixTest {
   static void SetUpTestSuite() {
     postgres_ = Postgres::Start().release();
     if (postgres_ == nullptr) return FailStart("PostgreSQL did not start");
-    StartStack(MatrixOptions(/*servers=*/2, postgres_->url()));
+    StartStack(FaultOptions(/*servers=*/2, postgres_->url()));
   }
   static void TearDownTestSuite() {
     FaultMatrixTest::TearDownTestSuite();
