@@ -6,8 +6,8 @@
 namespace payments::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed recursively with
-// everything in it on destruction unless PAYMENTS_TEST_KEEP_DIRS is set. Aborts the test binary if the directory
-// cannot be created. Not copyable or movable.
+// everything in it on destruction unless PAYMENTS_TEST_KEEP_DIRS is set. Aborts
+// the test binary if the directory cannot be created. Not copyable or movable.
 class TempDir final {
  public:
   TempDir();
