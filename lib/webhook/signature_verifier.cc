@@ -1,36 +1,25 @@
 #include "lib/webhook/signature_verifier.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
-#include <cstdint>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "lib/common/status_details.h"
+#include "lib/webhook/hmac_sha256.h"
 
 namespace payments::webhook {
 namespace {
 
 constexpr absl::string_view kPrefix = "sha256=";
 constexpr absl::string_view kHeaderName = "dojo-signature";
-constexpr size_t kDigestBytes = 32;
+using Digest = Sha256Digest;
+constexpr size_t kDigestBytes = std::tuple_size_v<Digest>;
 // "XX" per byte, '-' between bytes.
 constexpr size_t kHexLength = kDigestBytes * 3 - 1;
-
-using Digest = std::array<uint8_t, kDigestBytes>;
-
-Digest HmacSha256(absl::string_view key, absl::string_view data) {
-  Digest digest{};
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       digest.data(), &length);
-  return digest;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -57,13 +46,15 @@ bool DecodeHexPairs(absl::string_view text, Digest& digest) {
 
 SignatureVerifier::SignatureVerifier(std::vector<WebhookSecret> secrets) {
   for (WebhookSecret& secret : secrets) {
-    if (!secret.secret.empty()) secrets_.push_back(std::move(secret));
+    if (secret.secret.empty()) continue;
+    keys_.push_back(
+        {std::move(secret.id), std::make_shared<HmacSha256>(secret.secret)});
   }
 }
 
 absl::StatusOr<std::string> SignatureVerifier::Verify(
     absl::string_view raw_body, absl::string_view signature_header) const {
-  if (secrets_.empty()) {
+  if (keys_.empty()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            "no webhook secrets are configured",
                            reason::kNoWebhookSecrets);
@@ -85,12 +76,14 @@ absl::StatusOr<std::string> SignatureVerifier::Verify(
   }
   // Compare against every secret, without stopping at a match, so the time
   // taken does not reveal which secret (or how much of one) matched.
-  const WebhookSecret* matched = nullptr;
-  for (const WebhookSecret& secret : secrets_) {
-    const Digest expected = HmacSha256(secret.secret, raw_body);
+  // A digest OpenSSL failed to compute matches nothing.
+  const Key* matched = nullptr;
+  for (const Key& key : keys_) {
+    const std::optional<Digest> expected = key.hmac->Sign(raw_body);
     const bool equal =
-        CRYPTO_memcmp(expected.data(), presented.data(), kDigestBytes) == 0;
-    if (equal && matched == nullptr) matched = &secret;
+        expected.has_value() &&
+        CRYPTO_memcmp(expected->data(), presented.data(), kDigestBytes) == 0;
+    if (equal && matched == nullptr) matched = &key;
   }
   if (matched == nullptr) {
     return ErrorWithReason(absl::StatusCode::kUnauthenticated,
@@ -103,13 +96,14 @@ absl::StatusOr<std::string> SignatureVerifier::Verify(
 
 std::string ComputeSignature(absl::string_view secret, absl::string_view body) {
   static constexpr char kHexDigits[] = "0123456789ABCDEF";
-  const Digest digest = HmacSha256(secret, body);
+  const std::optional<Digest> digest = HmacSha256(secret).Sign(body);
+  if (!digest.has_value()) return std::string();
   std::string result(kPrefix);
   result.reserve(kPrefix.size() + kHexLength);
   for (size_t i = 0; i < kDigestBytes; ++i) {
     if (i > 0) result.push_back('-');
-    result.push_back(kHexDigits[digest[i] >> 4]);
-    result.push_back(kHexDigits[digest[i] & 0xF]);
+    result.push_back(kHexDigits[(*digest)[i] >> 4]);
+    result.push_back(kHexDigits[(*digest)[i] & 0xF]);
   }
   return result;
 }

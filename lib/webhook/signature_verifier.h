@@ -1,12 +1,14 @@
 #ifndef LIB_WEBHOOK_SIGNATURE_VERIFIER_H_
 #define LIB_WEBHOOK_SIGNATURE_VERIFIER_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "lib/webhook/hmac_sha256.h"
 #include "lib/webhook/webhook_secret.h"
 
 namespace payments::webhook {
@@ -34,14 +36,20 @@ class SignatureVerifier final {
   absl::StatusOr<std::string> Verify(absl::string_view raw_body,
                                      absl::string_view signature_header) const;
 
-  size_t secret_count() const { return secrets_.size(); }
+  size_t secret_count() const { return keys_.size(); }
 
  private:
-  std::vector<WebhookSecret> secrets_;
+  // A secret's id and its key, set up once (the secret itself is not kept).
+  struct Key {
+    std::string id;
+    std::shared_ptr<const HmacSha256> hmac;
+  };
+  std::vector<Key> keys_;
 };
 
 // The header value Dojo sends for `body` signed with `secret`, in Dojo's
-// canonical form: "sha256=" + uppercase hex pairs joined by '-'.
+// canonical form: "sha256=" + uppercase hex pairs joined by '-' (empty if
+// OpenSSL failed).
 std::string ComputeSignature(absl::string_view secret, absl::string_view body);
 
 // The signature to verify: `explicit_signature` if non-empty, otherwise the
