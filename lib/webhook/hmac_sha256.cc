@@ -30,9 +30,9 @@ HmacSha256::HmacSha256(absl::string_view key) {
       OSSL_PARAM_construct_end()};
   // An empty key is a valid HMAC key; OpenSSL wants a non-null pointer.
   static const unsigned char kNoKey = 0;
-  const auto* key_bytes = key.empty()
-                              ? &kNoKey
-                              : reinterpret_cast<const unsigned char*>(key.data());
+  const auto* key_bytes =
+      key.empty() ? &kNoKey
+                  : reinterpret_cast<const unsigned char*>(key.data());
   if (keyed_ != nullptr &&
       EVP_MAC_init(keyed_.get(), key_bytes, key.size(), params) != 1) {
     keyed_.reset();
