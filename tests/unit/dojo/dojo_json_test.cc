@@ -559,6 +559,77 @@ TEST(DojoJsonWrite, FullCreateIntentRequest) {
   EXPECT_THAT(body, HasSubstr(R"("value":1000)"));
 }
 
+// The exact bytes, recorded from the first writer (nlohmann::json's dump()):
+// request fingerprints hash them, so a record journaled by an earlier
+// version must keep matching its retry. Keys in byte order, no spaces,
+// strings escaped only where JSON needs it (control characters as \u00xx,
+// everything else, DEL and non-ASCII included, as it is).
+TEST(DojoJsonWrite, CanonicalBytesAreStable) {
+  v1::CreateIntentRequest r = FullRequest();
+  r.set_description(
+      std::string("tab\there \"quoted\" back\\slash \x01\x1f\x7f ") +
+      "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac");
+  (*r.mutable_metadata())["Zeta"] = "upper first";
+  (*r.mutable_metadata())["\xc3\xa9t\xc3\xa9"] = "non-ASCII last";
+  (*r.mutable_metadata())["a\nb"] = "";
+  r.mutable_item_lines(0)->add_modifiers();  // Quantity is always written.
+  r.add_tax_lines();                         // An empty element stays: {}.
+  r.mutable_config()->mutable_details()->set_show_reference(false);
+  r.mutable_order_details()->mutable_availability_date()->set_nanos(123456789);
+  EXPECT_EQ(CreatePaymentIntentBody(r),
+            R"({"actionLink":{"action":"OpenLink","fileName":"receipt.pdf","l)"
+            R"(abel":"Receipt","url":"https://shop.example/receipt"},"amount")"
+            R"(:{"currencyCode":"GBP","value":1000},"autoExpireAction":"Relea)"
+            R"(se","autoExpireIn":"1.02:03:04","billingAddress":{"address1":")"
+            R"(Billing 1","address2":"Billing 2","address3":"Billing 3","addr)"
+            R"(ess4":"Billing 4","city":"London","countryCode":"GB","county":)"
+            R"("Middlesex","locality":"Clerkenwell","postcode":"EC1A 1BB","st)"
+            R"(ate":"Greater London"},"captureMode":"Manual","cardHolderNotPr)"
+            R"(esent":false,"cashbackAmount":{"currencyCode":"GBP","value":20)"
+            R"(0},"config":{"billingAddress":{"collectionRequired":false},"ca)"
+            R"(ncelUrl":"https://shop.example/cancel","customerEmail":{"colle)"
+            R"(ctionRequired":true},"details":{"showReference":false,"showTot)"
+            R"(al":true},"payment":{"customAmountAllowed":false,"tipsAllowed")"
+            R"(:true},"redirectUrl":"https://shop.example/done","shippingDeta)"
+            R"(ils":{"collectionRequired":true},"title":"Coffee shop"},"custo)"
+            R"(mer":{"emailAddress":"ada@example.com","id":"cust_1","phoneNum)"
+            R"(ber":"+441234567890","savedCardId":"card_1","secret":"cs_secre)"
+            R"(t_1"},"description":"tab\there \"quoted\" back\\slash \u0001\u)"
+            R"(001f)"
+            "\x7f"
+            R"( caf)"
+            "\xc3\xa9"
+            R"( )"
+            "\xf0\x9f\x98\x80"
+            R"( )"
+            "\xe2\x82\xac"
+            R"(","expireAt":"2030-01-02T03:04:05Z","generateRemoteToken":true)"
+            R"(,"itemLines":[{"amountTotal":{"currencyCode":"GBP","value":800)"
+            R"(},"category":"drinks","id":"sku-1","modifiers":[{"amountPerMod)"
+            R"(ifier":{"currencyCode":"GBP","value":50},"id":"mod-1","name":")"
+            R"(Oat milk","quantity":2},{"quantity":0}],"name":"Latte","plu":")"
+            R"(PLU-1","quantity":2}],"metadata":{"Zeta":"upper first","a\nb":)"
+            R"("","channel":"web","order_id":"42",")"
+            "\xc3\xa9"
+            R"(t)"
+            "\xc3\xa9"
+            R"(":"non-ASCII last"},"orderDetails":{"availabilityDate":"2030-0)"
+            R"(1-02T03:04:05.123456789Z","externalId":"ext-1","id":"ord-1","i)"
+            R"(sUpdate":false},"paymentMethods":["Card","Wallet","SavedCard"])"
+            R"(,"reference":"Order-42","requestSecurity":{"device":"iPhone",")"
+            R"(ipAddress":"203.0.113.7","userAgent":"Mozilla/5.0"},"serviceCh)"
+            R"(argeAmount":{"currencyCode":"GBP","value":150},"setupIntentId")"
+            R"(:"si_1","shippingDetails":{"address":{"address1":"Shipping 1",)"
+            R"("address2":"Shipping 2","address3":"Shipping 3","address4":"Sh)"
+            R"(ipping 4","city":"London","countryCode":"GB","county":"Middles)"
+            R"(ex","locality":"Clerkenwell","postcode":"EC1A 1BB","state":"Gr)"
+            R"(eater London"},"deliveryNotes":"Leave at the door","name":"Ada)"
+            R"( Lovelace"},"taxLines":[{"affectedPlu":"PLU-1","amountTotal":{)"
+            R"("currencyCode":"GBP","value":167},"caption":"VAT","id":"vat",")"
+            R"(subCaption":"20%"},{}],"tipsAmount":{"currencyCode":"GBP","val)"
+            R"(ue":100}})");
+}
+
 TEST(DojoJsonWrite, LocalOnlyFieldsAreNeverSent) {
   const std::string body = CreatePaymentIntentBody(FullRequest());
   EXPECT_THAT(body, Not(HasSubstr("account")));

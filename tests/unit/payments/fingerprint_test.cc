@@ -23,6 +23,14 @@ TEST(FingerprintTest, IsAStableVersionedSha256Hex) {
   EXPECT_EQ(fingerprint, CreateFingerprint(Base()));
 }
 
+// Recorded from the writer that journaled records were made with: a record
+// journaled by an earlier version must keep matching its retries.
+TEST(FingerprintTest, HasNotChanged) {
+  EXPECT_EQ(
+      CreateFingerprint(Base()),
+      "v1:69948bd438c4fdc7877f0fd3e2d46c4b352070d5678d7b8e0064b1d7ca4d9a0c");
+}
+
 TEST(FingerprintTest, RecordsFromBeforeVersioningStillMatch) {
   const std::string current = CreateFingerprint(Base());
   EXPECT_TRUE(SameFingerprint(current, current));
