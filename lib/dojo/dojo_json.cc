@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -21,6 +22,7 @@
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "lib/common/timestamp_range.h"
+#include "lib/common/utf8.h"
 #include "nlohmann/json.hpp"
 
 namespace payments::dojo {
@@ -123,6 +125,13 @@ struct MessageIndex {
   CaseInsensitiveMap<const FieldDescriptor*> by_key;
   // Field index -> its Dojo key.
   std::vector<std::string> keys;
+  // The fields Dojo may see, in byte order of their keys (the order they
+  // are written in); `always`: written even when unset.
+  struct Written {
+    const FieldDescriptor* field;
+    bool always;
+  };
+  std::vector<Written> written;
 };
 struct EnumIndex {
   // Dojo name (case-insensitive) -> the first non-zero value with it.
@@ -144,9 +153,19 @@ class DescriptorIndexes {
       auto index = std::make_unique<MessageIndex>();
       index->keys.reserve(t.field_count());
       for (int i = 0; i < t.field_count(); ++i) {
-        index->keys.push_back(DojoKey(*t.field(i)));
-        index->by_key.emplace(index->keys.back(), t.field(i));
+        const FieldDescriptor& field = *t.field(i);
+        index->keys.push_back(DojoKey(field));
+        index->by_key.emplace(index->keys.back(), &field);
+        if (!IsLocalOnly(field)) {
+          index->written.push_back({&field, AlwaysWritten(field)});
+        }
       }
+      std::stable_sort(
+          index->written.begin(), index->written.end(),
+          [&](const MessageIndex::Written& a, const MessageIndex::Written& b) {
+            return index->keys[a.field->index()] <
+                   index->keys[b.field->index()];
+          });
       return index;
     });
   }
@@ -188,12 +207,6 @@ class DescriptorIndexes {
       ABSL_GUARDED_BY(mu_);
 };
 
-const std::string& CachedDojoKey(const FieldDescriptor& field) {
-  return DescriptorIndexes::Get()
-      .For(*field.containing_type())
-      .keys[field.index()];
-}
-
 const std::string& CachedDojoEnumName(const EnumValueDescriptor& value) {
   return DescriptorIndexes::Get().For(*value.type()).names[value.index()];
 }
@@ -225,228 +238,348 @@ absl::Duration FromDurationProto(const google::protobuf::Duration& d) {
 }
 
 // ---------------------------------------------------------------- writing
+//
+// Straight into the text, byte for byte what nlohmann::json's dump() wrote
+// before (request fingerprints hash it): keys in byte order, no spaces,
+// strings escaped as nlohmann escapes them.
 
-Json MessageToJson(const Message& message);
-
-Json WellKnownOrMessageToJson(const Message& message) {
-  const std::string& type = message.GetDescriptor()->full_name();
-  if (type == "google.protobuf.Timestamp") {
-    return FormatDojoTime(FromTimestamp(
-        static_cast<const google::protobuf::Timestamp&>(message)));
+void AppendJsonString(absl::string_view text, std::string& out) {
+  const bool plain =
+      std::all_of(text.begin(), text.end(),
+                  [](char c) {
+                    const auto byte = static_cast<unsigned char>(c);
+                    return byte >= 0x20 && byte != '"' && byte != '\\';
+                  }) &&
+      utf8::IsValid(text);
+  if (!plain) {
+    out += Json(std::string(text))
+               .dump(-1, ' ', false, Json::error_handler_t::replace);
+    return;
   }
-  if (type == "google.protobuf.Duration") {
-    return FormatTimespan(FromDurationProto(
-        static_cast<const google::protobuf::Duration&>(message)));
-  }
-  return MessageToJson(message);
+  out.push_back('"');
+  out.append(text.data(), text.size());
+  out.push_back('"');
 }
 
-Json ScalarToJson(const Message& message, const FieldDescriptor& field,
-                  int index) {
+void AppendMessage(const Message& message, std::string& out);
+
+void AppendWellKnownOrMessage(const Message& message, std::string& out) {
+  const Descriptor* type = message.GetDescriptor();
+  if (type == google::protobuf::Timestamp::descriptor()) {
+    AppendJsonString(
+        FormatDojoTime(FromTimestamp(
+            static_cast<const google::protobuf::Timestamp&>(message))),
+        out);
+  } else if (type == google::protobuf::Duration::descriptor()) {
+    AppendJsonString(
+        FormatTimespan(FromDurationProto(
+            static_cast<const google::protobuf::Duration&>(message))),
+        out);
+  } else {
+    AppendMessage(message, out);
+  }
+}
+
+// One value of `field` (element `index` when it is repeated).
+void AppendValue(const Message& message, const FieldDescriptor& field,
+                 int index, std::string& out) {
   const Reflection& r = *message.GetReflection();
   const bool repeated = field.is_repeated();
   switch (field.cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      return repeated ? r.GetRepeatedInt32(message, &field, index)
-                      : r.GetInt32(message, &field);
+      absl::StrAppend(&out, repeated
+                                ? r.GetRepeatedInt32(message, &field, index)
+                                : r.GetInt32(message, &field));
+      return;
     case FieldDescriptor::CPPTYPE_INT64:
-      return repeated ? r.GetRepeatedInt64(message, &field, index)
-                      : r.GetInt64(message, &field);
+      absl::StrAppend(&out, repeated
+                                ? r.GetRepeatedInt64(message, &field, index)
+                                : r.GetInt64(message, &field));
+      return;
     case FieldDescriptor::CPPTYPE_UINT32:
-      return repeated ? r.GetRepeatedUInt32(message, &field, index)
-                      : r.GetUInt32(message, &field);
+      absl::StrAppend(&out, repeated
+                                ? r.GetRepeatedUInt32(message, &field, index)
+                                : r.GetUInt32(message, &field));
+      return;
     case FieldDescriptor::CPPTYPE_UINT64:
-      return repeated ? r.GetRepeatedUInt64(message, &field, index)
-                      : r.GetUInt64(message, &field);
+      absl::StrAppend(&out, repeated
+                                ? r.GetRepeatedUInt64(message, &field, index)
+                                : r.GetUInt64(message, &field));
+      return;
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      return repeated ? r.GetRepeatedDouble(message, &field, index)
-                      : r.GetDouble(message, &field);
+      out += Json(repeated ? r.GetRepeatedDouble(message, &field, index)
+                           : r.GetDouble(message, &field))
+                 .dump();
+      return;
     case FieldDescriptor::CPPTYPE_FLOAT:
-      return repeated ? r.GetRepeatedFloat(message, &field, index)
-                      : r.GetFloat(message, &field);
+      out += Json(static_cast<double>(
+                      repeated ? r.GetRepeatedFloat(message, &field, index)
+                               : r.GetFloat(message, &field)))
+                 .dump();
+      return;
     case FieldDescriptor::CPPTYPE_BOOL:
-      return repeated ? r.GetRepeatedBool(message, &field, index)
-                      : r.GetBool(message, &field);
-    case FieldDescriptor::CPPTYPE_STRING:
-      return repeated ? r.GetRepeatedString(message, &field, index)
-                      : r.GetString(message, &field);
+      out += (repeated ? r.GetRepeatedBool(message, &field, index)
+                       : r.GetBool(message, &field))
+                 ? "true"
+                 : "false";
+      return;
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string scratch;
+      AppendJsonString(
+          repeated
+              ? r.GetRepeatedStringReference(message, &field, index, &scratch)
+              : r.GetStringReference(message, &field, &scratch),
+          out);
+      return;
+    }
     case FieldDescriptor::CPPTYPE_ENUM:
-      return CachedDojoEnumName(repeated
-                                    ? *r.GetRepeatedEnum(message, &field, index)
-                                    : *r.GetEnum(message, &field));
+      AppendJsonString(CachedDojoEnumName(
+                           repeated ? *r.GetRepeatedEnum(message, &field, index)
+                                    : *r.GetEnum(message, &field)),
+                       out);
+      return;
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return WellKnownOrMessageToJson(
+      AppendWellKnownOrMessage(
           repeated ? r.GetRepeatedMessage(message, &field, index)
-                   : r.GetMessage(message, &field));
+                   : r.GetMessage(message, &field),
+          out);
+      return;
   }
-  return nullptr;
 }
 
-bool IsEmptyJson(const Json& value) {
-  return (value.is_object() || value.is_array()) && value.empty();
-}
-
-Json MessageToJson(const Message& message) {
+// A map<string, ...> as an object, keys in byte order.
+void AppendMap(const Message& message, const FieldDescriptor& field,
+               std::string& out) {
   const Reflection& r = *message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  // ListFields() yields exactly the fields that are set: scalars that differ
-  // from their default, optional scalars with presence, present messages and
-  // non-empty repeated fields.
-  r.ListFields(message, &fields);
-  const Descriptor& type = *message.GetDescriptor();
-  for (int i = 0; i < type.field_count(); ++i) {
-    const FieldDescriptor* field = type.field(i);
-    if (AlwaysWritten(*field) &&
-        std::find(fields.begin(), fields.end(), field) == fields.end()) {
-      fields.push_back(field);
-    }
+  std::vector<std::pair<std::string, const Message*>> entries;
+  entries.reserve(r.FieldSize(message, &field));
+  for (int i = 0; i < r.FieldSize(message, &field); ++i) {
+    const Message& entry = r.GetRepeatedMessage(message, &field, i);
+    entries.emplace_back(entry.GetReflection()->GetString(
+                             entry, entry.GetDescriptor()->map_key()),
+                         &entry);
   }
-  Json out = Json::object();
-  for (const FieldDescriptor* field : fields) {
-    if (IsLocalOnly(*field)) continue;
-    Json value;
-    if (field->is_map()) {
-      value = Json::object();
-      for (int i = 0; i < r.FieldSize(message, field); ++i) {
-        const Message& entry = r.GetRepeatedMessage(message, field, i);
-        const Descriptor* entry_type = entry.GetDescriptor();
-        value[entry.GetReflection()->GetString(entry, entry_type->map_key())] =
-            ScalarToJson(entry, *entry_type->map_value(), -1);
+  // A key entered twice (reflection keeps both) is written once, with its
+  // last value, as the map itself reads it.
+  std::stable_sort(
+      entries.begin(), entries.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.push_back('{');
+  bool empty = true;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size() && entries[i + 1].first == entries[i].first) {
+      continue;
+    }
+    if (!empty) out.push_back(',');
+    empty = false;
+    AppendJsonString(entries[i].first, out);
+    out.push_back(':');
+    const Message& entry = *entries[i].second;
+    AppendValue(entry, *entry.GetDescriptor()->map_value(), -1, out);
+  }
+  out.push_back('}');
+}
+
+bool IsSet(const Message& message, const FieldDescriptor& field) {
+  const Reflection& r = *message.GetReflection();
+  // As ListFields(): scalars that differ from their default, optional
+  // scalars with presence, present messages, non-empty repeated fields.
+  return field.is_repeated() ? r.FieldSize(message, &field) > 0
+                             : r.HasField(message, &field);
+}
+
+// An object or array with nothing in it is left out, as an unset field is.
+bool IsEmptyContainer(const std::string& out, size_t value_at) {
+  return out.size() == value_at + 2 &&
+         ((out[value_at] == '{' && out[value_at + 1] == '}') ||
+          (out[value_at] == '[' && out[value_at + 1] == ']'));
+}
+
+void AppendMessage(const Message& message, std::string& out) {
+  const MessageIndex& index =
+      DescriptorIndexes::Get().For(*message.GetDescriptor());
+  out.push_back('{');
+  bool empty = true;
+  for (const MessageIndex::Written& written : index.written) {
+    const FieldDescriptor& field = *written.field;
+    if (!written.always && !IsSet(message, field)) continue;
+    const size_t field_at = out.size();
+    if (!empty) out.push_back(',');
+    AppendJsonString(index.keys[field.index()], out);
+    out.push_back(':');
+    const size_t value_at = out.size();
+    if (field.is_map()) {
+      AppendMap(message, field, out);
+    } else if (field.is_repeated()) {
+      out.push_back('[');
+      const int size = message.GetReflection()->FieldSize(message, &field);
+      for (int i = 0; i < size; ++i) {
+        if (i > 0) out.push_back(',');
+        AppendValue(message, field, i, out);
       }
-    } else if (field->is_repeated()) {
-      value = Json::array();
-      for (int i = 0; i < r.FieldSize(message, field); ++i) {
-        value.push_back(ScalarToJson(message, *field, i));
-      }
+      out.push_back(']');
     } else {
-      value = ScalarToJson(message, *field, -1);
+      AppendValue(message, field, -1, out);
     }
-    if (IsEmptyJson(value)) continue;
-    out[CachedDojoKey(*field)] = std::move(value);
+    if (IsEmptyContainer(out, value_at)) {
+      out.resize(field_at);
+      continue;
+    }
+    empty = false;
   }
-  return out;
+  out.push_back('}');
 }
 
 // ---------------------------------------------------------------- reading
+//
+// One pass of nlohmann's SAX parser straight into the message: no document
+// is built. The same rules as before the parser went SAX: keys match
+// case-insensitively and unknown keys are skipped; nulls leave a field (or a
+// map entry) unset, but are errors as array elements; a repeated field or a
+// message takes the last value its key was given. A document that is not
+// JSON is "not valid JSON" whatever else is wrong with it; otherwise the
+// first wrong type found is the error.
 
 absl::Status WrongType(absl::string_view path, absl::string_view expected) {
   return absl::InvalidArgumentError(
       absl::StrCat("dojo json: ", path, " is not ", expected));
 }
 
-const FieldDescriptor* FindField(const MessageIndex& index,
-                                 absl::string_view key) {
-  auto it = index.by_key.find(key);
-  return it == index.by_key.end() ? nullptr : it->second;
+bool IsTimestamp(const FieldDescriptor& field) {
+  return field.message_type() == google::protobuf::Timestamp::descriptor();
+}
+bool IsDuration(const FieldDescriptor& field) {
+  return field.message_type() == google::protobuf::Duration::descriptor();
 }
 
-absl::StatusOr<int64_t> JsonToInt(const Json& value, absl::string_view path,
-                                  int64_t min, int64_t max) {
-  int64_t result = 0;
-  if (value.is_number_integer()) {
-    if (value.is_number_unsigned() &&
-        value.get<uint64_t>() >
-            static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return WrongType(path, "an integer in range");
-    }
-    result = value.get<int64_t>();
-  } else if (value.is_number_float()) {
-    const double d = value.get<double>();
-    if (std::trunc(d) != d || std::abs(d) > 9.0e18) {
-      return WrongType(path, "an integer");
-    }
-    result = static_cast<int64_t>(d);
-  } else if (value.is_string()) {
-    if (!absl::SimpleAtoi(value.get_ref<const std::string&>(), &result)) {
-      return WrongType(path, "an integer");
-    }
-  } else {
-    return WrongType(path, "an integer");
+// What a value of `field` must be (one element's, when it is repeated).
+absl::string_view Expected(const FieldDescriptor& field) {
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32:
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return "an integer";
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return "a number";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return "a boolean";
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "a string";
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return "an enum string";
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      if (IsTimestamp(field)) return "a timestamp string";
+      if (IsDuration(field)) return "a timespan string";
+      return "an object";
   }
-  if (result < min || result > max) return WrongType(path, "in range");
-  return result;
+  return "a value";
 }
 
-absl::Status JsonToMessage(const Json& json, Message& message,
-                           const std::string& path);
-
-absl::Status JsonToWellKnownOrMessage(const Json& json, Message& message,
-                                      const std::string& path) {
-  const std::string& type = message.GetDescriptor()->full_name();
-  if (type == "google.protobuf.Timestamp") {
-    if (!json.is_string()) return WrongType(path, "a timestamp string");
-    absl::StatusOr<absl::Time> time =
-        ParseDojoTime(json.get_ref<const std::string&>());
-    if (!time.ok()) {
-      return WrongType(path, "an RFC 3339 timestamp in 0001..9999");
-    }
-    ToTimestamp(*time, static_cast<google::protobuf::Timestamp&>(message));
-    return absl::OkStatus();
-  }
-  if (type == "google.protobuf.Duration") {
-    if (!json.is_string()) return WrongType(path, "a timespan string");
-    absl::StatusOr<absl::Duration> duration =
-        ParseTimespan(json.get_ref<const std::string&>());
-    if (!duration.ok()) return WrongType(path, "a d.hh:mm:ss timespan");
-    auto& proto = static_cast<google::protobuf::Duration&>(message);
-    const int64_t nanos = absl::ToInt64Nanoseconds(*duration);
-    proto.set_seconds(nanos / 1000000000);
-    proto.set_nanos(static_cast<int32_t>(nanos % 1000000000));
-    return absl::OkStatus();
-  }
-  return JsonToMessage(json, message, path);
-}
-
-// .NET writes DateTime.MinValue for "no time"; keep such fields unset.
-bool IsMinValueTime(const Json& json) {
-  if (!json.is_string()) return false;
-  const std::string& text = json.get_ref<const std::string&>();
+// .NET writes DateTime.MinValue for "no time"; such fields stay unset.
+bool IsMinValueTime(absl::string_view text) {
   return absl::StartsWith(text, "0001-01-01T00:00:00");
 }
 
-// Sets one value of `field` (appending when repeated).
-absl::Status SetValue(const Json& json, Message& message,
-                      const FieldDescriptor& field, const std::string& path) {
+// A JSON scalar as the SAX parser reports it.
+struct Scalar {
+  enum class Kind { kNull, kBool, kInteger, kUnsigned, kFloat, kString };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  int64_t integer = 0;
+  uint64_t unsigned_integer = 0;
+  double floating = 0;
+  std::string* text = nullptr;  // kString: the parser's, may be moved from.
+
+  bool IsNumber() const {
+    return kind == Kind::kInteger || kind == Kind::kUnsigned ||
+           kind == Kind::kFloat;
+  }
+  double AsDouble() const {
+    if (kind == Kind::kInteger) return static_cast<double>(integer);
+    if (kind == Kind::kUnsigned) return static_cast<double>(unsigned_integer);
+    return floating;
+  }
+};
+
+// An integer in [min, max]: a JSON integer, an integral float, or a decimal
+// string; nullopt otherwise.
+std::optional<int64_t> ScalarToInt(const Scalar& value, int64_t min,
+                                   int64_t max) {
+  int64_t result = 0;
+  switch (value.kind) {
+    case Scalar::Kind::kInteger:
+      result = value.integer;
+      break;
+    case Scalar::Kind::kUnsigned:
+      if (value.unsigned_integer >
+          static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return std::nullopt;
+      }
+      result = static_cast<int64_t>(value.unsigned_integer);
+      break;
+    case Scalar::Kind::kFloat:
+      if (std::trunc(value.floating) != value.floating ||
+          std::abs(value.floating) > 9.0e18) {
+        return std::nullopt;
+      }
+      result = static_cast<int64_t>(value.floating);
+      break;
+    case Scalar::Kind::kString:
+      if (!absl::SimpleAtoi(*value.text, &result)) return std::nullopt;
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (result < min || result > max) return std::nullopt;
+  return result;
+}
+
+// Sets one value of a scalar, enum, Timestamp or Duration `field` (appending
+// when it is repeated); false if `value` is not one.
+bool SetScalar(Scalar& value, Message& message, const FieldDescriptor& field) {
   const Reflection& r = *message.GetReflection();
   const bool repeated = field.is_repeated();
   switch (field.cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-    case FieldDescriptor::CPPTYPE_UINT32: {
-      const bool is_signed = field.cpp_type() == FieldDescriptor::CPPTYPE_INT32;
-      absl::StatusOr<int64_t> v = JsonToInt(
-          json, path, is_signed ? std::numeric_limits<int32_t>::min() : 0,
-          is_signed ? std::numeric_limits<int32_t>::max()
-                    : std::numeric_limits<uint32_t>::max());
-      if (!v.ok()) return v.status();
-      if (is_signed) {
-        repeated ? r.AddInt32(&message, &field, static_cast<int32_t>(*v))
-                 : r.SetInt32(&message, &field, static_cast<int32_t>(*v));
-      } else {
-        repeated ? r.AddUInt32(&message, &field, static_cast<uint32_t>(*v))
-                 : r.SetUInt32(&message, &field, static_cast<uint32_t>(*v));
-      }
-      return absl::OkStatus();
+    case FieldDescriptor::CPPTYPE_INT32: {
+      std::optional<int64_t> v =
+          ScalarToInt(value, std::numeric_limits<int32_t>::min(),
+                      std::numeric_limits<int32_t>::max());
+      if (!v) return false;
+      repeated ? r.AddInt32(&message, &field, static_cast<int32_t>(*v))
+               : r.SetInt32(&message, &field, static_cast<int32_t>(*v));
+      return true;
     }
-    case FieldDescriptor::CPPTYPE_INT64:
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      std::optional<int64_t> v =
+          ScalarToInt(value, 0, std::numeric_limits<uint32_t>::max());
+      if (!v) return false;
+      repeated ? r.AddUInt32(&message, &field, static_cast<uint32_t>(*v))
+               : r.SetUInt32(&message, &field, static_cast<uint32_t>(*v));
+      return true;
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      std::optional<int64_t> v =
+          ScalarToInt(value, std::numeric_limits<int64_t>::min(),
+                      std::numeric_limits<int64_t>::max());
+      if (!v) return false;
+      repeated ? r.AddInt64(&message, &field, *v)
+               : r.SetInt64(&message, &field, *v);
+      return true;
+    }
     case FieldDescriptor::CPPTYPE_UINT64: {
-      absl::StatusOr<int64_t> v =
-          JsonToInt(json, path, std::numeric_limits<int64_t>::min(),
-                    std::numeric_limits<int64_t>::max());
-      if (!v.ok()) return v.status();
-      if (field.cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
-        repeated ? r.AddInt64(&message, &field, *v)
-                 : r.SetInt64(&message, &field, *v);
-      } else {
-        if (*v < 0) return WrongType(path, "a non-negative integer");
-        repeated ? r.AddUInt64(&message, &field, static_cast<uint64_t>(*v))
-                 : r.SetUInt64(&message, &field, static_cast<uint64_t>(*v));
-      }
-      return absl::OkStatus();
+      std::optional<int64_t> v =
+          ScalarToInt(value, 0, std::numeric_limits<int64_t>::max());
+      if (!v) return false;
+      repeated ? r.AddUInt64(&message, &field, static_cast<uint64_t>(*v))
+               : r.SetUInt64(&message, &field, static_cast<uint64_t>(*v));
+      return true;
     }
     case FieldDescriptor::CPPTYPE_DOUBLE:
     case FieldDescriptor::CPPTYPE_FLOAT: {
-      if (!json.is_number()) return WrongType(path, "a number");
-      const double d = json.get<double>();
+      if (!value.IsNumber()) return false;
+      const double d = value.AsDouble();
       if (field.cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
         repeated ? r.AddDouble(&message, &field, d)
                  : r.SetDouble(&message, &field, d);
@@ -454,101 +587,359 @@ absl::Status SetValue(const Json& json, Message& message,
         repeated ? r.AddFloat(&message, &field, static_cast<float>(d))
                  : r.SetFloat(&message, &field, static_cast<float>(d));
       }
-      return absl::OkStatus();
+      return true;
     }
-    case FieldDescriptor::CPPTYPE_BOOL: {
-      if (!json.is_boolean()) return WrongType(path, "a boolean");
-      repeated ? r.AddBool(&message, &field, json.get<bool>())
-               : r.SetBool(&message, &field, json.get<bool>());
-      return absl::OkStatus();
-    }
+    case FieldDescriptor::CPPTYPE_BOOL:
+      if (value.kind != Scalar::Kind::kBool) return false;
+      repeated ? r.AddBool(&message, &field, value.boolean)
+               : r.SetBool(&message, &field, value.boolean);
+      return true;
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string text;
-      if (json.is_string()) {
-        text = json.get<std::string>();
-      } else if (json.is_number()) {
-        text = json.dump();  // Tolerate ids sent as numbers.
-      } else {
-        return WrongType(path, "a string");
+      switch (value.kind) {
+        case Scalar::Kind::kString:
+          text = std::move(*value.text);
+          break;
+        // Tolerate ids sent as numbers, written as nlohmann writes them.
+        case Scalar::Kind::kInteger:
+          text = absl::StrCat(value.integer);
+          break;
+        case Scalar::Kind::kUnsigned:
+          text = absl::StrCat(value.unsigned_integer);
+          break;
+        case Scalar::Kind::kFloat:
+          text = Json(value.floating).dump();
+          break;
+        default:
+          return false;
       }
       repeated ? r.AddString(&message, &field, std::move(text))
                : r.SetString(&message, &field, std::move(text));
-      return absl::OkStatus();
+      return true;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
-      if (!json.is_string()) return WrongType(path, "an enum string");
-      const EnumValueDescriptor* value =
-          EnumFromDojo(*field.enum_type(), json.get_ref<const std::string&>());
-      repeated ? r.AddEnum(&message, &field, value)
-               : r.SetEnum(&message, &field, value);
-      return absl::OkStatus();
+      if (value.kind != Scalar::Kind::kString) return false;
+      const EnumValueDescriptor* e =
+          EnumFromDojo(*field.enum_type(), *value.text);
+      repeated ? r.AddEnum(&message, &field, e)
+               : r.SetEnum(&message, &field, e);
+      return true;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
-      Message* child = repeated ? r.AddMessage(&message, &field)
-                                : r.MutableMessage(&message, &field);
-      return JsonToWellKnownOrMessage(json, *child, path);
+      if (value.kind != Scalar::Kind::kString) return false;
+      if (IsTimestamp(field)) {
+        absl::StatusOr<absl::Time> time = ParseDojoTime(*value.text);
+        if (!time.ok()) return false;
+        Message* ts = repeated ? r.AddMessage(&message, &field)
+                               : r.MutableMessage(&message, &field);
+        ToTimestamp(*time, static_cast<google::protobuf::Timestamp&>(*ts));
+        return true;
+      }
+      if (IsDuration(field)) {
+        absl::StatusOr<absl::Duration> duration = ParseTimespan(*value.text);
+        if (!duration.ok()) return false;
+        Message* d = repeated ? r.AddMessage(&message, &field)
+                              : r.MutableMessage(&message, &field);
+        auto& proto = static_cast<google::protobuf::Duration&>(*d);
+        const int64_t nanos = absl::ToInt64Nanoseconds(*duration);
+        proto.set_seconds(nanos / 1000000000);
+        proto.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+        return true;
+      }
+      return false;
     }
   }
-  return absl::OkStatus();
+  return false;
 }
 
-absl::Status JsonToMessage(const Json& json, Message& message,
-                           const std::string& path) {
-  if (!json.is_object()) return WrongType(path, "an object");
-  const MessageIndex& index =
-      DescriptorIndexes::Get().For(*message.GetDescriptor());
-  const Reflection& r = *message.GetReflection();
-  for (const auto& [key, value] : json.items()) {
-    const FieldDescriptor* field = FindField(index, key);
-    if (field == nullptr || value.is_null()) continue;
-    const std::string child_path = path.empty() ? key : path + "." + key;
-    if (field->message_type() != nullptr &&
-        field->message_type()->full_name() == "google.protobuf.Timestamp" &&
-        IsMinValueTime(value)) {
-      continue;
+// Why a Timestamp or Duration that is not a well-formed string is wrong
+// (the message of SetScalar's false for them).
+absl::string_view ExpectedText(const FieldDescriptor& field) {
+  if (IsTimestamp(field)) return "an RFC 3339 timestamp in 0001..9999";
+  if (IsDuration(field)) return "a d.hh:mm:ss timespan";
+  return Expected(field);
+}
+
+// The SAX handler: a stack of the objects, arrays and maps open, each
+// filling its message.
+class ProtoFiller final : public nlohmann::json_sax<Json> {
+ public:
+  ProtoFiller(Message& root, absl::string_view root_path)
+      : root_(root), root_path_(root_path) {}
+
+  // After a successful parse: the first wrong type found, or OK.
+  absl::Status status() && { return std::move(status_); }
+
+  bool null() override {
+    Scalar value;
+    return OnScalar(value);
+  }
+  bool boolean(bool b) override {
+    Scalar value{Scalar::Kind::kBool};
+    value.boolean = b;
+    return OnScalar(value);
+  }
+  bool number_integer(number_integer_t i) override {
+    Scalar value{Scalar::Kind::kInteger};
+    value.integer = i;
+    return OnScalar(value);
+  }
+  bool number_unsigned(number_unsigned_t u) override {
+    Scalar value{Scalar::Kind::kUnsigned};
+    value.unsigned_integer = u;
+    return OnScalar(value);
+  }
+  bool number_float(number_float_t f, const string_t&) override {
+    Scalar value{Scalar::Kind::kFloat};
+    value.floating = f;
+    return OnScalar(value);
+  }
+  bool string(string_t& s) override {
+    Scalar value{Scalar::Kind::kString};
+    value.text = &s;
+    return OnScalar(value);
+  }
+  bool binary(binary_t&) override { return false; }  // Not in JSON text.
+
+  bool start_object(std::size_t) override { return OnOpen(/*object=*/true); }
+  bool start_array(std::size_t) override { return OnOpen(/*object=*/false); }
+  bool end_object() override { return OnClose(); }
+  bool end_array() override { return OnClose(); }
+
+  bool key(string_t& key) override {
+    if (Ignoring()) return true;
+    Frame& frame = frames_.back();
+    frame.key.assign(key);
+    if (frame.kind == Frame::Kind::kObject) {
+      auto it = frame.index->by_key.find(key);
+      frame.field = it == frame.index->by_key.end() ? nullptr : it->second;
     }
-    if (field->is_map()) {
-      if (!value.is_object()) return WrongType(child_path, "an object");
-      for (const auto& [entry_key, entry_value] : value.items()) {
-        if (entry_value.is_null()) continue;
-        Message* entry = r.AddMessage(&message, field);
-        const Descriptor& entry_type = *entry->GetDescriptor();
-        entry->GetReflection()->SetString(entry, entry_type.map_key(),
-                                          entry_key);
-        absl::Status status =
-            SetValue(entry_value, *entry, *entry_type.map_value(),
-                     child_path + "." + entry_key);
-        if (!status.ok()) return status;
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    enum class Kind { kObject, kArray, kMap };
+    Kind kind;
+    // kObject: the message filled; kArray, kMap: the one holding `field`.
+    Message* message;
+    // kObject: the field of the last key (nullptr: unknown, skipped);
+    // kArray, kMap: the repeated or map field filled.
+    const FieldDescriptor* field;
+    const MessageIndex* index = nullptr;  // kObject.
+    std::string key;                      // kObject, kMap: the last key.
+    size_t element = 0;                   // kArray: the element at hand.
+  };
+
+  // After a wrong type (only the syntax is still checked) or inside an
+  // unknown key's value.
+  bool Ignoring() const { return !status_.ok() || skip_depth_ > 0; }
+
+  // The JSON path of the value at hand, as errors name it.
+  std::string Path() const {
+    std::string path(root_path_);
+    for (const Frame& frame : frames_) {
+      switch (frame.kind) {
+        case Frame::Kind::kObject:
+          if (!path.empty()) path.push_back('.');
+          path += frame.key;
+          break;
+        case Frame::Kind::kArray:
+          absl::StrAppend(&path, "[", frame.element, "]");
+          break;
+        case Frame::Kind::kMap:
+          absl::StrAppend(&path, ".", frame.key);
+          break;
       }
-    } else if (field->is_repeated()) {
-      if (!value.is_array()) return WrongType(child_path, "an array");
-      r.ClearField(&message, field);
-      for (size_t i = 0; i < value.size(); ++i) {
-        absl::Status status = SetValue(value[i], message, *field,
-                                       absl::StrCat(child_path, "[", i, "]"));
-        if (!status.ok()) return status;
-      }
-    } else {
-      absl::Status status = SetValue(value, message, *field, child_path);
-      if (!status.ok()) return status;
+    }
+    return path;
+  }
+
+  bool Fail(absl::string_view expected) {
+    status_ = WrongType(Path(), expected);
+    return true;  // Go on: a syntax error later still wins.
+  }
+
+  // The value at hand completed (an array counts its elements).
+  void Completed() {
+    if (!frames_.empty() && frames_.back().kind == Frame::Kind::kArray) {
+      ++frames_.back().element;
     }
   }
-  return absl::OkStatus();
+
+  bool OnScalar(Scalar& value) {
+    if (Ignoring()) return true;
+    if (frames_.empty()) return Fail("an object");
+    Frame& frame = frames_.back();
+    const bool is_null = value.kind == Scalar::Kind::kNull;
+    switch (frame.kind) {
+      case Frame::Kind::kObject: {
+        if (frame.field == nullptr || is_null) return true;
+        const FieldDescriptor& field = *frame.field;
+        if (IsTimestamp(field) && value.kind == Scalar::Kind::kString &&
+            IsMinValueTime(*value.text)) {
+          return true;
+        }
+        if (field.is_map()) return Fail("an object");
+        if (field.is_repeated()) return Fail("an array");
+        if (!SetScalar(value, *frame.message, field)) {
+          return Fail(value.kind == Scalar::Kind::kString ? ExpectedText(field)
+                                                          : Expected(field));
+        }
+        return true;
+      }
+      case Frame::Kind::kArray: {
+        const FieldDescriptor& field = *frame.field;
+        if (!SetScalar(value, *frame.message, field)) {
+          return Fail(value.kind == Scalar::Kind::kString ? ExpectedText(field)
+                                                          : Expected(field));
+        }
+        Completed();
+        return true;
+      }
+      case Frame::Kind::kMap: {
+        if (is_null) return true;
+        Message& entry = NewMapEntry(frame);
+        const FieldDescriptor& field = *entry.GetDescriptor()->map_value();
+        if (!SetScalar(value, entry, field)) {
+          return Fail(value.kind == Scalar::Kind::kString ? ExpectedText(field)
+                                                          : Expected(field));
+        }
+        return true;
+      }
+    }
+    return true;
+  }
+
+  Message& NewMapEntry(const Frame& frame) {
+    Message& entry =
+        *frame.message->GetReflection()->AddMessage(frame.message, frame.field);
+    entry.GetReflection()->SetString(&entry, entry.GetDescriptor()->map_key(),
+                                     frame.key);
+    return entry;
+  }
+
+  // `field` of `message` takes an object (a message, or a map's entries).
+  bool OpenObject(Message& message, const FieldDescriptor& field,
+                  bool element) {
+    if (field.is_map() && !element) {
+      // A repeated key: the last one wins.
+      message.GetReflection()->ClearField(&message, &field);
+      frames_.push_back({Frame::Kind::kMap, &message, &field, nullptr, {}, 0});
+      return true;
+    }
+    if (field.is_repeated() && !element) return Fail("an array");
+    if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+        IsTimestamp(field) || IsDuration(field)) {
+      return Fail(Expected(field));
+    }
+    const Reflection& r = *message.GetReflection();
+    Message* child;
+    if (element) {
+      child = r.AddMessage(&message, &field);
+    } else {
+      r.ClearField(&message, &field);  // A repeated key: the last one wins.
+      child = r.MutableMessage(&message, &field);
+    }
+    PushObject(*child);
+    return true;
+  }
+
+  void PushObject(Message& message) {
+    frames_.push_back({Frame::Kind::kObject,
+                       &message,
+                       nullptr,
+                       &DescriptorIndexes::Get().For(*message.GetDescriptor()),
+                       {},
+                       0});
+  }
+
+  // `field` of `message` takes an array.
+  bool OpenArray(Message& message, const FieldDescriptor& field, bool element) {
+    if (element || !field.is_repeated()) return Fail(Expected(field));
+    if (field.is_map()) return Fail("an object");
+    message.GetReflection()->ClearField(&message, &field);
+    frames_.push_back({Frame::Kind::kArray, &message, &field, nullptr, {}, 0});
+    return true;
+  }
+
+  bool OnOpen(bool object) {
+    if (Ignoring()) {
+      if (status_.ok()) ++skip_depth_;
+      return true;
+    }
+    if (frames_.empty()) {
+      if (!object || opened_root_) return Fail("an object");
+      opened_root_ = true;
+      PushObject(root_);
+      return true;
+    }
+    Frame& frame = frames_.back();
+    switch (frame.kind) {
+      case Frame::Kind::kObject:
+        if (frame.field == nullptr) {
+          skip_depth_ = 1;
+          return true;
+        }
+        return object ? OpenObject(*frame.message, *frame.field, false)
+                      : OpenArray(*frame.message, *frame.field, false);
+      case Frame::Kind::kArray:
+        return object ? OpenObject(*frame.message, *frame.field, true)
+                      : OpenArray(*frame.message, *frame.field, true);
+      case Frame::Kind::kMap: {
+        Message& entry = NewMapEntry(frame);
+        const FieldDescriptor& field = *entry.GetDescriptor()->map_value();
+        return object ? OpenObject(entry, field, false)
+                      : OpenArray(entry, field, false);
+      }
+    }
+    return true;
+  }
+
+  bool OnClose() {
+    if (!status_.ok()) return true;
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    frames_.pop_back();
+    Completed();
+    return true;
+  }
+
+  Message& root_;
+  const absl::string_view root_path_;
+  std::vector<Frame> frames_;
+  bool opened_root_ = false;
+  int skip_depth_ = 0;
+  absl::Status status_;
+};
+
+// FromDojoJson, with error paths starting at `root_path`.
+absl::Status ReadDojoJson(absl::string_view json, Message& message,
+                          absl::string_view root_path) {
+  ProtoFiller filler(message, root_path);
+  if (!Json::sax_parse(json.begin(), json.end(), &filler)) {
+    return absl::InvalidArgumentError("dojo json: not valid JSON");
+  }
+  return std::move(filler).status();
 }
 
 }  // namespace
 
 std::string ToDojoJson(const Message& message) {
-  return MessageToJson(message).dump(-1, ' ', false,
-                                     Json::error_handler_t::replace);
+  std::string out;
+  AppendMessage(message, out);
+  return out;
 }
 
 absl::Status FromDojoJson(absl::string_view json, Message& message) {
-  Json parsed = Json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return absl::InvalidArgumentError("dojo json: not valid JSON");
-  }
-  return JsonToMessage(parsed, message, "");
+  return ReadDojoJson(json, message, "");
 }
 
 std::string CreatePaymentIntentBody(const v1::CreateIntentRequest& request) {
@@ -633,8 +1024,10 @@ absl::StatusOr<SearchPage> ParseSearchPage(absl::string_view json) {
   if (data != parsed.end() && !data->is_null()) {
     if (!data->is_array()) return WrongType("data", "an array");
     for (const Json& item : *data) {
+      // Search pages are few (the reconciler's): each intent is written out
+      // and read again, so there is one reader.
       v1::PaymentIntent intent;
-      absl::Status status = JsonToMessage(item, intent, "data[]");
+      absl::Status status = ReadDojoJson(item.dump(), intent, "data[]");
       if (status.ok()) status = CheckIntentAmounts(intent);
       if (!status.ok()) return status;
       page.intents.push_back(std::move(intent));
@@ -750,7 +1143,77 @@ absl::StatusOr<absl::Duration> ParseTimespan(absl::string_view text) {
          absl::Seconds(seconds) + absl::Nanoseconds(nanos);
 }
 
+namespace {
+
+// Days from 1970-01-01 to year-month-day (proleptic Gregorian; H. Hinnant's
+// days_from_civil).
+int64_t DaysFromCivil(int64_t year, int month, int day) {
+  year -= month <= 2;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int64_t year_of_era = year - era * 400;
+  const int64_t day_of_year =
+      (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const int64_t day_of_era =
+      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// The form Dojo sends, "YYYY-MM-DDTHH:MM:SS[.f{1,9}][Z]", read without
+// absl::ParseTime (a tenth of a GetIntent's mapping). nullopt for anything
+// else (offsets, other digit counts, leap seconds, impossible dates), which
+// absl::ParseTime then decides: the two agree wherever this one answers.
+std::optional<absl::Time> ParseCommonDojoTime(absl::string_view text) {
+  const auto number = [&](size_t at, size_t digits, int& value) {
+    value = 0;
+    for (size_t i = at; i < at + digits; ++i) {
+      if (!absl::ascii_isdigit(text[i])) return false;
+      value = value * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (text.size() < 19 || !number(0, 4, year) || text[4] != '-' ||
+      !number(5, 2, month) || text[7] != '-' || !number(8, 2, day) ||
+      text[10] != 'T' || !number(11, 2, hour) || text[13] != ':' ||
+      !number(14, 2, minute) || text[16] != ':' || !number(17, 2, second)) {
+    return std::nullopt;
+  }
+  if (year < 1 || month < 1 || month > 12 || day < 1 ||
+      day > DaysInMonth(year, month) || hour > 23 || minute > 59 ||
+      second > 59) {
+    return std::nullopt;
+  }
+  size_t at = 19;
+  int64_t nanos = 0;
+  if (at < text.size() && text[at] == '.') {
+    const size_t first = ++at;
+    while (at < text.size() && absl::ascii_isdigit(text[at])) ++at;
+    const size_t digits = at - first;
+    if (digits == 0 || digits > 9) return std::nullopt;
+    for (size_t i = 0; i < 9; ++i) {
+      nanos = nanos * 10 + (i < digits ? text[first + i] - '0' : 0);
+    }
+  }
+  if (at < text.size() && text[at] == 'Z') ++at;
+  if (at != text.size()) return std::nullopt;
+  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 +
+                          hour * 3600 + minute * 60 + second;
+  return absl::FromUnixSeconds(seconds) + absl::Nanoseconds(nanos);
+}
+
+}  // namespace
+
 absl::StatusOr<absl::Time> ParseDojoTime(absl::string_view text) {
+  if (std::optional<absl::Time> common = ParseCommonDojoTime(text)) {
+    return *common;  // Years 0001..9999: always in range.
+  }
   absl::Time time;
   std::string error;
   const std::string input(text);

@@ -7,8 +7,10 @@
 //  - enums: PAYMENT_METHOD_SAVED_CARD <-> "SavedCard" (type prefix dropped);
 //  - int64 as JSON numbers; Timestamp as RFC 3339 UTC; Duration as .NET
 //    timespan "d.hh:mm:ss";
-//  - writing omits unset and empty fields; reading ignores unknown keys and
-//    nulls, matches names case-insensitively, accepts 0-9 fractional digits,
+//  - writing omits unset and empty fields, keys in byte order (the bytes
+//    request fingerprints hash); reading ignores unknown keys and nulls,
+//    matches names case-insensitively, gives a key seen twice its last
+//    value, accepts 0-9 fractional digits,
 //    maps unknown enum strings to *_UNSPECIFIED, and treats .NET's
 //    "0001-01-01T00:00:00Z" as an absent time; a time outside
 //    0001-01-01..9999-12-31 (which no Timestamp holds) is an error.

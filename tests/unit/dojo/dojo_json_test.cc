@@ -247,6 +247,26 @@ TEST(DojoJsonTime, FractionalDigitsAndZones) {
   }
 }
 
+// Dates checked against the calendar, whichever parser reads them.
+TEST(DojoJsonTime, CalendarDates) {
+  EXPECT_EQ(*ParseDojoTime("2024-02-29T12:00:00Z"),
+            absl::FromCivil(absl::CivilSecond(2024, 2, 29, 12, 0, 0),
+                            absl::UTCTimeZone()));
+  EXPECT_EQ(*ParseDojoTime("0001-01-01T00:00:00.000000001Z"),
+            absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
+                            absl::UTCTimeZone()) +
+                absl::Nanoseconds(1));
+  EXPECT_EQ(*ParseDojoTime("9999-12-31T23:59:59.999999999"),
+            absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                            absl::UTCTimeZone()) +
+                absl::Nanoseconds(999999999));
+  for (const char* text : {"2023-02-29T00:00:00Z", "2024-04-31T00:00:00Z",
+                           "2024-04-07T24:00:00Z", "2024-04-07T23:25:44.Z"}) {
+    SCOPED_TRACE(text);
+    EXPECT_FALSE(ParseDojoTime(text).ok());
+  }
+}
+
 TEST(DojoJsonTime, RejectsNonTimes) {
   for (const char* text :
        {"", "yesterday", "2024-04-07", "23:25:44", "2024-13-07T23:25:44Z",
@@ -873,6 +893,39 @@ TEST(DojoJsonRead, NullsAndUnknownKeysAreIgnored) {
   EXPECT_EQ(intent.id(), "pi_1");
   EXPECT_FALSE(intent.has_amount());
   EXPECT_THAT(intent.metadata(), UnorderedElementsAre(Pair("a", "1")));
+}
+
+// A key given twice takes its last value, whatever the field holds (Dojo,
+// in .NET, reads JSON the same way); a map key entered twice is written once.
+TEST(DojoJsonRead, ARepeatedKeyTakesItsLastValue) {
+  v1::PaymentIntent intent;
+  ASSERT_TRUE(FromDojoJson(R"({"id":"pi_1","ID":"pi_2",
+                               "amount":{"value":5,"currencyCode":"EUR"},
+                               "amount":{"value":7},
+                               "paymentMethods":["Card","Wallet"],
+                               "paymentMethods":["SavedCard"],
+                               "metadata":{"a":"1","b":"2"},
+                               "metadata":{"c":"3","c":"4"}})",
+                           intent)
+                  .ok());
+  EXPECT_EQ(intent.id(), "pi_2");
+  ExpectMoney(intent.amount(), 7, "");
+  EXPECT_THAT(intent.payment_methods(),
+              ElementsAre(v1::PAYMENT_METHOD_SAVED_CARD));
+  EXPECT_THAT(intent.metadata(), UnorderedElementsAre(Pair("c", "4")));
+  EXPECT_THAT(ToDojoJson(intent), HasSubstr(R"("metadata":{"c":"4"})"));
+}
+
+// A document that is not JSON is reported as such even when a value before
+// the syntax error already had the wrong type.
+TEST(DojoJsonRead, ASyntaxErrorWinsOverAWrongType) {
+  v1::PaymentIntent intent;
+  EXPECT_EQ(
+      FromDojoJson(R"({"amount":{"value":"x"}, "id": )", intent).message(),
+      "dojo json: not valid JSON");
+  EXPECT_EQ(FromDojoJson(R"({"amount":{"value":"x"}, "id":"pi_1"})", intent)
+                .message(),
+            "dojo json: amount.value is not an integer");
 }
 
 TEST(DojoJsonRead, LenientNumbers) {
