@@ -1,12 +1,10 @@
 #include "lib/payments/account_keys.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/common/sha256.h"
 #include "lib/common/status_details.h"
 
 namespace payments {
@@ -32,13 +30,9 @@ std::string AccountKeys::KeyId(absl::string_view key) {
       : absl::StartsWith(key, "sk_prod_")  ? "prod"
                                            : "other";
   // A fixed prefix keeps the digest from being a plain hash of the key.
-  const std::string input = absl::StrCat("payments-key-id\n", key);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-         digest);
-  return absl::StrCat(environment, ":",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(digest), 8)));
+  return absl::StrCat(
+      environment, ":",
+      Sha256Hex(absl::StrCat("payments-key-id\n", key), /*bytes=*/8));
 }
 
 absl::string_view AccountKeys::EnvironmentOf(absl::string_view key_id) {

@@ -1,10 +1,8 @@
 #include "lib/payments/fingerprint.h"
 
-#include <openssl/sha.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/common/sha256.h"
 #include "lib/dojo/dojo_json.h"
 
 namespace payments {
@@ -22,13 +20,7 @@ std::string CreateFingerprint(const v1::CreateIntentRequest& request) {
   stable.clear_request_security();
   if (stable.has_customer()) stable.mutable_customer()->clear_secret();
   // Dojo JSON is canonical: object keys sorted, empty fields omitted.
-  const std::string canonical = dojo::ToDojoJson(stable);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()),
-         canonical.size(), digest);
-  return absl::StrCat(kVersionPrefix, absl::BytesToHexString(absl::string_view(
-                                          reinterpret_cast<const char*>(digest),
-                                          sizeof(digest))));
+  return absl::StrCat(kVersionPrefix, Sha256Hex(dojo::ToDojoJson(stable)));
 }
 
 bool SameFingerprint(absl::string_view recorded, absl::string_view current) {

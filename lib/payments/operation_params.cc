@@ -1,23 +1,13 @@
 #include "lib/payments/operation_params.h"
 
-#include <openssl/sha.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "lib/common/sha256.h"
 #include "nlohmann/json.hpp"
 
 namespace payments {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string Sha256Hex(absl::string_view input) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-         digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
 
 // The fields that make the operation what it is (not the lock's snapshot).
 Json BusinessJson(const OperationParams& params) {

@@ -3,16 +3,13 @@
 
 #include <openssl/types.h>
 
-#include <array>
-#include <cstdint>
 #include <memory>
 #include <optional>
 
 #include "absl/strings/string_view.h"
+#include "lib/common/sha256.h"
 
 namespace payments::webhook {
-
-using Sha256Digest = std::array<uint8_t, 32>;
 
 // HMAC-SHA256 with one key, set up once: each Sign starts from a copy of the
 // keyed state. (OpenSSL's one-shot HMAC() looks the algorithm up and sets the
