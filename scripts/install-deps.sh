@@ -30,6 +30,7 @@ packages+=("${example_packages[@]}")
 not_for_build=(clang-format openssl ca-certificates postgresql nghttp2-client nghttp2-proxy curl jq python3
   python3-yaml clang-14 libfuzzer-14-dev libclang-rt-14-dev "${example_packages[@]}")
 packages+=(gnuplot-nox) not_for_build+=(gnuplot-nox)  # scripts/soak.sh draws its samples
+packages+=(valgrind) not_for_build+=(valgrind)  # scripts/bench-instructions.sh counts instructions per call with callgrind
 deps=${PAYMENTS_DEPS:-all}
 case $deps in
   all) ;;

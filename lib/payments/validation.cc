@@ -44,22 +44,28 @@ class Violations {
     std::vector<const FieldDescriptor*> fields;
     r.ListFields(message, &fields);
     for (const FieldDescriptor* field : fields) {
-      const std::string path = prefix + field->name();
+      // Paths are built only where they are needed: an error, or a message
+      // to walk into.
+      const auto path_at = [&](int i) {
+        return field->is_repeated() && !field->is_map()
+                   ? absl::StrCat(prefix, field->name(), "[", i, "]")
+                   : absl::StrCat(prefix, field->name());
+      };
       const int count = field->is_repeated() ? r.FieldSize(message, field) : 1;
       for (int i = 0; i < count; ++i) {
-        const std::string at = field->is_repeated() && !field->is_map()
-                                   ? absl::StrCat(path, "[", i, "]")
-                                   : path;
         if (field->type() == FieldDescriptor::TYPE_STRING) {
-          const std::string& text = field->is_repeated()
-                                        ? r.GetRepeatedString(message, field, i)
-                                        : r.GetString(message, field);
-          if (!utf8::IsValid(text)) Add(at, "must be valid UTF-8");
+          std::string scratch;
+          const std::string& text =
+              field->is_repeated()
+                  ? r.GetRepeatedStringReference(message, field, i, &scratch)
+                  : r.GetStringReference(message, field, &scratch);
+          if (!utf8::IsValid(text)) Add(path_at(i), "must be valid UTF-8");
         } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
           const google::protobuf::Message& child =
               field->is_repeated() ? r.GetRepeatedMessage(message, field, i)
                                    : r.GetMessage(message, field);
-          Utf8(child, field->is_map() ? path + "." : at + ".");
+          Utf8(child, field->is_map() ? absl::StrCat(prefix, field->name(), ".")
+                                      : path_at(i) + ".");
         }
       }
     }
