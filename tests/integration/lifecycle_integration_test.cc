@@ -29,9 +29,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr absl::string_view kDocsBody =
-    R"({"id":"evt_hnnHxIKR_Uy6bhZCusCltw","event":"payment_intent.created","accountId":"acc_test","createdAt":"2022-02-01T13:07:41.8667859Z","data":{"paymentIntentId":"pi_vpwd4ooAPEqyNAQe4z89WQ","paymentStatus":"Created","captureMode":"Auto"}})";
-
 void WriteFile(const std::string& path, absl::string_view contents) {
   // Like a Kubernetes Secret volume: the new content appears at once.
   const std::string staging = path + ".new";
