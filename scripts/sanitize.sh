@@ -25,8 +25,9 @@ case $kind in
     targets=(tsan_absl_mutex absl_mutex_visible_test curl_multi_transport_test
       worker_pool_test sqlite_store_test postgres_store_test postgres_conformance_test postgres_outage_test
       idempotent_creator_test payments-server dojo-emulator lifecycle_integration_test
-      idempotency_integration_test intent_operations_integration_test webhook_test)
-    tests=(-R 'tsan_absl_mutex_visible|CurlMultiTransport|WorkerPool|Sqlite|Postgres|postgres_|IdempotentCreator|Lifecycle|Shutdown|Idempotency|IntentOperations|HmacSha256')
+      idempotency_integration_test intent_operations_integration_test webhook_test
+      payments_service_test)
+    tests=(-R 'tsan_absl_mutex_visible|CurlMultiTransport|WorkerPool|Sqlite|SQLite|Postgres|postgres_|IdempotentCreator|Lifecycle|Shutdown|Idempotency|IntentOperations|HmacSha256|PaymentsService')
     ;;
   *)
     echo "usage: scripts/sanitize.sh address|thread" >&2

@@ -226,6 +226,28 @@ class IdempotencyStore {
   virtual absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                                     absl::Time now) = 0;
 
+  // Get, but only if it cannot wait, so that it may run on any thread
+  // (gRPC's included): true with `*record` set as Get would set it, or false
+  // with nothing read when the store would have to wait (its connection
+  // busy with another call, another connection's lock) or its reads go
+  // over the network, and on any error. The caller then takes the usual
+  // way through its worker pool. The default never reads.
+  virtual bool GetWithoutWaiting(const Key& key, absl::Time now,
+                                 std::optional<Record>* record) {
+    return false;
+  }
+
+  // Whether RememberEvent would call `event_id` seen, read as
+  // GetWithoutWaiting reads: true with `*first_seen` set to when it was
+  // first seen, or to nullopt if it was not (or is forgotten: only
+  // RememberEvent then remembers it); false with nothing read. The default
+  // never reads.
+  virtual bool EventSeenWithoutWaiting(const std::string& event_id,
+                                       absl::Time now,
+                                       std::optional<absl::Time>* first_seen) {
+    return false;
+  }
+
   // kPending -> kSent: a new attempt (attempts + 1, sent_at = now, ended_at
   // cleared, an Attempt row added). Call it, and wait for OK, before
   // sending. FAILED_PRECONDITION unless `owner` holds the kPending record

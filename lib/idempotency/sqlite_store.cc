@@ -130,9 +130,8 @@ absl::StatusOr<std::unique_ptr<SQLiteStore>> SQLiteStore::Open(
         absl::StrCat("cannot open SQLite database ", path, ": ", detail));
   }
   // From here the store owns `db` and closes it on every path.
-  std::unique_ptr<SQLiteStore> store(new SQLiteStore(db));
-  sqlite3_busy_timeout(
-      db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  std::unique_ptr<SQLiteStore> store(new SQLiteStore(db, options.busy_timeout));
+  sqlite3_busy_timeout(db, store->busy_timeout_ms_);
   absl::MutexLock lock(&store->mu_);
   // WAL: readers do not block the writer and a commit is one append;
   // synchronous=FULL fsyncs the WAL on every commit, so a finished record
@@ -148,7 +147,10 @@ absl::StatusOr<std::unique_ptr<SQLiteStore>> SQLiteStore::Open(
   return store;
 }
 
-SQLiteStore::SQLiteStore(sqlite3* db) : db_(db) {}
+SQLiteStore::SQLiteStore(sqlite3* db, absl::Duration busy_timeout)
+    : db_(db),
+      busy_timeout_ms_(
+          static_cast<int>(absl::ToInt64Milliseconds(busy_timeout))) {}
 
 SQLiteStore::~SQLiteStore() {
   absl::MutexLock lock(&mu_);
@@ -414,6 +416,39 @@ absl::StatusOr<std::optional<Record>> SQLiteStore::Get(const Key& key,
   return Load(key);
 }
 
+template <typename Read, typename T>
+bool SQLiteStore::WithoutWaiting(Read read, T* out) {
+  if (!mu_.TryLock()) return false;  // Another call is using the connection.
+  sqlite3_busy_timeout(db_, 0);
+  auto result = read();
+  sqlite3_busy_timeout(db_, busy_timeout_ms_);
+  mu_.Unlock();
+  if (!result.ok()) return false;
+  *out = *std::move(result);
+  return true;
+}
+
+bool SQLiteStore::GetWithoutWaiting(const Key& key, absl::Time /*now*/,
+                                    std::optional<Record>* record) {
+  return WithoutWaiting(
+      [&] {
+        mu_.AssertHeld();
+        return Load(key);
+      },
+      record);
+}
+
+bool SQLiteStore::EventSeenWithoutWaiting(
+    const std::string& event_id, absl::Time now,
+    std::optional<absl::Time>* first_seen) {
+  return WithoutWaiting(
+      [&] {
+        mu_.AssertHeld();
+        return FirstSeen(event_id, now);
+      },
+      first_seen);
+}
+
 absl::Status SQLiteStore::MarkSent(const Key& key, const std::string& owner,
                                    absl::Time now) {
   return OwnerTransition(PAYMENTS_SQL_MARK_SENT, kOpenAttempt, "mark sent",
@@ -536,37 +571,39 @@ absl::StatusOr<int64_t> SQLiteStore::ReapExpired(absl::Time now) {
   });
 }
 
+absl::StatusOr<std::optional<absl::Time>> SQLiteStore::FirstSeen(
+    const std::string& event_id, absl::Time now) {
+  std::optional<absl::Time> first_seen;
+  absl::StatusOr<int> read = Query(
+      kSelectEvent, "select event",
+      [&](const SqliteStatement& row) -> absl::Status {
+        absl::StatusOr<int64_t> seen = row.Int(0);
+        absl::StatusOr<int64_t> expires = row.Int(1);
+        if (!seen.ok()) return seen.status();
+        if (!expires.ok()) return expires.status();
+        if (internal::MicrosToTime(*expires) > now) {
+          first_seen = internal::MicrosToTime(*seen);
+        }
+        return absl::OkStatus();
+      },
+      event_id);
+  if (!read.ok()) return read.status();
+  return first_seen;
+}
+
 absl::StatusOr<std::optional<absl::Time>> SQLiteStore::RememberEvent(
     const std::string& event_id, absl::Time now, absl::Duration retention) {
   absl::MutexLock lock(&mu_);
-  // When it was first seen, if it was and has not expired.
-  auto first_seen_at = [&]() -> absl::StatusOr<std::optional<absl::Time>> {
-    std::optional<absl::Time> first_seen;
-    absl::StatusOr<int> read = Query(
-        kSelectEvent, "select event",
-        [&](const SqliteStatement& row) -> absl::Status {
-          absl::StatusOr<int64_t> seen = row.Int(0);
-          absl::StatusOr<int64_t> expires = row.Int(1);
-          if (!seen.ok()) return seen.status();
-          if (!expires.ok()) return expires.status();
-          if (internal::MicrosToTime(*expires) > now) {
-            first_seen = internal::MicrosToTime(*seen);
-          }
-          return absl::OkStatus();
-        },
-        event_id);
-    if (!read.ok()) return read.status();
-    return first_seen;
-  };
   // A redelivery is answered from a read, without the write lock; a new
   // event (or a failed read) is checked again and inserted in one
   // transaction.
-  if (absl::StatusOr<std::optional<absl::Time>> seen = first_seen_at();
+  if (absl::StatusOr<std::optional<absl::Time>> seen = FirstSeen(event_id, now);
       seen.ok() && seen->has_value()) {
     return seen;
   }
   return InTransaction([&]() -> absl::StatusOr<std::optional<absl::Time>> {
-    absl::StatusOr<std::optional<absl::Time>> first_seen = first_seen_at();
+    absl::StatusOr<std::optional<absl::Time>> first_seen =
+        FirstSeen(event_id, now);
     if (!first_seen.ok()) return first_seen.status();
     if (first_seen->has_value()) return first_seen;
     absl::StatusOr<int> inserted =

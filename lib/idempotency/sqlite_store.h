@@ -41,8 +41,9 @@ struct SQLiteStoreOptions {
 // event are answered by a read alone (no write lock, no fsync). Every call
 // may still wait up to the busy timeout for another connection's lock, so
 // calls belong on a worker pool, never on gRPC's or the transport's
-// threads. Error semantics as in
-// idempotency_store.h; SQLite failures (disk full, I/O error, lock wait
+// threads; except GetWithoutWaiting, which reads only when the connection
+// is free and gives up at once on another connection's lock. Error semantics as
+// in idempotency_store.h; SQLite failures (disk full, I/O error, lock wait
 // exceeded) are UNAVAILABLE.
 //
 // Arguments are not validated here, and Get returns a record whatever its
@@ -68,6 +69,10 @@ class SQLiteStore final : public IdempotencyStore {
       absl::Duration lease, absl::Duration retention) override;
   absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                             absl::Time now) override;
+  bool GetWithoutWaiting(const Key& key, absl::Time now,
+                         std::optional<Record>* record) override;
+  bool EventSeenWithoutWaiting(const std::string& event_id, absl::Time now,
+                               std::optional<absl::Time>* first_seen) override;
   absl::Status MarkSent(const Key& key, const std::string& owner,
                         absl::Time now) override;
   absl::Status Succeed(const Key& key, const std::string& owner,
@@ -100,7 +105,7 @@ class SQLiteStore final : public IdempotencyStore {
   absl::Status Ping() override;
 
  private:
-  explicit SQLiteStore(sqlite3* db);
+  SQLiteStore(sqlite3* db, absl::Duration busy_timeout);
 
   // A prepared statement for `sql` (a string literal: cached by address),
   // prepared on first use and reset by the caller after use.
@@ -134,6 +139,15 @@ class SQLiteStore final : public IdempotencyStore {
   // The record for `key` whatever its expiry, if any.
   absl::StatusOr<std::optional<Record>> Load(const Key& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When `event_id` was first seen, unless it was not or has expired.
+  absl::StatusOr<std::optional<absl::Time>> FirstSeen(
+      const std::string& event_id, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `read()` into `*out` if the connection is free, with no busy handler
+  // (another connection's lock is SQLITE_BUSY at once): the *WithoutWaiting
+  // calls. False if it was not free or `read` failed.
+  template <typename Read, typename T>
+  bool WithoutWaiting(Read read, T* out) ABSL_LOCKS_EXCLUDED(mu_);
   // One transaction: `change` (an UPDATE of the record returning `op`),
   // then, if it changed the record, `attempt` (the attempt row's change).
   // True if the record changed. `values` are bound to both.
@@ -158,6 +172,7 @@ class SQLiteStore final : public IdempotencyStore {
 
   absl::Mutex mu_;
   sqlite3* const db_;
+  const int busy_timeout_ms_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_
       ABSL_GUARDED_BY(mu_);
 };

@@ -53,6 +53,14 @@ absl::StatusOr<std::optional<Record>> ValidatingStore::Get(const Key& key,
   return record;
 }
 
+bool ValidatingStore::GetWithoutWaiting(const Key& key, absl::Time now,
+                                        std::optional<Record>* record) {
+  if (!ValidateKey(key).ok()) return false;  // Get reports it.
+  if (!backend_->GetWithoutWaiting(key, now, record)) return false;
+  if (record->has_value() && (*record)->expires_at <= now) record->reset();
+  return true;
+}
+
 absl::Status ValidatingStore::MarkSent(const Key& key, const std::string& owner,
                                        absl::Time now) {
   if (absl::Status s = ValidateKeyAndOwner(key, owner); !s.ok()) return s;
@@ -144,6 +152,15 @@ absl::StatusOr<std::vector<UnknownSummary>> ValidatingStore::SummarizeUnknown(
 
 absl::StatusOr<int64_t> ValidatingStore::ReapExpired(absl::Time now) {
   return backend_->ReapExpired(now);
+}
+
+bool ValidatingStore::EventSeenWithoutWaiting(
+    const std::string& event_id, absl::Time now,
+    std::optional<absl::Time>* first_seen) {
+  if (!internal::ValidateText(event_id, "webhook event id").ok()) {
+    return false;  // RememberEvent reports it.
+  }
+  return backend_->EventSeenWithoutWaiting(event_id, now, first_seen);
 }
 
 absl::StatusOr<std::optional<absl::Time>> ValidatingStore::RememberEvent(

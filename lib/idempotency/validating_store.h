@@ -36,6 +36,10 @@ class ValidatingStore final : public IdempotencyStore {
   // The backend's record, or nullopt if it has expired (expires_at <= now).
   absl::StatusOr<std::optional<Record>> Get(const Key& key,
                                             absl::Time now) override;
+  bool GetWithoutWaiting(const Key& key, absl::Time now,
+                         std::optional<Record>* record) override;
+  bool EventSeenWithoutWaiting(const std::string& event_id, absl::Time now,
+                               std::optional<absl::Time>* first_seen) override;
   absl::Status MarkSent(const Key& key, const std::string& owner,
                         absl::Time now) override;
   absl::Status Succeed(const Key& key, const std::string& owner,

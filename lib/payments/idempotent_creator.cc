@@ -51,6 +51,7 @@ class IdempotentCreator::Call final
         poll_delay_(creator.options_.poll_initial) {}
 
   void Start() {
+    if (ReplayedAtOnce()) return;
     OnPool([](Call& self) { self.Reserve(); });
   }
 
@@ -98,6 +99,30 @@ class IdempotentCreator::Call final
     if (creator_.metrics_ != nullptr) {
       creator_.metrics_->IdempotencyResult(result);
     }
+  }
+
+  // A replay answered on the calling thread, without the hop to the worker
+  // pool, when the store can read the record without waiting (see
+  // IdempotencyStore::GetWithoutWaiting): the answer Reserve() -> Examine()
+  // -> CheckAccount() gives a live succeeded record of this request and
+  // this key. False, with nothing done, for anything else: the pool path
+  // then decides, from its own read.
+  bool ReplayedAtOnce() {
+    if (budget_.Exhausted()) return false;
+    std::optional<Record> record;
+    const absl::Time start = absl::Now();
+    if (!creator_.store_.GetWithoutWaiting(key_, Now(), &record)) return false;
+    if (creator_.metrics_ != nullptr) {
+      creator_.metrics_->StoreOperation(
+          "get_at_once", absl::ToDoubleSeconds(absl::Now() - start), true);
+    }
+    if (!record.has_value() || record->state != RecordState::kSucceeded ||
+        record->key_id != key_id_ ||
+        !SameFingerprint(record->fingerprint, fingerprint_)) {
+      return false;
+    }
+    Replay(*record);
+    return true;
   }
 
   void Reserve() {

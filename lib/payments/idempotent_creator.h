@@ -70,7 +70,9 @@ struct CreateOutcome {
 using CreateDone = absl::AnyInvocable<void(absl::StatusOr<CreateOutcome>) &&>;
 
 // Thread-safe. Journal I/O runs on `pool`, Dojo calls on the DojoClient's
-// transport, waits on `timer`; `done` runs on one of those threads.
+// transport, waits on `timer`; `done` runs on one of those threads, or on
+// the caller's before Create returns: a replay the store could read without
+// waiting (IdempotencyStore::GetWithoutWaiting) skips the pool.
 class IdempotentCreator final {
  public:
   // All references must outlive the creator; `metrics` may be null.

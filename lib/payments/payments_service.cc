@@ -532,7 +532,24 @@ void PaymentsService::VerifyWebhook(const v1::VerifyWebhookRequest& request,
     std::move(done)(std::move(verified));
     return;
   }
-  // Dojo redelivers events; remember ids so that the caller can tell.
+  // Dojo redelivers events; remember ids so that the caller can tell. A
+  // redelivery the store can tell at once is answered here, without the hop
+  // to the worker pool; a new event is remembered there.
+  const absl::Time read_at = absl::Now();
+  if (std::optional<absl::Time> seen;
+      store_.EventSeenWithoutWaiting(verified->event().id(), read_at, &seen)) {
+    if (metrics_ != nullptr) {
+      metrics_->StoreOperation("event_seen_at_once",
+                               absl::ToDoubleSeconds(absl::Now() - read_at),
+                               true);
+    }
+    if (seen.has_value()) {
+      verified->set_duplicate(true);
+      *verified->mutable_first_seen_at() = ToProto(*seen);
+      std::move(done)(*std::move(verified));
+      return;
+    }
+  }
   pool_.Post([this, response = *std::move(verified),
               done = std::move(done)]() mutable {
     const absl::Time now = absl::Now();

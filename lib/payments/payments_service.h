@@ -88,7 +88,8 @@ class PaymentsService final {
                    Done<v1::ListIntentsResponse> done);
 
   // Checks the signature and parses the event (inline, no I/O), then
-  // remembers the event id in the store (worker pool) to flag redeliveries.
+  // remembers the event id in the store (worker pool) to flag redeliveries;
+  // a redelivery the store can tell without waiting is flagged inline.
   // The response is built field by field: it never carries unknown fields.
   void VerifyWebhook(const v1::VerifyWebhookRequest& request,
                      Done<v1::VerifyWebhookResponse> done);

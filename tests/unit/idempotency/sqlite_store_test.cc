@@ -4,11 +4,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "lib/idempotency/idempotency_store.h"
@@ -186,6 +190,104 @@ TEST(SQLiteStoreTest, ReplaysAndRedeliveriesDoNotWaitForTheWriteLock) {
                   ->Reserve(fresh, "fp", "", "", "owner", kNow,
                             absl::Seconds(30), absl::Hours(1))
                   .ok());
+}
+
+// GetWithoutWaiting and EventSeenWithoutWaiting (a replay or a redelivery
+// answered on gRPC's thread) read while another connection holds the write
+// lock (WAL), and give up at once, with nothing read, while a call of this
+// store holds the connection: here a reservation waiting out the busy
+// timeout for that lock.
+TEST(SQLiteStoreTest, ReadsWithoutWaitingNeverWait) {
+  TempDir dir;
+  const std::string path = dir.File("store.db");
+  absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
+      SQLiteStore::Open(path, {.busy_timeout = absl::Seconds(10)});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Migrate().ok());
+  const Key key{.account = "acct", .reference = "Order-replay"};
+  ASSERT_TRUE((*store)
+                  ->Reserve(key, "fp", "", "", "owner", kNow, absl::Seconds(30),
+                            absl::Hours(1))
+                  .ok());
+  ASSERT_TRUE((*store)->MarkSent(key, "owner", kNow).ok());
+  ASSERT_TRUE((*store)->Succeed(key, "owner", "pi", "result", kNow).ok());
+  ASSERT_TRUE((*store)->RememberEvent("evt_1", kNow, absl::Hours(1)).ok());
+
+  std::optional<absl::Time> seen;
+  ASSERT_TRUE((*store)->EventSeenWithoutWaiting("evt_1", kNow, &seen));
+  EXPECT_EQ(seen, std::optional<absl::Time>(kNow));
+  ASSERT_TRUE((*store)->EventSeenWithoutWaiting("evt_2", kNow, &seen));
+  EXPECT_FALSE(seen.has_value());
+  ASSERT_TRUE(
+      (*store)->EventSeenWithoutWaiting("evt_1", kNow + absl::Hours(2), &seen));
+  EXPECT_FALSE(seen.has_value()) << "forgotten after its retention";
+
+  std::optional<Record> record;
+  ASSERT_TRUE((*store)->GetWithoutWaiting(key, kNow, &record));
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->state, RecordState::kSucceeded);
+  EXPECT_EQ(record->result, "result");
+  const Key absent{.account = "acct", .reference = "Order-absent"};
+  ASSERT_TRUE((*store)->GetWithoutWaiting(absent, kNow, &record));
+  EXPECT_FALSE(record.has_value());
+
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  ASSERT_TRUE((*store)->GetWithoutWaiting(key, kNow, &record));
+  EXPECT_TRUE(record.has_value());
+
+  std::atomic<bool> reserved{false};
+  std::thread writer([&] {
+    const Key fresh{.account = "acct", .reference = "Order-new"};
+    EXPECT_TRUE((*store)
+                    ->Reserve(fresh, "fp", "", "", "owner", kNow,
+                              absl::Seconds(30), absl::Hours(1))
+                    .ok());
+    reserved = true;
+  });
+  // Until the writer holds the connection (it then waits for `other`).
+  bool gave_up = false;
+  for (int i = 0; i < 500 && !gave_up; ++i) {
+    std::optional<Record> unread;
+    gave_up = !(*store)->GetWithoutWaiting(key, kNow, &unread);
+    if (gave_up) {
+      EXPECT_FALSE(unread.has_value());
+      std::optional<absl::Time> unseen;
+      EXPECT_FALSE((*store)->EventSeenWithoutWaiting("evt_1", kNow, &unseen));
+      EXPECT_FALSE(unseen.has_value());
+    }
+    if (!gave_up) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(gave_up);
+  EXPECT_FALSE(reserved) << "gave up only once the writer was done";
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  writer.join();
+  sqlite3_close(other);
+  EXPECT_TRUE(reserved);
+  ASSERT_TRUE((*store)->GetWithoutWaiting(key, kNow, &record));
+}
+
+// Through OpenStore (ValidatingStore), as the server uses it: an expired
+// record is absent, as Get has it.
+TEST(SQLiteStoreTest, GetWithoutWaitingHidesExpiredRecords) {
+  TempDir dir;
+  absl::StatusOr<std::unique_ptr<IdempotencyStore>> store =
+      OpenStore("sqlite:" + dir.File("store.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Migrate().ok());
+  const Key key{.account = "acct", .reference = "Order-old"};
+  ASSERT_TRUE((*store)
+                  ->Reserve(key, "fp", "", "", "owner", kNow, absl::Seconds(30),
+                            absl::Hours(1))
+                  .ok());
+  std::optional<Record> record;
+  ASSERT_TRUE((*store)->GetWithoutWaiting(key, kNow, &record));
+  EXPECT_TRUE(record.has_value());
+  ASSERT_TRUE((*store)->GetWithoutWaiting(key, kNow + absl::Hours(2), &record));
+  EXPECT_FALSE(record.has_value());
 }
 
 TEST(SQLiteStoreTest, SucceededRecordSurvivesAProcessThatDies) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -170,6 +171,36 @@ TEST_F(CreatorTest, CreatesOnceThenReplaysTheJournaledIntent) {
   EXPECT_EQ(record->dojo_id, first->intent.id());
   EXPECT_EQ(record->attempts, 1);
   EXPECT_EQ(record->key_id, AccountKeys::KeyId(kKey));
+}
+
+// A replay the journal can read at once is answered on the calling thread,
+// even while every worker of the pool is busy; anything else (here other
+// parameters for the reference) still waits for the pool.
+TEST_F(CreatorTest, AReplayIsAnsweredWithoutWaitingForThePool) {
+  absl::StatusOr<CreateOutcome> first = Create(Request("order-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  absl::Notification release;
+  absl::BlockingCounter busy(2);
+  for (int i = 0; i < 2; ++i) {
+    pool_.Post([&] {
+      busy.DecrementCount();
+      release.WaitForNotification();
+    });
+  }
+  busy.Wait();
+  std::shared_ptr<Pending> replay = Start(Request("order-1"));
+  EXPECT_TRUE(replay->done.HasBeenNotified());
+  std::shared_ptr<Pending> mismatch = Start(Request("order-1", 2000));
+  EXPECT_FALSE(mismatch->done.HasBeenNotified());
+  release.Notify();
+
+  absl::StatusOr<CreateOutcome> replayed = replay->Wait();
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_TRUE(replayed->replay);
+  EXPECT_EQ(replayed->intent.id(), first->intent.id());
+  EXPECT_EQ(mismatch->Wait().status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(transport_.CountRequests(kPostCreate), 1);
 }
 
 TEST_F(CreatorTest, OtherParametersForAReferenceAreRefused) {
