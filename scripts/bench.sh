@@ -249,7 +249,8 @@ jq -rs --slurpfile p "$out/per-call.json" '(map({(.label): .}) | add) as $m | $p
   "$out/results.jsonl" > "$out/targets.txt"
 
 # The chart: CPU per call as a ratio to Check, and the latencies.
-jq -r '.[] | "\(.label) \(.ratio)"' "$out/per-call.json" > "$work/cpu.dat"
+jq -r '[.check, .get, .create_fresh, .create_replay, .verify, .verify_duplicate][] |
+  "\(.label) \(.ratio)"' "$out/per-call.json" > "$work/cpu.dat"
 jq -r 'select(.label|startswith("lat_")) | "\(.label|ltrimstr("lat_")) \(.p50_ms) \(.p99_ms)"' \
   "$out/results.jsonl" > "$work/lat.dat"
 gnuplot <<GNUPLOT
@@ -264,12 +265,14 @@ set yrange [0:*]
 set title "server CPU per call / health Check ($concurrency in flight, median of $rounds rounds, log scale)"
 set logscale y
 set yrange [0.5:*]
+set xtics rotate by -30
 set key top left
 plot "$work/cpu.dat" using 2:xtic(1) title "ratio" lc rgb "#4477aa", \
      4 with lines dt 2 lc rgb "#cc3311" title "GetIntent target 4x", \
      2 with lines dt 3 lc rgb "#ee7733" title "replay/webhook target 2x"
 set title "latency at $rate calls/s (ms)"
 unset logscale y
+set xtics norotate
 set yrange [0:*]
 set key top right
 set style histogram clustered gap 1
