@@ -134,6 +134,29 @@ TEST(SQLiteStoreTest, UnopenableFilesAreInvalidArgument) {
       << store.status();
 }
 
+const Key kReplayKey{.account = "acct", .reference = "Order-replay"};
+
+// A store at `path` holding a succeeded record for kReplayKey (result
+// "result") and the webhook event "evt_1", both seen at kNow.
+absl::StatusOr<std::unique_ptr<SQLiteStore>> OpenWithAReplayAndAnEvent(
+    const std::string& path, absl::Duration busy_timeout) {
+  absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
+      SQLiteStore::Open(path, {.busy_timeout = busy_timeout});
+  if (!store.ok()) return store.status();
+  SQLiteStore& s = **store;
+  for (absl::Status status :
+       {s.Migrate(),
+        s.Reserve(kReplayKey, "fp", "", "", "owner", kNow, absl::Seconds(30),
+                  absl::Hours(1))
+            .status(),
+        s.MarkSent(kReplayKey, "owner", kNow),
+        s.Succeed(kReplayKey, "owner", "pi", "result", kNow),
+        s.RememberEvent("evt_1", kNow, absl::Hours(1)).status()}) {
+    if (!status.ok()) return status;
+  }
+  return store;
+}
+
 // The process that finished a record dies without closing anything (no
 // destructor, no checkpoint): the record is still there for the next one.
 // A replay (a live, finished record) and a redelivered webhook event are
@@ -143,17 +166,9 @@ TEST(SQLiteStoreTest, ReplaysAndRedeliveriesDoNotWaitForTheWriteLock) {
   TempDir dir;
   const std::string path = dir.File("store.db");
   absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
-      SQLiteStore::Open(path, {.busy_timeout = absl::Milliseconds(50)});
+      OpenWithAReplayAndAnEvent(path, absl::Milliseconds(50));
   ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE((*store)->Migrate().ok());
-  const Key key{.account = "acct", .reference = "Order-replay"};
-  ASSERT_TRUE((*store)
-                  ->Reserve(key, "fp", "", "", "owner", kNow, absl::Seconds(30),
-                            absl::Hours(1))
-                  .ok());
-  ASSERT_TRUE((*store)->MarkSent(key, "owner", kNow).ok());
-  ASSERT_TRUE((*store)->Succeed(key, "owner", "pi", "result", kNow).ok());
-  ASSERT_TRUE((*store)->RememberEvent("evt_1", kNow, absl::Hours(1)).ok());
+  const Key key = kReplayKey;
 
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
@@ -201,17 +216,9 @@ TEST(SQLiteStoreTest, ReadsWithoutWaitingNeverWait) {
   TempDir dir;
   const std::string path = dir.File("store.db");
   absl::StatusOr<std::unique_ptr<SQLiteStore>> store =
-      SQLiteStore::Open(path, {.busy_timeout = absl::Seconds(10)});
+      OpenWithAReplayAndAnEvent(path, absl::Seconds(10));
   ASSERT_TRUE(store.ok()) << store.status();
-  ASSERT_TRUE((*store)->Migrate().ok());
-  const Key key{.account = "acct", .reference = "Order-replay"};
-  ASSERT_TRUE((*store)
-                  ->Reserve(key, "fp", "", "", "owner", kNow, absl::Seconds(30),
-                            absl::Hours(1))
-                  .ok());
-  ASSERT_TRUE((*store)->MarkSent(key, "owner", kNow).ok());
-  ASSERT_TRUE((*store)->Succeed(key, "owner", "pi", "result", kNow).ok());
-  ASSERT_TRUE((*store)->RememberEvent("evt_1", kNow, absl::Hours(1)).ok());
+  const Key key = kReplayKey;
 
   std::optional<absl::Time> seen;
   ASSERT_TRUE((*store)->EventSeenWithoutWaiting("evt_1", kNow, &seen));
