@@ -30,16 +30,9 @@ class CreateFaultTest : public StackTest {
   // Short, so that "not created" cells finish quickly.
   static constexpr absl::Duration kSettlePeriod = absl::Seconds(10);
 
-  // Servers that settle quickly: the settle period above, a reconciler
-  // round every 250 ms, fast retries.
+  // Servers that settle quickly, with the settle period above.
   static StackOptions FaultOptions(int servers = 1, std::string store = "") {
-    return {
-        .server_env = {{"PAYMENTS_SETTLE_PERIOD",
-                        absl::StrCat(absl::ToInt64Seconds(kSettlePeriod), "s")},
-                       {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
-                       {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
-        .servers = servers,
-        .store = std::move(store)};
+    return QuickSettleOptions(kSettlePeriod, servers, std::move(store));
   }
 
   struct FirstCall {

@@ -58,13 +58,7 @@ constexpr absl::Duration kCallDeadline = absl::Seconds(5);
 constexpr absl::Duration kSettlePeriod = absl::Seconds(10);
 
 StackOptions OperationOptions(int servers = 1, std::string store = "") {
-  return {
-      .server_env = {{"PAYMENTS_SETTLE_PERIOD",
-                      absl::StrCat(absl::ToInt64Seconds(kSettlePeriod), "s")},
-                     {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
-                     {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
-      .servers = servers,
-      .store = std::move(store)};
+  return QuickSettleOptions(kSettlePeriod, servers, std::move(store));
 }
 
 std::string CodeName(const grpc::Status& status) {

@@ -10,10 +10,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "lib/dojo/curl_multi_transport.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/child_process.h"
@@ -60,6 +63,20 @@ struct StackOptions {
   // `localhost`, which the test certificate names.
   std::function<absl::StatusOr<int>(int dojo_port)> front_dojo;
 };
+
+// Servers that settle ambiguous outcomes quickly, as the fault tests need:
+// `settle_period`, a reconciler round every 250 ms, fast retries.
+inline StackOptions QuickSettleOptions(absl::Duration settle_period,
+                                       int servers = 1,
+                                       std::string store = "") {
+  return {
+      .server_env = {{"PAYMENTS_SETTLE_PERIOD",
+                      absl::StrCat(absl::ToInt64Seconds(settle_period), "s")},
+                     {"PAYMENTS_RECONCILE_INTERVAL", "250ms"},
+                     {"PAYMENTS_RETRY_INITIAL_BACKOFF", "50ms"}},
+      .servers = servers,
+      .store = std::move(store)};
+}
 
 class TestStack final {
  public:
