@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,10 +75,24 @@ TEST(ChildProcessTest, MissingBinaryFails) {
   EXPECT_FALSE(child.ok());
 }
 
+TEST(WaitForTest, PickedPortsLieBelowTheEphemeralRange) {
+  int first_ephemeral = 0;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> first_ephemeral;
+  ASSERT_GT(first_ephemeral, 0);
+  std::set<int> ports;
+  for (int i = 0; i < 50; ++i) {
+    auto port = PickFreePort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    EXPECT_GE(*port, 20000);
+    EXPECT_LT(*port, first_ephemeral);
+    ports.insert(*port);
+  }
+  EXPECT_GT(ports.size(), 40u) << "picks are not spread out";
+}
+
 TEST(WaitForTest, PortsAndFiles) {
   auto port = PickFreePort();
   ASSERT_TRUE(port.ok()) << port.status();
-  EXPECT_GT(*port, 0);
   EXPECT_EQ(WaitForTcpPort(*port, absl::Milliseconds(50)).code(),
             absl::StatusCode::kDeadlineExceeded);
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -18,6 +19,8 @@ namespace payments::testing {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
+// Picked ports lie between this and the kernel's ephemeral range.
+constexpr int kLowestPickedPort = 20000;
 
 sockaddr_in Loopback(int port) {
   sockaddr_in address{};
@@ -37,23 +40,47 @@ bool CanConnect(int port) {
   return connected;
 }
 
+bool CanBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in address = Loopback(port);
+  const bool bound =
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return bound;
+}
+
+// The first port of net.ipv4.ip_local_port_range (Linux's default if the
+// file cannot be read).
+int FirstEphemeralPort() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int first = 0;
+  if (range >> first && first > 0) return first;
+  return 32768;
+}
+
 }  // namespace
 
 absl::StatusOr<int> PickFreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  // Below the range the kernel hands out to outgoing connections, so no
+  // client socket of a parallel test can be holding the port when the server
+  // binds it. Ports are drawn at random so that parallel tests rarely try the
+  // same one.
+  const int first_ephemeral = FirstEphemeralPort();
+  if (first_ephemeral - kLowestPickedPort < 1000) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the ephemeral port range starts at ", first_ephemeral,
+        ", too close to ", kLowestPickedPort));
   }
-  sockaddr_in address = Loopback(0);
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const int error = errno;
-    close(fd);
-    return absl::InternalError(absl::StrCat("bind: ", std::strerror(error)));
+  thread_local std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(kLowestPickedPort,
+                                          first_ephemeral - 1);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = pick(random);
+    if (CanBind(port)) return port;
   }
-  close(fd);
-  return static_cast<int>(ntohs(address.sin_port));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("100 ports below ", first_ephemeral, " were all in use"));
 }
 
 absl::Status WaitForTcpPort(int port, absl::Duration timeout) {
