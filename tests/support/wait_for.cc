@@ -68,9 +68,9 @@ absl::StatusOr<int> PickFreePort() {
   // same one.
   const int first_ephemeral = FirstEphemeralPort();
   if (first_ephemeral - kLowestPickedPort < 1000) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the ephemeral port range starts at ", first_ephemeral,
-        ", too close to ", kLowestPickedPort));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the ephemeral port range starts at ", first_ephemeral,
+                     ", too close to ", kLowestPickedPort));
   }
   thread_local std::mt19937 random(std::random_device{}());
   std::uniform_int_distribution<int> pick(kLowestPickedPort,
