@@ -270,10 +270,7 @@ class IdempotentCreator::Call final
       case Settlement::kNotCreated:
         return Reserve();  // Proven absent: a new attempt cannot duplicate.
       case Settlement::kFailed:
-        if (result.error.code() == absl::StatusCode::kFailedPrecondition &&
-            !GetErrorInfo(result.error).has_value()) {
-          return Reexamine();  // Settled by someone else meanwhile.
-        }
+        if (ChangedMeanwhile(result)) return Reexamine();
         [[fallthrough]];
       case Settlement::kPending:
         return OutcomeUnknown(result.next_check_at);

@@ -111,6 +111,9 @@ class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
     }
     switch (existing.state) {
       case RecordState::kSucceeded:
+        // Sent by this call and settled by another settler: the lock this
+        // call left unknown is freed here too.
+        if (sent_) ReleaseSettledLock();
         Count("replay");
         return ReadBack(existing.dojo_id, existing.result, /*replay=*/true);
       case RecordState::kPending:
@@ -152,12 +155,10 @@ class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
         lock, budget_.UntilAnswer(),
         [self = shared_from_this()](SettleResult result) mutable {
           self->OnPool([result = std::move(result)](Call& call) mutable {
-            const bool freed = result.settlement == Settlement::kNotCreated;
-            const bool raced =
-                result.settlement == Settlement::kFailed &&
-                result.error.code() == absl::StatusCode::kFailedPrecondition &&
-                !GetErrorInfo(result.error).has_value();
-            if (freed || raced) return call.AcquireLock();
+            if (result.settlement == Settlement::kNotCreated ||
+                ChangedMeanwhile(result)) {
+              return call.AcquireLock();
+            }
             call.BlockedByUnsettled(result.next_check_at);
           });
         });
@@ -350,10 +351,7 @@ class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
         ReleaseSettledLock();
         return AcquireLock();  // Proven absent: a new attempt is safe.
       case Settlement::kFailed:
-        if (result.error.code() == absl::StatusCode::kFailedPrecondition &&
-            !GetErrorInfo(result.error).has_value()) {
-          return Examine();  // Settled by someone else meanwhile.
-        }
+        if (ChangedMeanwhile(result)) return Examine();
         [[fallthrough]];
       case Settlement::kPending:
         return OutcomeUnknown(result.next_check_at);
@@ -363,20 +361,26 @@ class IntentOperations::Call final : public std::enable_shared_from_this<Call> {
   // Frees the lock this call holds (kPending or kSent).
   void ReleaseLock() { (void)ops_.store_.Fail(lock_key_, owner_, Now()); }
 
-  // Frees the lock left kUnknown by this operation once it is settled.
+  // Frees the lock left kUnknown by this operation once it is settled. The
+  // reconciler may reschedule the lock between the read and the release: a
+  // changed lock is read again.
   void ReleaseSettledLock() {
-    absl::StatusOr<std::optional<Record>> lock =
-        ops_.store_.Get(lock_key_, Now());
-    if (!lock.ok() || !lock->has_value()) return;
-    std::optional<OperationParams> guarding =
-        OperationParams::FromJson((*lock)->params);
-    if ((*lock)->state != RecordState::kUnknown || !guarding.has_value() ||
-        !guarding->guarded.has_value() ||
-        guarding->guarded->reference != op_key_.reference ||
-        guarding->guarded->kind != op_key_.kind) {
-      return;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      absl::StatusOr<std::optional<Record>> lock =
+          ops_.store_.Get(lock_key_, Now());
+      if (!lock.ok() || !lock->has_value()) return;
+      std::optional<OperationParams> guarding =
+          OperationParams::FromJson((*lock)->params);
+      if ((*lock)->state != RecordState::kUnknown || !guarding.has_value() ||
+          !guarding->guarded.has_value() ||
+          guarding->guarded->reference != op_key_.reference ||
+          guarding->guarded->kind != op_key_.kind) {
+        return;
+      }
+      absl::Status released =
+          ops_.store_.SettleNotCreated(lock_key_, (*lock)->version, Now());
+      if (released.code() != absl::StatusCode::kFailedPrecondition) return;
     }
-    (void)ops_.store_.SettleNotCreated(lock_key_, (*lock)->version, Now());
   }
 
   // The intent after the operation, as Dojo holds it now.

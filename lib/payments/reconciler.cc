@@ -57,6 +57,12 @@ bool IsConflict(const absl::Status& status) {
 
 }  // namespace
 
+bool ChangedMeanwhile(const SettleResult& result) {
+  return result.settlement == Settlement::kFailed &&
+         result.error.code() == absl::StatusCode::kFailedPrecondition &&
+         !GetErrorInfo(result.error).has_value();
+}
+
 std::string RecordedIntent(const v1::PaymentIntent& intent) {
   v1::PaymentIntent recorded = intent;
   recorded.clear_client_session_secret();
@@ -91,8 +97,11 @@ class Reconciler::Settling final
         record_.key.account.empty() ? accounts->default_account()
                                     : record_.key.account);
     if (!key.ok()) {
-      return Failed(absl::FailedPreconditionError(
-          "the operation's account is no longer configured"));
+      absl::Status status = absl::FailedPreconditionError(
+          "the operation's account is no longer configured");
+      SetErrorInfo(status, reason::kUnknownAccount,
+                   {{"account", record_.key.account}});
+      return Failed(std::move(status));
     }
     if (!record_.key_id.empty() &&
         AccountKeys::EnvironmentOf(record_.key_id) !=
@@ -241,6 +250,12 @@ class Reconciler::Settling final
                     result.settlement == Settlement::kNotCreated) {
                   return self->SettleNotCreated("not_created");
                 }
+                // Another settler (the operation's own call, or this
+                // round settling it too) got there first: look again.
+                if (ChangedMeanwhile(result) && !self->looked_again_) {
+                  self->looked_again_ = true;
+                  return self->SettleLock();
+                }
                 self->Failed(absl::UnavailableError(
                     "the operation the intent lock guards is not settled"));
               });
@@ -378,6 +393,8 @@ class Reconciler::Settling final
   const CallContext context_;
   SettleDone done_;
   std::string api_key_;
+  // SettleLock read the guarded operation again after losing a race.
+  bool looked_again_ = false;
 };
 
 Reconciler::Reconciler(idempotency::IdempotencyStore& store,

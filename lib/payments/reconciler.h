@@ -86,6 +86,11 @@ struct SettleResult {
 
 using SettleDone = absl::AnyInvocable<void(SettleResult) &&>;
 
+// Whether a settlement failed only because someone else changed the record
+// meanwhile (settled or rescheduled it): FAILED_PRECONDITION without an
+// ErrorInfo. The record is worth reading again.
+bool ChangedMeanwhile(const SettleResult& result);
+
 // Thread-safe. Journal I/O runs on `pool`, Dojo calls on the DojoClient's
 // transport, the loop's waits on `timer`.
 class Reconciler final {
@@ -108,8 +113,8 @@ class Reconciler final {
   // intent's state (operation_evidence.h); a refund by sending it again with
   // its idempotencyKey; an intent lock by settling the operation it guards,
   // then releasing it (kNotCreated). `done` runs exactly once, on a pool
-  // thread. A record changed meanwhile by someone else is kFailed with
-  // FAILED_PRECONDITION: re-read it.
+  // thread. A record changed meanwhile by someone else is kFailed as
+  // ChangedMeanwhile says: re-read it.
   void Settle(const idempotency::Record& record, const CallContext& context,
               SettleDone done);
 

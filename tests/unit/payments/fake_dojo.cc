@@ -53,6 +53,13 @@ absl::Status TransportFailure(absl::StatusCode code,
 }  // namespace
 
 void FakeDojo::Send(dojo::HttpRequest request, dojo::HttpCallback done) {
+  absl::AnyInvocable<void() &&> hook;
+  if (request.method == "GET") {
+    absl::MutexLock lock(&mu_);
+    hook = std::move(before_next_get_);
+    before_next_get_ = nullptr;
+  }
+  if (hook != nullptr) std::move(hook)();
   absl::StatusOr<dojo::HttpResponse> result;
   {
     absl::MutexLock lock(&mu_);
@@ -254,6 +261,11 @@ void FakeDojo::SetStatus(const std::string& id, const std::string& status) {
   for (Intent& intent : intents_) {
     if (intent.id == id) intent.status = status;
   }
+}
+
+void FakeDojo::BeforeNextGet(absl::AnyInvocable<void() &&> hook) {
+  absl::MutexLock lock(&mu_);
+  before_next_get_ = std::move(hook);
 }
 
 std::vector<FakeDojo::Intent> FakeDojo::IntentsWithReference(

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "lib/dojo/http_transport.h"
@@ -56,6 +57,10 @@ class FakeDojo final : public dojo::HttpTransport {
                         const std::string& reference, int64_t amount,
                         absl::Time created_at);
   void SetStatus(const std::string& id, const std::string& status);
+  // Runs `hook` once, on the sending thread and outside the fake's lock,
+  // before the next GET is answered: someone else acting while Dojo is
+  // being asked.
+  void BeforeNextGet(absl::AnyInvocable<void() &&> hook);
 
   struct Intent {
     std::string id;
@@ -103,6 +108,7 @@ class FakeDojo final : public dojo::HttpTransport {
   absl::Duration search_lag_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
   absl::Duration slow_commit_ ABSL_GUARDED_BY(mu_) = absl::Seconds(8);
   int next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::AnyInvocable<void() &&> before_next_get_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace payments::testing

@@ -21,6 +21,7 @@
 #include "lib/idempotency/worker_pool.h"
 #include "lib/payments/account_keys.h"
 #include "lib/payments/fingerprint.h"
+#include "lib/payments/operation_params.h"
 #include "lib/payments/reconciler.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
@@ -455,6 +456,54 @@ TEST_F(CreatorTest, AProductionKeyNeverReplaysASandboxRecord) {
   EXPECT_EQ(ReasonOf(other.status()), "ACCOUNT_MISMATCH");
   // Decided from the key ids alone: no create, no lookup.
   EXPECT_EQ(transport_.requests().size(), 1u);
+}
+
+// An intent lock and the cancel it guards, both left unknown by the
+// cancel's call. While the reconciler settles the lock (by settling the
+// cancel first), the cancel's own call finds the cancel before it: the
+// lock is still released at once, not left unknown until its next check.
+TEST_F(CreatorTest, ALockIsReleasedWhenAnotherSettlerFindsItsOperationFirst) {
+  const std::string intent_id =
+      transport_.AddIntent("SHOP", "order-1", 1000, clock_.Now());
+  transport_.SetStatus(intent_id, "Canceled");
+  const Key cancel{OperationKind::kCancel, "shop", intent_id};
+  const Key lock{OperationKind::kIntentLock, "shop", intent_id};
+  OperationParams cancel_params;
+  cancel_params.intent_id = intent_id;
+  OperationParams lock_params = cancel_params;
+  lock_params.guarded = cancel;
+  for (const auto& [key, params] :
+       {std::pair(lock, lock_params), std::pair(cancel, cancel_params)}) {
+    auto reserved = store_->Reserve(
+        key, "fingerprint", params.ToJson(), AccountKeys::KeyId(kKey), "op-1",
+        clock_.Now(), absl::Seconds(30), absl::Hours(1));
+    ASSERT_TRUE(reserved.ok() && reserved->acquired);
+    ASSERT_TRUE(store_->MarkSent(key, "op-1", clock_.Now()).ok());
+    ASSERT_TRUE(store_->MarkUnknown(key, "op-1", clock_.Now()).ok());
+  }
+  transport_.BeforeNextGet([&] {
+    auto record = store_->Get(cancel, clock_.Now());
+    ASSERT_TRUE(record.ok() && record->has_value());
+    EXPECT_TRUE(
+        store_->Resolve(cancel, (*record)->version, intent_id, "", clock_.Now())
+            .ok());
+  });
+
+  absl::Notification done;
+  SettleResult result;
+  CallContext context;
+  context.deadline = clock_.Now() + absl::Seconds(30);
+  reconciler_.Settle(**store_->Get(lock, clock_.Now()), context,
+                     [&](SettleResult settled) {
+                       result = std::move(settled);
+                       done.Notify();
+                     });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(result.settlement, Settlement::kNotCreated) << result.error;
+  EXPECT_EQ((*store_->Get(lock, clock_.Now()))->state,
+            RecordState::kSettledNotCreated);
+  EXPECT_EQ((*store_->Get(cancel, clock_.Now()))->state,
+            RecordState::kSucceeded);
 }
 
 }  // namespace
