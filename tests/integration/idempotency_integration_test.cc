@@ -123,11 +123,13 @@ TEST_F(IdempotencyTest, DefiniteFailureReleasesTheKey) {
 TEST_F(IdempotencyTest, UnknownOutcomeIsReconciledByTheNextCall) {
   const std::string reference = Unique("Order-unknown");
   // Dojo creates the intent but the answer is lost, and the search that
-  // would find it fails too: the outcome stays unknown.
+  // would find it fails too (every search until the reset, so that a
+  // background reconciler round cannot use up the failures and let the
+  // call's own search find it): the outcome stays unknown.
   Script("POST", "/payment-intents",
          json::parse(R"([{"processThenDrop":true}])"));
   Script("POST", "/payment-intents/search",
-         json::parse(R"([{"status":500},{"status":500},{"status":500}])"));
+         json::parse(R"([{"status":500,"repeat":50}])"));
   v1::CreateIntentResponse response;
   grpc::Status status = Create(MinimalCreate(reference), response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);

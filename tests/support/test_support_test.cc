@@ -60,11 +60,14 @@ TEST(ChildProcessTest, StopSignalsAndEscalates) {
   EXPECT_FALSE((*child)->IsRunning());
   EXPECT_EQ((*child)->Stop(), 128 + SIGTERM);  // Idempotent.
 
-  auto stubborn = ChildProcess::Start(
-      Command("sh", {"-c", "trap '' TERM; while :; do sleep 0.05; done"},
-              dir.File("log2")));
+  auto stubborn = ChildProcess::Start(Command(
+      "sh", {"-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"},
+      dir.File("log2")));
   ASSERT_TRUE(stubborn.ok());
-  absl::SleepFor(absl::Milliseconds(100));  // Let the trap be installed.
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadFile(dir.File("log2")).value_or("") == "ready\n"; },
+      absl::Seconds(5)))
+      << "the trap was not installed";
   EXPECT_EQ((*stubborn)->Stop(SIGTERM, absl::Milliseconds(200)), 128 + SIGKILL);
 }
 
