@@ -915,8 +915,10 @@ TEST_F(OperationsTest, OperationsOnOneIntentAreSerialised) {
 // and goes through once the first is done.
 TEST_F(OperationsTest, QueuedCallIsAbortedBeforeItsDeadline) {
   const std::string id = Authorized("queued", 1000);
+  // Answered after 6 s: the three queued calls below (800 ms each) must all
+  // run while it is still unanswered, however loaded the machine.
   Script("POST", "/payment-intents/*/captures",
-         json::parse(R"([{"delayMs":2500}])"));
+         json::parse(R"([{"delayMs":6000}])"));
   v1::CaptureIntentResponse first;
   grpc::Status first_status;
   std::thread slow([&] { first_status = Capture(id, "slow", 400, &first); });

@@ -138,7 +138,16 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
           .ok());
   constexpr int kCalls = 100;
   InFlightReads reads(*stub_, created.intent().id(), kCalls, absl::Seconds(15));
-  absl::SleepFor(absl::Milliseconds(500));  // All of them reach the server.
+  // All of them reach Dojo (which logs each before its delay).
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int gets = 0;
+        for (const auto& entry : stack_->UpstreamRequests()) {
+          gets += entry["method"] == "GET";
+        }
+        return gets == kCalls;
+      },
+      absl::Milliseconds(1500)));
   ASSERT_EQ(Health(), "SERVING");
 
   const absl::Time sigterm = absl::Now();
@@ -147,18 +156,20 @@ TEST_F(LifecycleTest, SigtermDrainsEveryCallInFlightAndExitsZero) {
   // Health turns NOT_SERVING first, while calls are still accepted.
   EXPECT_TRUE(WaitFor([&] { return Health() == "NOT_SERVING"; },
                       absl::Milliseconds(800)));
-  // After the drain delay new calls are refused.
-  absl::SleepFor(absl::Milliseconds(1200));
+  // After the drain delay new calls (each on a new connection) are refused.
   v1::GetIntentRequest late;
   late.set_id(created.intent().id());
-  v1::GetIntentResponse late_response;
-  auto late_stub = v1::PaymentsService::NewStub(grpc::CreateChannel(
-      stack_->grpc_target(), grpc::InsecureChannelCredentials()));
-  EXPECT_EQ(late_stub
-                ->GetIntent(ContextWithDeadline(absl::Seconds(1)).get(), late,
-                            &late_response)
-                .error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        v1::GetIntentResponse late_response;
+        auto late_stub = v1::PaymentsService::NewStub(grpc::CreateChannel(
+            stack_->grpc_target(), grpc::InsecureChannelCredentials()));
+        return late_stub
+                   ->GetIntent(ContextWithDeadline(absl::Seconds(1)).get(),
+                               late, &late_response)
+                   .error_code() == grpc::StatusCode::UNAVAILABLE;
+      },
+      absl::Seconds(5)));
 
   stopper.join();
   EXPECT_EQ(exit_code, 0);

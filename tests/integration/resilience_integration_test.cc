@@ -17,6 +17,7 @@
 #include "tests/integration/rpc_test_util.h"
 #include "tests/integration/stack_test.h"
 #include "tests/integration/test_stack.h"
+#include "tests/support/wait_for.h"
 
 namespace payments::testing {
 namespace {
@@ -107,16 +108,16 @@ TEST_F(ResilienceTest, RetriesStopAtTheDeadline) {
   const std::string id = ExistingIntentId();
   // The next try would start after the caller's deadline: answer now.
   Script("GET", "/payment-intents/*",
-         json::parse(R"([{"status":503,"retryAfter":"2"},{"status":503}])"));
+         json::parse(R"([{"status":503,"retryAfter":"5"},{"status":503}])"));
   v1::GetIntentResponse response;
   const absl::Time start = absl::Now();
-  grpc::Status status = Get(id, response, absl::Milliseconds(1500));
-  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  grpc::Status status = Get(id, response, absl::Seconds(4));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(ReasonOf(status), "DOJO_UNAVAILABLE");
   auto retry = FindDetail<google::rpc::RetryInfo>(status);
   ASSERT_TRUE(retry.has_value());
-  EXPECT_EQ(retry->retry_delay().seconds(), 2);
+  EXPECT_EQ(retry->retry_delay().seconds(), 5);
   EXPECT_EQ(UpstreamSequence(),
             std::vector<std::string>{"GET /payment-intents/" + id + " 503"});
 }
@@ -129,8 +130,9 @@ TEST_F(ResilienceTest, CancelledCallStopsPendingRetries) {
   request.set_id(id);
   v1::GetIntentResponse response;
   auto context = ContextWithDeadline();
+  // Cancelled once the first try has reached Dojo.
   std::thread canceller([&context] {
-    absl::SleepFor(absl::Milliseconds(300));
+    WaitFor([] { return UpstreamSequence().size() == 1; }, absl::Seconds(5));
     context->TryCancel();
   });
   grpc::Status status = stub_->GetIntent(context.get(), request, &response);
