@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz) with clang-14, ASan and UBSan in
 # ./build-fuzz and runs each for SECONDS (default 20) over its committed
-# corpus, one after the other. Prints per target: executions, exec/s,
+# corpus, two at a time (FUZZ_JOBS). Prints per target: executions, exec/s,
 # coverage (cov/ft), corpus size and peak RSS; exits non-zero on any finding
 # (crash, failed invariant, sanitizer report, leak, timeout, OOM), with the
 # crashing inputs in build-fuzz/artifacts/<target>/.
@@ -22,12 +22,16 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-fuzz -j "${BUILD_JOBS:-2}" --target "${targets[@]}"
 built=$((SECONDS - start))
 
-rm -rf build-fuzz/artifacts
+# Each target runs on one core, FUZZ_JOBS (default 2) at a time; each one's
+# output is printed whole, in the order of `targets`.
+rm -rf build-fuzz/artifacts build-fuzz/output
+mkdir -p build-fuzz/output
 status=0
-for target in "${targets[@]}"; do
-  tests/fuzz/run_fuzzer.sh "build-fuzz/tests/fuzz/$target" "$seconds" \
-    build-fuzz/artifacts || status=1
-done
-echo "fuzz: configure+build ${built} s, runs $((SECONDS - start - built)) s ($seconds s per target)"
+printf '%s\n' "${targets[@]}" | xargs -P "${FUZZ_JOBS:-2}" -I{} \
+  sh -c 'tests/fuzz/run_fuzzer.sh "build-fuzz/tests/fuzz/$1" "$2" build-fuzz/artifacts \
+    > "build-fuzz/output/$1" 2>&1' sh {} "$seconds" || status=1
+for target in "${targets[@]}"; do cat "build-fuzz/output/$target"; done
+echo "fuzz: configure+build ${built} s, runs $((SECONDS - start - built)) s" \
+  "($seconds s per target, ${FUZZ_JOBS:-2} at a time)"
 [ "$status" -eq 0 ] || echo "fuzz: FINDINGS; crashing inputs under build-fuzz/artifacts/" >&2
 exit "$status"
