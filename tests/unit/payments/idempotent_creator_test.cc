@@ -9,8 +9,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,9 +21,11 @@
 #include "lib/payments/fingerprint.h"
 #include "lib/payments/operation_params.h"
 #include "lib/payments/reconciler.h"
+#include "tests/support/answer.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/payments/fake_dojo.h"
+#include "tests/unit/payments/pool_blocker.h"
 
 namespace payments {
 namespace {
@@ -95,14 +95,18 @@ class CreatorTest : public ::testing::Test {
 
   // Starts a create with `timeout` of (manual) time and returns a handle
   // whose Wait() gives the outcome.
+  struct Answered {
+    absl::StatusOr<CreateOutcome> outcome;
+    absl::Time at;
+  };
   struct Pending {
-    absl::Notification done;
-    absl::StatusOr<CreateOutcome> outcome = absl::UnknownError("not run");
-    absl::Time answered_at;
+    testing::Answer<Answered> answer;
 
     absl::StatusOr<CreateOutcome> Wait() {
-      EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-      return outcome;
+      std::optional<Answered> answered = answer.Wait(absl::Seconds(10));
+      EXPECT_TRUE(answered.has_value());
+      if (!answered.has_value()) return absl::UnknownError("not answered");
+      return answered->outcome;
     }
   };
   std::shared_ptr<Pending> Start(const v1::CreateIntentRequest& request,
@@ -114,9 +118,7 @@ class CreatorTest : public ::testing::Test {
     context.deadline = clock_.Now() + timeout;
     creator_.Create(request, key, context,
                     [this, pending](absl::StatusOr<CreateOutcome> outcome) {
-                      pending->outcome = std::move(outcome);
-                      pending->answered_at = clock_.Now();
-                      pending->done.Notify();
+                      pending->answer.Set({std::move(outcome), clock_.Now()});
                     });
     return pending;
   }
@@ -136,9 +138,9 @@ class CreatorTest : public ::testing::Test {
   // Runs one background reconciler round at the current time and waits for
   // it to end.
   void ReconcileNow() {
-    absl::Notification done;
-    reconciler_.RunRound([&done](int) { done.Notify(); });
-    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    auto claimed = std::make_shared<testing::Answer<int>>();
+    reconciler_.RunRound([claimed](int count) { claimed->Set(count); });
+    ASSERT_TRUE(claimed->Wait(absl::Seconds(10)).has_value());
   }
 
   static std::string ReasonOf(const absl::Status& status) {
@@ -181,20 +183,12 @@ TEST_F(CreatorTest, AReplayIsAnsweredWithoutWaitingForThePool) {
   absl::StatusOr<CreateOutcome> first = Create(Request("order-1"));
   ASSERT_TRUE(first.ok()) << first.status();
 
-  absl::Notification release;
-  absl::BlockingCounter busy(2);
-  for (int i = 0; i < 2; ++i) {
-    pool_.Post([&] {
-      busy.DecrementCount();
-      release.WaitForNotification();
-    });
-  }
-  busy.Wait();
+  testing::PoolBlocker busy(pool_, 2);
   std::shared_ptr<Pending> replay = Start(Request("order-1"));
-  EXPECT_TRUE(replay->done.HasBeenNotified());
+  EXPECT_TRUE(replay->answer.Ready());
   std::shared_ptr<Pending> mismatch = Start(Request("order-1", 2000));
-  EXPECT_FALSE(mismatch->done.HasBeenNotified());
-  release.Notify();
+  EXPECT_FALSE(mismatch->answer.Ready());
+  busy.Release();
 
   absl::StatusOr<CreateOutcome> replayed = replay->Wait();
   ASSERT_TRUE(replayed.ok()) << replayed.status();
@@ -328,7 +322,7 @@ TEST_F(CreatorTest, ARequestThatNeverLeftIsSentAgainAtOnce) {
   transport_.FailNextCreate(CreateFault::kNeverSent);
   const auto pending = Start(Request("order-1"));
   // The retry waits out its backoff on the manual clock.
-  while (!pending->done.HasBeenNotified()) {
+  while (!pending->answer.Ready()) {
     if (clock_.pending() > 0) clock_.Advance(absl::Milliseconds(10));
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -378,7 +372,7 @@ TEST_F(CreatorTest, AWaiterGivesUpWithRetryInfoBeforeItsDeadline) {
   while (transport_.held() == 0) absl::SleepFor(absl::Milliseconds(1));
   const absl::Time deadline = clock_.Now() + absl::Seconds(2);
   const auto waiter = Start(Request("order-1"), absl::Seconds(2));
-  while (!waiter->done.HasBeenNotified()) {
+  while (!waiter->answer.Ready()) {
     if (clock_.pending() > 0) clock_.Advance(absl::Milliseconds(50));
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -386,7 +380,7 @@ TEST_F(CreatorTest, AWaiterGivesUpWithRetryInfoBeforeItsDeadline) {
   EXPECT_EQ(gave_up.status().code(), absl::StatusCode::kAborted);
   EXPECT_EQ(ReasonOf(gave_up.status()), "OPERATION_IN_PROGRESS");
   EXPECT_TRUE(GetRetryInfo(gave_up.status()).has_value());
-  EXPECT_LT(waiter->answered_at, deadline);
+  EXPECT_LT(waiter->answer.Wait(absl::ZeroDuration())->at, deadline);
 
   transport_.ReleaseHeld(CreateFault::kHold);
   ASSERT_TRUE(owner->Wait().ok());
@@ -489,17 +483,15 @@ TEST_F(CreatorTest, ALockIsReleasedWhenAnotherSettlerFindsItsOperationFirst) {
             .ok());
   });
 
-  absl::Notification done;
-  SettleResult result;
+  auto answer = std::make_shared<testing::Answer<SettleResult>>();
   CallContext context;
   context.deadline = clock_.Now() + absl::Seconds(30);
-  reconciler_.Settle(**store_->Get(lock, clock_.Now()), context,
-                     [&](SettleResult settled) {
-                       result = std::move(settled);
-                       done.Notify();
-                     });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  EXPECT_EQ(result.settlement, Settlement::kNotCreated) << result.error;
+  reconciler_.Settle(
+      **store_->Get(lock, clock_.Now()), context,
+      [answer](SettleResult settled) { answer->Set(std::move(settled)); });
+  std::optional<SettleResult> result = answer->Wait(absl::Seconds(10));
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->settlement, Settlement::kNotCreated) << result->error;
   EXPECT_EQ((*store_->Get(lock, clock_.Now()))->state,
             RecordState::kSettledNotCreated);
   EXPECT_EQ((*store_->Get(cancel, clock_.Now()))->state,

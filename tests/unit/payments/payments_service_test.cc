@@ -1,12 +1,11 @@
 #include "lib/payments/payments_service.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "lib/common/reloadable.h"
@@ -18,9 +17,11 @@
 #include "lib/payments/intent_operations.h"
 #include "lib/payments/reconciler.h"
 #include "lib/webhook/signature_verifier.h"
+#include "tests/support/answer.h"
 #include "tests/support/manual_clock.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/payments/fake_dojo.h"
+#include "tests/unit/payments/pool_blocker.h"
 
 namespace payments {
 namespace {
@@ -64,11 +65,7 @@ class PaymentsServiceTest : public ::testing::Test {
 
   ~PaymentsServiceTest() override { pool_.Stop(); }
 
-  struct Verified {
-    absl::Notification done;
-    absl::StatusOr<v1::VerifyWebhookResponse> response =
-        absl::UnknownError("not answered");
-  };
+  using Verified = testing::Answer<absl::StatusOr<v1::VerifyWebhookResponse>>;
   std::shared_ptr<Verified> Verify(const std::string& event_id) {
     const std::string body = R"({"id":")" + event_id +
                              R"(","event":"payment_intent.created",)"
@@ -81,24 +78,9 @@ class PaymentsServiceTest : public ::testing::Test {
     service_.VerifyWebhook(
         request,
         [verified](absl::StatusOr<v1::VerifyWebhookResponse> response) {
-          verified->response = std::move(response);
-          verified->done.Notify();
+          verified->Set(std::move(response));
         });
     return verified;
-  }
-
-  // Occupies every worker of the pool until the returned notification.
-  std::unique_ptr<absl::Notification> BusyPool() {
-    auto release = std::make_unique<absl::Notification>();
-    absl::BlockingCounter busy(2);
-    for (int i = 0; i < 2; ++i) {
-      pool_.Post([&busy, release = release.get()] {
-        busy.DecrementCount();
-        release->WaitForNotification();
-      });
-    }
-    busy.Wait();
-    return release;
   }
 
   ManualClock clock_;
@@ -119,25 +101,30 @@ class PaymentsServiceTest : public ::testing::Test {
 // thread, even while every worker is busy; a new event is remembered on the
 // pool, so it waits for a worker.
 TEST_F(PaymentsServiceTest, ARedeliveryIsFlaggedWithoutWaitingForThePool) {
-  std::shared_ptr<Verified> first = Verify("evt_1");
-  ASSERT_TRUE(first->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(first->response.ok()) << first->response.status();
-  EXPECT_FALSE(first->response->duplicate());
+  std::optional<absl::StatusOr<v1::VerifyWebhookResponse>> first =
+      Verify("evt_1")->Wait(absl::Seconds(10));
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->ok()) << first->status();
+  EXPECT_FALSE((*first)->duplicate());
 
-  std::unique_ptr<absl::Notification> release = BusyPool();
+  testing::PoolBlocker busy(pool_, 2);
   std::shared_ptr<Verified> again = Verify("evt_1");
-  EXPECT_TRUE(again->done.HasBeenNotified());
+  EXPECT_TRUE(again->Ready());
   std::shared_ptr<Verified> other = Verify("evt_2");
-  EXPECT_FALSE(other->done.HasBeenNotified());
-  release->Notify();
+  EXPECT_FALSE(other->Ready());
+  busy.Release();
 
-  ASSERT_TRUE(again->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(again->response.ok()) << again->response.status();
-  EXPECT_TRUE(again->response->duplicate());
-  EXPECT_TRUE(again->response->has_first_seen_at());
-  ASSERT_TRUE(other->done.WaitForNotificationWithTimeout(absl::Seconds(10)));
-  ASSERT_TRUE(other->response.ok()) << other->response.status();
-  EXPECT_FALSE(other->response->duplicate());
+  std::optional<absl::StatusOr<v1::VerifyWebhookResponse>> flagged =
+      again->Wait(absl::Seconds(10));
+  ASSERT_TRUE(flagged.has_value());
+  ASSERT_TRUE(flagged->ok()) << flagged->status();
+  EXPECT_TRUE((*flagged)->duplicate());
+  EXPECT_TRUE((*flagged)->has_first_seen_at());
+  std::optional<absl::StatusOr<v1::VerifyWebhookResponse>> remembered =
+      other->Wait(absl::Seconds(10));
+  ASSERT_TRUE(remembered.has_value());
+  ASSERT_TRUE(remembered->ok()) << remembered->status();
+  EXPECT_FALSE((*remembered)->duplicate());
 }
 
 }  // namespace
