@@ -93,8 +93,6 @@ class CreatorTest : public ::testing::Test {
     return *std::move(store);
   }
 
-  // Starts a create with `timeout` of (manual) time and returns a handle
-  // whose Wait() gives the outcome.
   struct Answered {
     absl::StatusOr<CreateOutcome> outcome;
     absl::Time at;
@@ -109,6 +107,8 @@ class CreatorTest : public ::testing::Test {
       return answered->outcome;
     }
   };
+  // Starts a create with `timeout` of (manual) time and returns a handle
+  // whose Wait() gives the outcome.
   std::shared_ptr<Pending> Start(const v1::CreateIntentRequest& request,
                                  absl::Duration timeout = absl::Seconds(30)) {
     auto pending = std::make_shared<Pending>();
